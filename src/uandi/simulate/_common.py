@@ -1,0 +1,83 @@
+"""Input checks and small samplers shared by the diffusion models."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import ALPHA_RANGES, MODELS
+
+
+def check_model(model: str) -> str:
+    """Return the lower-case model name, or raise naming the allowed ones."""
+    name = str(model).lower()
+    if name not in MODELS:
+        raise ValueError(f"unknown diffusion model {model!r}; allowed models: {', '.join(MODELS)}")
+    return name
+
+
+def check_n(n) -> int:
+    """Number of trajectories: a positive integer."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n (number of trajectories) must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def check_length(length, minimum: int = 2) -> int:
+    """Trajectory length in points: an integer >= minimum."""
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < minimum:
+        raise ValueError(f"length (points per trajectory) must be an integer >= {minimum}, got {length!r}")
+    return int(length)
+
+
+def check_alpha(model: str, alpha, n: int) -> np.ndarray:
+    """Broadcast alpha (scalar or one per trajectory) to shape (n,) and check the model's range."""
+    lo, hi = ALPHA_RANGES[model]
+    a = np.asarray(alpha, dtype=float)
+    if a.ndim == 0:
+        a = np.full(n, float(a))
+    if a.shape != (n,):
+        raise ValueError(f"alpha must be a scalar or have shape ({n},) - one per trajectory; got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or a.min() < lo - 1e-12 or a.max() > hi + 1e-12:
+        raise ValueError(
+            f"alpha for {model.upper()} must lie in [{lo}, {hi}]; got values in [{np.nanmin(a):.4g}, {np.nanmax(a):.4g}]"
+        )
+    return a
+
+
+def check_rng(rng) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed); "
+            f"got {type(rng).__name__}"
+        )
+    return rng
+
+
+def pareto_times(rng: np.random.Generator, exponent: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Waiting/flight times with density psi(tau) = e tau^(-1-e) for tau >= 1, one exponent e per row.
+
+    Times are capped at 1e12 (far beyond any trajectory length) so that tiny exponents do not overflow.
+    """
+    u = 1.0 - rng.random(shape)  # in (0, 1]
+    log_tau = -np.log(u) / exponent[:, None]
+    return np.exp(np.minimum(log_tau, 27.6))  # e^27.6 ~ 1e12
+
+
+def completed_renewals(durations: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Count renewals completed by each integer time 0..length-1.
+
+    durations: (n, J) positive durations (>= 1 each, so J = length is always enough).
+    Returns (k, ends): k (n, length) int, the number of completed durations at time t, and
+    ends (n, J + 1) the renewal times with a leading 0 (ends[:, k] is the start of the current one).
+    """
+    n, j = durations.shape
+    ends = np.cumsum(durations, axis=1)  # (n, J)
+    horizon = length + 1.0
+    ends_capped = np.minimum(ends, horizon)
+    # One sorted search over all rows at once: shift row r by r * (horizon + 1).
+    shift = (np.arange(n) * (horizon + 1.0))[:, None]
+    flat = (ends_capped + shift).ravel()
+    times = np.arange(length, dtype=float)[None, :] + shift  # (n, length)
+    k = np.searchsorted(flat, times.ravel(), side="right").reshape(n, length) - (np.arange(n) * j)[:, None]
+    starts = np.concatenate([np.zeros((n, 1)), ends], axis=1)  # (n, J + 1)
+    return k, starts
