@@ -94,7 +94,7 @@ def _check_options(task, n, length, n_segments, min_alpha_jump, scale, diffusion
         lo, hi = diffusion_factor
         if not (0 < lo <= hi):
             raise ValueError(f"diffusion_factor must be a (low, high) pair with 0 < low <= high, got {diffusion_factor!r}")
-    noise = check_noise(noise)
+    noise = check_noise(noise, n)
     models = tuple(check_model(m) for m in models)
     if task == "model" and len(set(models)) < 2:
         raise ValueError(f"task 'model' needs at least two distinct models so that consecutive segments differ, got {models}")
@@ -150,7 +150,7 @@ def dataset(
     min_alpha_jump: float = 0.0,
     scale: str = "free",
     diffusion_factor: tuple[float, float] | None = None,
-    noise: float = 0.0,
+    noise=0.0,
     models=MODELS,
 ) -> SimDataset:
     """Simulate n multi-segment 2D trajectories of `length` points for task "alpha" or "model".
@@ -164,7 +164,8 @@ def dataset(
       by amplitude); "native" keeps each model's own units (the paper's reference protocol).
     diffusion_factor: optional (low, high); each segment's step size is multiplied by a factor drawn
       log-uniformly in that range (a random diffusion coefficient per segment).
-    noise: localization noise sigma_n, per-axis std relative to each segment's RMS step.
+    noise: localization noise sigma_n, per-axis std relative to each segment's RMS step; a scalar or one
+      value per trajectory (shape (n,)).
     rng: numpy.random.Generator.
     """
     n, (lo_m, hi_m), length, noise, models = _check_options(
@@ -222,8 +223,8 @@ def dataset(
 
     increments[:, 0] = 0.0  # the first point has no increment: trajectories start at the origin
     positions = np.cumsum(increments, axis=1)
-    if noise > 0:
-        sigma = noise * np.repeat(seg_step, seg_len).reshape(n, length)
+    if np.any(np.asarray(noise) > 0):
+        sigma = np.reshape(noise, (-1, 1)) * np.repeat(seg_step, seg_len).reshape(n, length)
         positions = add_localization_noise(positions, sigma, rng)
 
     alpha_pt = np.repeat(seg_alpha, seg_len).reshape(n, length).astype(np.float32)

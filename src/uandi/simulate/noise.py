@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def check_noise(sigma) -> float:
-    s = float(sigma)
-    if not np.isfinite(s) or s < 0:
+def check_noise(sigma, n: int | None = None):
+    """sigma_n: a scalar >= 0, or one value per trajectory (shape (n,)) when n is given."""
+    s = np.asarray(sigma, dtype=float)
+    if s.ndim > 1 or (s.ndim == 1 and (n is None or s.shape != (n,))):
+        raise ValueError(f"noise must be a scalar or have shape ({n},) - one per trajectory; got shape {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError(f"noise (localization noise sigma_n, relative to the RMS step) must be >= 0, got {sigma!r}")
-    return s
+    return float(s) if s.ndim == 0 else s
 
 
 def add_localization_noise(

@@ -1,0 +1,43 @@
+"""Input normalisation for the networks: one function per representation, one dispatcher.
+
+All functions take positions (N, L, 2) (any float dtype, channels last) and return float32 features
+(N, L, C). Each trajectory is normalised on its own, so the network never sees absolute units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+REPRESENTATIONS = {"positions": 2, "increments": 2, "both": 4}  # name -> number of input channels
+
+
+def zscore(x: np.ndarray) -> np.ndarray:
+    """The paper's normalisation (Sec. III B): per trajectory and per axis, mean 0 and std 1.
+
+    An axis with zero spread (an immobile track) is only centred.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=1, keepdims=True)
+    std = x.std(axis=1, keepdims=True)
+    return ((x - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
+
+
+def scaled_increments(x: np.ndarray) -> np.ndarray:
+    """Increments r_t - r_(t-1) (0 at t = 0, so the length is kept), divided by the trajectory's
+    per-axis RMS step - one factor for both axes, so a straight flight keeps its direction."""
+    x = np.asarray(x, dtype=np.float64)
+    d = np.zeros_like(x)
+    d[:, 1:] = np.diff(x, axis=1)
+    rms = np.sqrt((d**2).sum(axis=(1, 2), keepdims=True) / (2.0 * max(x.shape[1] - 1, 1)))
+    return (d / np.where(rms > 0, rms, 1.0)).astype(np.float32)
+
+
+def network_input(x: np.ndarray, representation: str) -> np.ndarray:
+    """Features (N, L, C) for a network trained on `representation` ("positions", "increments", "both")."""
+    if representation == "positions":
+        return zscore(x)
+    if representation == "increments":
+        return scaled_increments(x)
+    if representation == "both":
+        return np.concatenate([zscore(x), scaled_increments(x)], axis=2)
+    raise ValueError(f"unknown input representation {representation!r}; choose one of {sorted(REPRESENTATIONS)}")

@@ -1,0 +1,84 @@
+"""Torch datasets: a fixed set read from a dataset folder, and an endless on-the-fly simulated stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from ..simulate.compose import dataset as simulate_dataset
+from .files import read_dataset
+from .normalize import network_input
+
+
+def targets_for(task: str, alpha: np.ndarray, model: np.ndarray) -> torch.Tensor:
+    """The training target of a task: alpha (float32) or class id (int64), shape (N, L)."""
+    if task == "alpha":
+        return torch.from_numpy(np.ascontiguousarray(alpha, dtype=np.float32))
+    return torch.from_numpy(np.ascontiguousarray(model, dtype=np.int64))
+
+
+class FixedDataset(Dataset):
+    """A dataset folder as a map-style torch Dataset: item i -> (features (C, L), target (L,))."""
+
+    def __init__(self, path, representation: str, task: str | None = None):
+        self.data = read_dataset(path)
+        self.task = task or self.data.task
+        self.representation = representation
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, i):
+        x, alpha, model, _ = self.data[i]
+        feats = network_input(np.asarray(x)[None], self.representation)[0]  # (L, C)
+        y = targets_for(self.task, np.asarray(alpha)[None], np.asarray(model)[None])[0]
+        return torch.from_numpy(feats.T.copy()), y  # (C, L), (L,)
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """What the endless stream simulates. Lengths and noise are drawn per batch / per trajectory."""
+
+    task: str = "alpha"
+    batch_size: int = 64
+    lengths: tuple = (200, 200)  # (min, max) trajectory length in points, one length per batch
+    noise: tuple = (0.0, 0.0)  # (min, max) sigma_n, uniform per trajectory
+    representation: str = "increments"
+    sim_options: dict = field(default_factory=dict)  # passed to uandi.simulate.dataset
+
+
+def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
+    """One training batch: (features (B, C, L) float32 tensor, targets (B, L) tensor)."""
+    length = int(rng.integers(cfg.lengths[0], cfg.lengths[1] + 1))
+    noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.batch_size) if cfg.noise[1] > 0 else 0.0
+    opts = dict(cfg.sim_options)
+    if length < 50 and "n_segments" not in opts:
+        opts["n_segments"] = (1, max(1, length // 10)) if length < 20 else (2, length // 10)
+    data = simulate_dataset(cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
+    feats = network_input(data.x, cfg.representation)  # (B, L, C)
+    return torch.from_numpy(feats).transpose(1, 2).contiguous(), targets_for(cfg.task, data.alpha, data.model)
+
+
+class SimStream(IterableDataset):
+    """Endless stream of simulated batches; never the same trajectory twice.
+
+    Batch number `step` is simulated with numpy.random.default_rng([seed, rank, step]): streams differ
+    per (seed, rank), repeat exactly for the same ones, and resume exactly from `start_step`.
+    DataLoader workers split the steps (worker w makes steps w, w + W, ...), and the DataLoader returns
+    them round-robin, so the sequence is the same whatever the number of workers. Use batch_size=None
+    in the DataLoader: every item is already a batch.
+    """
+
+    def __init__(self, cfg: StreamConfig, seed: int, rank: int = 0, start_step: int = 0):
+        self.cfg, self.seed, self.rank, self.start_step = cfg, int(seed), int(rank), int(start_step)
+
+    def __iter__(self):
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        step = self.start_step + wid
+        while True:
+            yield simulate_batch(self.cfg, np.random.default_rng([self.seed, self.rank, step]))
+            step += nw

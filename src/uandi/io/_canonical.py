@@ -1,0 +1,214 @@
+"""Column mapping and checks shared by every reader: a raw table in, the canonical long table out.
+
+Canonical form: ``track_id, frame, x, y``, then the input's other columns unchanged, then ``row``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+CANONICAL_COLUMNS = ("track_id", "frame", "x", "y")
+
+# Recognised file column names for each canonical column, matched case-insensitively; the first
+# one present wins. Covers trackpy (particle), AnDi 2024 (traj_idx), saspt (trajectory), TrackMate.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "track_id": ("track_id", "trackid", "track", "traj_idx", "trajectory", "traj", "particle", "id"),
+    "frame": ("frame", "frames", "frame_idx", "t"),
+    "x": ("x", "position_x", "pos_x"),
+    "y": ("y", "position_y", "pos_y"),
+    # Only looked at to refuse 3D data; a constant z is 2D data and stays as an extra column.
+    "z": ("z", "position_z", "pos_z"),
+}
+
+# Keys a user may put in ``columns=``; None for frame means "no frame column, number the points".
+MAPPABLE_KEYS = tuple(COLUMN_ALIASES)
+_OPTIONAL_KEYS = ("frame", "z")
+# Output names an extra input column must not take; such a column gets the suffix "_input".
+_RESERVED = (*CANONICAL_COLUMNS, "row")
+
+
+def _fold(name) -> str:
+    return str(name).strip().lower()
+
+
+def _columns_hint() -> str:
+    return (
+        "pass columns= to name them, e.g. read_tracks(path, columns={'track_id': 'particle', "
+        "'frame': 't', 'x': 'x_um', 'y': 'y_um'})"
+    )
+
+
+def resolve_columns(
+    names: Sequence,
+    columns: Mapping[str, str | None] | None,
+    *,
+    source: str,
+    defaults: Mapping[str, str] | None = None,
+) -> dict[str, object | None]:
+    """Pick the file column for each of track_id, frame, x, y (and z, to refuse 3D data).
+
+    Order of preference: the user's ``columns`` mapping, then the format's ``defaults`` (e.g.
+    TrackMate's ``POSITION_X``), then :data:`COLUMN_ALIASES`. Exact names beat case-insensitive
+    matches. Raises ValueError, before any data is read, when a required column is missing or
+    only one coordinate column exists (1D data).
+    """
+    names = list(names)
+    columns = dict(columns or {})
+    unknown = sorted(set(columns) - set(MAPPABLE_KEYS), key=str)
+    if unknown:
+        raise ValueError(
+            f"{source}: columns= has unknown key(s) {unknown}; the keys are canonical names "
+            f"{list(MAPPABLE_KEYS)} and the values the file's column names"
+        )
+    by_folded: dict[str, list] = {}
+    for name in names:
+        by_folded.setdefault(_fold(name), []).append(name)
+
+    claimed: set = set()
+
+    def find(wanted):
+        if wanted in names:
+            return wanted
+        hits = by_folded.get(_fold(wanted), [])
+        if len(hits) > 1:
+            raise ValueError(
+                f"{source}: columns {hits} differ only in case, so {wanted!r} is ambiguous; "
+                f"{_columns_hint()}"
+            )
+        return hits[0] if hits else None
+
+    mapping: dict[str, object | None] = {}
+    for key, wanted in columns.items():
+        if wanted is None:
+            if key not in _OPTIONAL_KEYS:
+                raise ValueError(f"{source}: columns[{key!r}] cannot be None; {key} is required")
+            mapping[key] = None
+            continue
+        found = find(wanted)
+        if found is None:
+            raise ValueError(
+                f"{source}: columns= maps {key!r} to {wanted!r}, which is not a column of the "
+                f"file; columns found: {names}"
+            )
+        if found in claimed:
+            raise ValueError(f"{source}: columns= maps two canonical names to the column {found!r}")
+        claimed.add(found)
+        mapping[key] = found
+
+    for key in MAPPABLE_KEYS:
+        if key in mapping:
+            continue
+        candidates = [defaults[key]] if defaults and key in defaults else []
+        candidates += COLUMN_ALIASES[key]
+        mapping[key] = None
+        for candidate in candidates:
+            found = find(candidate)
+            if found is not None and found not in claimed:
+                claimed.add(found)
+                mapping[key] = found
+                break
+
+    if (mapping["x"] is None) != (mapping["y"] is None):
+        present, absent = ("x", "y") if mapping["x"] is not None else ("y", "x")
+        raise ValueError(
+            f"{source}: found a {present} column ({mapping[present]!r}) but no {absent} column; "
+            f"only 2D tracks are supported. If the {absent} column has another name, pass "
+            f"columns={{{absent!r}: '<its name>'}}; columns found: {names}"
+        )
+    missing = [key for key in ("track_id", "x", "y") if mapping[key] is None]
+    if missing:
+        raise ValueError(
+            f"{source}: required column(s) {missing} not found; columns found: {names}. "
+            f"Recognised names (case-insensitive): "
+            + "; ".join(f"{key}: {', '.join(COLUMN_ALIASES[key])}" for key in missing)
+            + f". Otherwise {_columns_hint()}"
+        )
+    return mapping
+
+
+def _as_float(values: pd.Series, name, role: str, source: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(np.float64)
+    converted = pd.to_numeric(values, errors="coerce")
+    bad = converted.isna() & values.notna()
+    if bad.any() or pd.api.types.is_bool_dtype(values):
+        position = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+        raise ValueError(
+            f"{source}: the {role} column {name!r} holds non-numeric values (first: "
+            f"{values.iloc[position]!r} in data row {position}); {role} must be numbers. "
+            f"Fix the file or map another column with columns="
+        )
+    return converted.astype(np.float64)
+
+
+def _as_frames(values: pd.Series, name, source: str) -> np.ndarray:
+    if pd.api.types.is_integer_dtype(values) and not values.isna().any():
+        return values.to_numpy(dtype=np.int64)
+    frames = _as_float(values, name, "frame", source).to_numpy()
+    missing = np.flatnonzero(np.isnan(frames))
+    if missing.size:
+        raise ValueError(
+            f"{source}: the frame column {name!r} has missing values (data rows "
+            f"{missing[:5].tolist()}...); fill them, or pass columns={{'frame': None}} to number "
+            f"the points 0..n-1 in row order within each track"
+        )
+    fractional = np.flatnonzero(frames != np.round(frames))
+    if fractional.size:
+        raise ValueError(
+            f"{source}: the frame column {name!r} holds non-integer values (e.g. "
+            f"{frames[fractional[0]]!r}); frames are integer frame numbers. If it holds times, "
+            f"divide by the frame interval first, or pass columns={{'frame': None}} to number "
+            f"the points 0..n-1 in row order within each track"
+        )
+    return frames.astype(np.int64)
+
+
+def _tidy_track_ids(values: pd.Series) -> pd.Series:
+    """Integer-valued float ids (MATLAB, or CSV columns read as float) become int64."""
+    if pd.api.types.is_float_dtype(values) and len(values):
+        as_array = values.to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(as_array)) and np.all(as_array == np.round(as_array)):
+            return pd.Series(as_array.astype(np.int64))
+    return values
+
+
+def build_canonical(
+    table: pd.DataFrame,
+    mapping: Mapping[str, object | None],
+    *,
+    source: str,
+    row: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Return the canonical long table for ``table`` with columns picked by ``mapping``.
+
+    ``row`` is each localisation's 0-based index in the input file; by default the table's row
+    order. Rows are neither sorted nor dropped. Frames are synthesised as 0..n-1 in row order
+    within each track when ``mapping['frame']`` is None.
+    """
+    table = table.reset_index(drop=True)
+    z_name = mapping.get("z")
+    if z_name is not None and table[z_name].nunique(dropna=True) > 1:
+        raise ValueError(
+            f"{source}: the z column {z_name!r} varies, so these are 3D tracks; only 2D tracks "
+            f"are supported. Project them to 2D (drop z) first, or if {z_name!r} is not a "
+            f"coordinate, pass columns={{'z': None}}"
+        )
+    x = _as_float(table[mapping["x"]], mapping["x"], "x", source)
+    y = _as_float(table[mapping["y"]], mapping["y"], "y", source)
+    track_id = _tidy_track_ids(table[mapping["track_id"]])
+    if mapping["frame"] is None:
+        frame = track_id.groupby(track_id, sort=False, dropna=False).cumcount().to_numpy(np.int64)
+    else:
+        frame = _as_frames(table[mapping["frame"]], mapping["frame"], source)
+
+    data: dict[str, object] = {"track_id": track_id, "frame": frame, "x": x, "y": y}
+    used = {mapping[key] for key in CANONICAL_COLUMNS}
+    for name in table.columns:
+        if name in used:
+            continue
+        data[f"{name}_input" if name in _RESERVED else name] = table[name]
+    data["row"] = np.arange(len(table), dtype=np.int64) if row is None else np.asarray(row, np.int64)
+    return pd.DataFrame(data)

@@ -1,0 +1,217 @@
+"""From the network's point-wise outputs to segments and changepoints (SCIENCE.md section 5).
+
+Conventions used throughout:
+
+- Time is in frames (points); a trajectory of length L has points 0 .. L-1.
+- A changepoint is the 0-based index of the FIRST point of a new segment, so it lies in 1 .. L-1 and
+  changepoints ``[c1, c2]`` cut a trajectory into segments ``[0, c1)``, ``[c1, c2)``, ``[c2, L)``.
+- alpha is the dimensionless anomalous exponent (MSD ~ t^alpha).
+- Class labels are indices into ``uandi.constants.MODELS`` (attm, ctrw, fbm, lw, sbm).
+
+Only numpy is needed here; the functions work on one trajectory at a time unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .constants import ALPHA_MAX, ALPHA_MIN
+
+__all__ = [
+    "clip_alpha",
+    "labels_from_proba",
+    "segments_from_alpha",
+    "segments_from_labels",
+    "labels_from_changepoints",
+]
+
+
+def clip_alpha(alpha) -> np.ndarray:
+    """Clip predicted anomalous exponents to the simulated range [ALPHA_MIN, ALPHA_MAX] = [0.05, 2].
+
+    alpha: array of any shape (dimensionless). Returns a float array of the same shape; NaN stays NaN.
+    """
+    return np.clip(np.asarray(alpha, dtype=float), ALPHA_MIN, ALPHA_MAX)
+
+
+def labels_from_proba(proba) -> np.ndarray:
+    """Point-wise class labels from class scores: argmax over the last axis.
+
+    proba: array (..., n_classes), normally (..., 5) in the order of ``MODELS``; probabilities,
+    softmax outputs or raw logits all give the same labels. Returns int64 labels of shape (...).
+    """
+    p = np.asarray(proba)
+    if p.ndim < 1 or p.shape[-1] < 1:
+        raise ValueError(
+            f"proba must have the classes on its last axis, shape (..., n_classes); got shape {p.shape}"
+        )
+    return np.argmax(p, axis=-1).astype(np.int64)
+
+
+def _check_1d(values, name: str, *, dtype=None) -> np.ndarray:
+    arr = np.asarray(values, dtype=dtype)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1D array for ONE trajectory (length L); got shape {arr.shape}. "
+            "Loop over trajectories for a batch."
+        )
+    if arr.size < 1:
+        raise ValueError(f"{name} must hold at least one point; got an empty array")
+    return arr
+
+
+def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Segment one trajectory's point-wise alpha prediction (the U-AnDi paper's Appendix algorithm).
+
+    Steps, for alpha of length L:
+
+    1. Differences beta_i = alpha_(i+1) - alpha_i, i = 0 .. L-2.
+    2. Index i is *active* when |beta_i| > eps. The paper writes beta_i > eps, which would never flag a
+       decrease of alpha; we use the absolute value so that drops are found as well as rises.
+    3. Sentinels: the trajectory's two ends act as active indices i = -1 and i = L-1, so the stretches
+       before the first and after the last active index are treated like any other.
+    4. A *plateau* is the set of points between two consecutive active indices a < b, i.e. points
+       a+1 .. b: b - a points joined by b - a - 1 quiet differences. A plateau with at least ``min_gap``
+       points is a segment. (Counting points, not differences, makes a clean step of exactly
+       ``min_gap`` points a segment, matching how true segment lengths are counted.)
+    5. Between two consecutive segments lies a gap of differences (at least one, all the active ones
+       plus any short plateaus). The changepoint is placed after the point of largest |beta_i| in that
+       gap: if the maximum is at i, the changepoint is i + 1 (first point of the new segment). Ties go to
+       the earliest i.
+    6. Each segment's alpha is the mean of the point-wise predictions from its changepoint to the next
+       one, so the returned segments tile the whole trajectory (gap points included).
+
+    If fewer than two plateaus are long enough (a flat, or a uniformly noisy prediction), there is no
+    changepoint and a single segment whose alpha is the mean over the trajectory.
+
+    Parameters
+    ----------
+    alpha : 1D array (L,), point-wise alpha predictions of ONE trajectory (dimensionless), finite.
+    eps : float >= 0, threshold on |alpha_(i+1) - alpha_i| (alpha units per frame). Paper: 0.028.
+    min_gap : int >= 1, minimum length of a segment's quiet plateau, in points. Paper: 10.
+
+    Returns
+    -------
+    changepoints : int64 array (K,), increasing, each in 1 .. L-1 (possibly empty).
+    segment_alphas : float array (K + 1,), mean alpha of each segment.
+    """
+    a = _check_1d(alpha, "alpha", dtype=float)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("alpha must be finite; found NaN or inf - clean the prediction (e.g. clip_alpha) first")
+    eps = float(eps)
+    if not np.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps (threshold on |alpha_(i+1) - alpha_i|) must be a finite number >= 0; got {eps!r}")
+    if isinstance(min_gap, bool) or not isinstance(min_gap, (int, np.integer)) or min_gap < 1:
+        raise ValueError(f"min_gap (minimum segment plateau, in points) must be an integer >= 1; got {min_gap!r}")
+
+    length = a.size
+    beta = np.diff(a)  # (L-1,)
+    active = np.flatnonzero(np.abs(beta) > eps)
+    bounds = np.concatenate(([-1], active, [length - 1]))  # sentinels at both ends
+    # plateau between consecutive active indices a < b covers points a+1 .. b, i.e. b - a points
+    long_enough = np.flatnonzero(np.diff(bounds) >= min_gap)
+    plateau_first = bounds[long_enough] + 1  # first point of each segment's plateau
+    plateau_last = bounds[long_enough + 1]  # last point of each segment's plateau
+
+    changepoints = []
+    for k in range(len(long_enough) - 1):
+        # differences between the end of plateau k and the start of plateau k+1
+        gap = slice(plateau_last[k], plateau_first[k + 1])
+        changepoints.append(plateau_last[k] + int(np.argmax(np.abs(beta[gap]))) + 1)
+    changepoints = np.asarray(changepoints, dtype=np.int64)
+
+    edges = np.concatenate(([0], changepoints, [length]))
+    segment_alphas = np.array([a[s:e].mean() for s, e in zip(edges[:-1], edges[1:])], dtype=float)
+    return changepoints, segment_alphas
+
+
+def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and label of each maximal run of equal labels."""
+    starts = np.concatenate(([0], np.flatnonzero(labels[1:] != labels[:-1]) + 1))
+    return starts, labels[starts]
+
+
+def segments_from_labels(labels, min_length: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Changepoints of one trajectory's point-wise class labels: wherever the class changes.
+
+    With ``min_length > 1``, runs shorter than ``min_length`` points are removed first: repeatedly the
+    shortest such run (the earliest one on ties) is absorbed by the longer of its adjacent runs (the
+    preceding run on ties; an end run has only one neighbour), and runs of equal class that become
+    adjacent are joined. This stops when every run has at least ``min_length`` points or a single run
+    is left. Changepoints are then those of the cleaned labels.
+
+    Parameters
+    ----------
+    labels : 1D integer array (L,), class indices into ``MODELS`` of ONE trajectory.
+    min_length : int >= 1, minimum run length in points (1 keeps every change).
+
+    Returns
+    -------
+    changepoints : int64 array (K,), first point of each new segment, in 1 .. L-1 (possibly empty).
+    segment_labels : int64 array (K + 1,), class of each segment.
+    """
+    lab = _check_1d(labels, "labels")
+    if not np.issubdtype(lab.dtype, np.integer):
+        raise ValueError(
+            f"labels must be an integer array of class indices; got dtype {lab.dtype}. "
+            "Use labels_from_proba(proba) or labels.astype(int)."
+        )
+    if isinstance(min_length, bool) or not isinstance(min_length, (int, np.integer)) or min_length < 1:
+        raise ValueError(f"min_length (minimum run length, in points) must be an integer >= 1; got {min_length!r}")
+    lab = lab.astype(np.int64)
+
+    starts, run_labels = _runs(lab)
+    run_lengths = np.diff(np.append(starts, lab.size))
+    lengths, classes = list(run_lengths), list(run_labels)
+    while len(lengths) > 1:
+        k = int(np.argmin(lengths))  # earliest shortest run
+        if lengths[k] >= min_length:
+            break
+        left = lengths[k - 1] if k > 0 else -1
+        right = lengths[k + 1] if k + 1 < len(lengths) else -1
+        into = k - 1 if left >= right else k + 1
+        lengths[into] += lengths[k]
+        del lengths[k], classes[k]
+        # the absorbing run may now touch another run of its own class: join them
+        j = into if into < k else into - 1
+        for other in (j + 1, j - 1):
+            if 0 <= other < len(lengths) and classes[other] == classes[j]:
+                lengths[min(j, other)] += lengths[max(j, other)]
+                del lengths[max(j, other)], classes[max(j, other)]
+                j = min(j, other)
+
+    changepoints = np.cumsum(lengths[:-1]).astype(np.int64)
+    return changepoints, np.asarray(classes, dtype=np.int64)
+
+
+def labels_from_changepoints(changepoints, values, length: int) -> np.ndarray:
+    """Point-wise array from segments: each point gets the value of the segment it lies in.
+
+    Parameters
+    ----------
+    changepoints : 1D integer array (K,), strictly increasing, each in 1 .. length-1 (first point of
+        each new segment; may be empty).
+    values : 1D array (K + 1,), one value per segment (alpha, class index, ...).
+    length : int >= 1, trajectory length L in points.
+
+    Returns an array (L,) with the dtype of ``values``.
+    """
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+        raise ValueError(f"length (points per trajectory) must be an integer >= 1; got {length!r}")
+    cps = np.asarray(changepoints)
+    if cps.size == 0:
+        cps = cps.reshape(0).astype(np.int64)
+    if cps.ndim != 1 or not (cps.size == 0 or np.issubdtype(cps.dtype, np.integer)):
+        raise ValueError(f"changepoints must be a 1D integer array; got shape {cps.shape}, dtype {cps.dtype}")
+    vals = np.asarray(values)
+    if vals.ndim != 1 or vals.size != cps.size + 1:
+        raise ValueError(
+            f"values must be 1D with one entry per segment, len(changepoints) + 1 = {cps.size + 1}; "
+            f"got shape {vals.shape}"
+        )
+    if cps.size and (cps[0] < 1 or cps[-1] > length - 1 or np.any(np.diff(cps) <= 0)):
+        raise ValueError(
+            f"changepoints must be strictly increasing and lie in 1 .. length-1 = {length - 1}; got {cps.tolist()}"
+        )
+    seg_lengths = np.diff(np.concatenate(([0], cps, [length])))
+    return np.repeat(vals, seg_lengths)

@@ -1,0 +1,316 @@
+"""One training loop for every network and both tasks; one CPU, one GPU or many (DDP).
+
+Single process (CPU or one GPU):
+    uandi train --preset small-alpha --steps 5000 --out runs/alpha
+Several processes (GPUs, or CPU processes with the gloo backend), one node:
+    torchrun --standalone --nproc_per_node 4 -m uandi.cli train --preset paper-model --out runs/model
+DDP is detected from the RANK / WORLD_SIZE variables that torchrun sets; only rank 0 validates, logs and
+saves. Each rank reads its own on-the-fly stream (seeded by (seed, rank, step)) or its own slice of a
+fixed dataset folder.
+
+A run folder holds: config.json, metrics.jsonl (one line per validation), curves.png, last.pt (resume
+point: weights, optimiser, schedule, step), best.pt and best.safetensors + best.json (the best
+validation metric so far). Killing the process loses at most `val_every` steps: `--resume` continues
+from last.pt with the same data stream.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data.normalize import network_input
+from .data.stream import StreamConfig, simulate_batch, targets_for
+from .nn.registry import ModelConfig, build_model, count_parameters, preset
+from .simulate.compose import dataset as simulate_dataset
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "small-alpha"  # network preset, see uandi.nn.PRESETS
+    model_overrides: dict = field(default_factory=dict)  # e.g. {"width": 8, "causal": True}
+    steps: int = 2000  # optimiser steps
+    batch_size: int = 64  # trajectories per step and rank (paper: 512)
+    lr: float = 1e-3  # peak learning rate (paper: Adam 2e-4, constant)
+    schedule: str = "cosine"  # "constant" or "cosine" (5% linear warm-up, cosine decay to 1%)
+    weight_decay: float | None = None  # None: the paper's choice, 0 for alpha, 2e-5 for model
+    lengths: tuple = (200, 200)  # (min, max) training length in points, drawn per batch
+    noise: tuple = (0.0, 0.0)  # (min, max) localization noise sigma_n per trajectory
+    sim_options: dict = field(default_factory=dict)  # uandi.simulate.dataset options (scale, ...)
+    data: str | None = None  # a dataset folder (fixed data) instead of the on-the-fly stream
+    val_n: int = 1000  # fixed validation set size
+    val_lengths: tuple = (200,)  # validation lengths; the metric is their mean
+    val_every: int = 200  # steps between validations and checkpoints
+    val_seed: int = 987654321  # validation data never overlaps the training stream (other seed)
+    seed: int = 0
+    workers: int = 0  # DataLoader workers simulating batches in parallel
+    device: str = "auto"  # "auto", "cpu", "cuda"
+    amp: bool = False  # bfloat16 autocast on GPU
+    init_from: str | None = None  # transfer learning: start from these weights (head replaced if needed)
+    time_limit: float | None = None  # seconds; stop cleanly (checkpoint written) after this long
+
+    def model_config(self) -> ModelConfig:
+        return preset(self.preset, **self.model_overrides)
+
+    def to_dict(self) -> dict:
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        tuples = {"lengths", "noise", "val_lengths"}
+        return cls(**{k: (tuple(v) if k in tuples else v) for k, v in d.items()})
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for but torch sees no CUDA GPU; use --device cpu or auto")
+    return torch.device(device)
+
+
+def loss_fn(task: str, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE on alpha (logits (B, 1, L)) or cross-entropy on classes (logits (B, C, L))."""
+    if task == "alpha":
+        return F.mse_loss(logits[:, 0].float(), target)
+    return F.cross_entropy(logits.float(), target)
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    if schedule == "constant":
+        return 1.0
+    warm = max(1, int(0.05 * total))
+    if step < warm:
+        return (step + 1) / warm
+    progress = min(1.0, (step - warm) / max(1, total - warm))
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def make_validation_set(cfg: TrainConfig, task: str) -> list:
+    """Fixed seeded validation data, one (positions, alpha, model) triple per validation length."""
+    sets = []
+    for i, length in enumerate(cfg.val_lengths):
+        rng = np.random.default_rng([cfg.val_seed, i])
+        noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.val_n) if cfg.noise[1] > 0 else 0.0
+        d = simulate_dataset(task, cfg.val_n, int(length), rng, noise=noise, **cfg.sim_options)
+        sets.append((d.x, d.alpha, d.model))
+    return sets
+
+
+@torch.no_grad()
+def evaluate_network(net, mcfg: ModelConfig, val_sets: list, device, batch: int = 256) -> dict:
+    """Validation loss and metric: MAE (alpha, lower is better) or mDice = mean per-trajectory point
+    accuracy (model, higher is better), averaged over the validation lengths."""
+    net.eval()
+    losses, metrics = [], []
+    for x, alpha, model in val_sets:
+        tot_loss, tot_metric = 0.0, 0.0
+        for s in range(0, len(x), batch):
+            feats = torch.from_numpy(network_input(x[s : s + batch], mcfg.representation)).transpose(1, 2).to(device)
+            target = targets_for(mcfg.task, alpha[s : s + batch], model[s : s + batch]).to(device)
+            logits = net(feats)
+            tot_loss += loss_fn(mcfg.task, logits, target).item() * len(feats)
+            if mcfg.task == "alpha":
+                pred = logits[:, 0].clamp(0.05, 2.0)
+                tot_metric += (pred - target).abs().mean(dim=1).sum().item()
+            else:
+                tot_metric += (logits.argmax(1) == target).float().mean(dim=1).sum().item()
+        losses.append(tot_loss / len(x))
+        metrics.append(tot_metric / len(x))
+    net.train()
+    return {"val_loss": float(np.mean(losses)), "val_metric": float(np.mean(metrics)),
+            "val_metric_per_length": [round(m, 5) for m in metrics]}
+
+
+class FixedBatches:
+    """Batches from a dataset folder: a seeded permutation per epoch, rank r takes every world-th
+    trajectory, resumable from any step."""
+
+    def __init__(self, path, cfg: TrainConfig, mcfg: ModelConfig, rank: int, world: int):
+        from .data.files import read_dataset
+
+        self.data = read_dataset(path)
+        if self.data.task != mcfg.task:
+            raise ValueError(f"dataset {path} is for task {self.data.task!r} but the network is for {mcfg.task!r}")
+        self.cfg, self.mcfg, self.rank, self.world = cfg, mcfg, rank, world
+        self.per_epoch = len(self.data) // (cfg.batch_size * world)
+        if self.per_epoch < 1:
+            raise ValueError(f"dataset {path} has {len(self.data)} trajectories, fewer than one batch per rank")
+
+    def batch(self, step: int):
+        epoch, k = divmod(step, self.per_epoch)
+        perm = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.data))
+        start = (k * self.world + self.rank) * self.cfg.batch_size
+        idx = np.sort(perm[start : start + self.cfg.batch_size])
+        rows = [self.data[int(i)] for i in idx]
+        x = np.stack([r[0] for r in rows])
+        feats = torch.from_numpy(network_input(x, self.mcfg.representation)).transpose(1, 2)
+        target = targets_for(self.mcfg.task, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows]))
+        return feats, target
+
+
+def _stream_iterator(cfg: TrainConfig, mcfg: ModelConfig, rank: int, start: int):
+    scfg = StreamConfig(mcfg.task, cfg.batch_size, tuple(cfg.lengths), tuple(cfg.noise), mcfg.representation,
+                        dict(cfg.sim_options))
+    if cfg.workers > 0:
+        from torch.utils.data import DataLoader
+
+        from .data.stream import SimStream
+
+        loader = DataLoader(SimStream(scfg, cfg.seed, rank, start), batch_size=None, num_workers=cfg.workers,
+                            persistent_workers=False, prefetch_factor=2)
+        yield from loader
+    else:
+        step = start
+        while True:
+            yield simulate_batch(scfg, np.random.default_rng([cfg.seed, rank, step]))
+            step += 1
+
+
+def load_initial_weights(net, path: str, mcfg: ModelConfig) -> list:
+    """Transfer learning: copy every tensor whose name and shape match; returns the names left fresh
+    (e.g. the head when going from 5 to 2 classes)."""
+    from .predict import read_weights
+
+    state, _ = read_weights(path)
+    own = net.state_dict()
+    fresh = [k for k in own if k not in state or state[k].shape != own[k].shape]
+    own.update({k: v for k, v in state.items() if k in own and v.shape == own[k].shape})
+    net.load_state_dict(own)
+    return fresh
+
+
+def plot_curves(log: list, task: str, path: Path) -> None:
+    """Loss and validation metric against trajectories seen (paper Fig. 3)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seen = [r["trajectories"] for r in log]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    a.plot(seen, [r["train_loss"] for r in log], label="train")
+    a.plot(seen, [r["val_loss"] for r in log], label="validation")
+    a.set_xlabel("trajectories seen")
+    a.set_ylabel("MSE loss" if task == "alpha" else "cross-entropy")
+    a.set_yscale("log")
+    a.legend()
+    b.plot(seen, [r["val_metric"] for r in log], color="C2")
+    b.set_xlabel("trajectories seen")
+    b.set_ylabel("validation MAE" if task == "alpha" else "validation mDice")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
+    """Train a network; returns the final log record. `progress(step, record)` is called after each
+    validation (the CLI prints there; the library does not)."""
+    out = Path(out)
+    mcfg = cfg.model_config()
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    distributed = world > 1
+    device = resolve_device(cfg.device)
+    if distributed:
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+
+    net = build_model(mcfg).to(device)
+    if cfg.init_from:
+        load_initial_weights(net, cfg.init_from, mcfg)
+    wd = cfg.weight_decay if cfg.weight_decay is not None else (0.0 if mcfg.task == "alpha" else 2e-5)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=wd)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(cfg.schedule, s, cfg.steps))
+    start, best, log = 0, None, []
+    if resume and (out / "last.pt").is_file():
+        ck = torch.load(out / "last.pt", map_location=device, weights_only=True)
+        net.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        start, best = int(ck["step"]), ck["best"]
+        if (out / "metrics.jsonl").is_file():
+            log = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line]
+            log = [r for r in log if r["step"] <= start]
+    model = net
+    if distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps({"train": cfg.to_dict(), "model": mcfg.to_dict(),
+                                                     "world_size": world,
+                                                     "parameters": count_parameters(net)}, indent=2))
+        val_sets = make_validation_set(cfg, mcfg.task)
+    fixed = FixedBatches(cfg.data, cfg, mcfg, rank, world) if cfg.data else None
+    batches = None if fixed else _stream_iterator(cfg, mcfg, rank, start)
+
+    higher_better = mcfg.task == "model"
+    t0, seen0 = time.time(), (log[-1]["trajectories"] if log else 0)
+    run_loss, run_n, record = 0.0, 0, log[-1] if log else {}
+    use_amp = cfg.amp and device.type == "cuda"
+    net.train()
+    step = start
+    while step < cfg.steps:
+        feats, target = fixed.batch(step) if fixed else next(batches)
+        feats, target = feats.to(device, non_blocking=True), target.to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            logits = model(feats)
+        loss = loss_fn(mcfg.task, logits, target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        step += 1
+        run_loss += loss.item()
+        run_n += 1
+        timed_out = cfg.time_limit is not None and time.time() - t0 > cfg.time_limit
+        if rank == 0 and (step % cfg.val_every == 0 or step == cfg.steps or timed_out):
+            record = {"step": step, "trajectories": seen0 + (step - start) * cfg.batch_size * world,
+                      "seconds": round(time.time() - t0, 1), "lr": sched.get_last_lr()[0],
+                      "train_loss": run_loss / max(run_n, 1), **evaluate_network(net, mcfg, val_sets, device)}
+            run_loss, run_n = 0.0, 0
+            m = record["val_metric"]
+            improved = best is None or (m > best if higher_better else m < best)
+            if improved:
+                best = m
+                torch.save({"model": net.state_dict()}, out / "best.pt")
+                from .predict import write_weights
+
+                write_weights(net, mcfg, out / "best.safetensors",
+                              card={"validation": {"metric": "mDice" if higher_better else "MAE", "value": m,
+                                                   "lengths": list(cfg.val_lengths), "n": cfg.val_n},
+                                    "training": {**cfg.to_dict(), "step": step,
+                                                 "trajectories": record["trajectories"]}})
+            record["best"] = best
+            log.append(record)
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                        "step": step, "best": best}, out / "last.pt")
+            plot_curves(log, mcfg.task, out / "curves.png")
+            if progress:
+                progress(step, record)
+        if distributed:
+            flag = torch.tensor([1.0 if timed_out else 0.0], device=device)
+            torch.distributed.all_reduce(flag)
+            timed_out = flag.item() > 0
+        if timed_out:
+            break
+    return record

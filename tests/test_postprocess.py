@@ -1,0 +1,192 @@
+"""Hand-computed cases for uandi.postprocess (segments and changepoints from point-wise outputs)."""
+
+import numpy as np
+import pytest
+
+from uandi.postprocess import (
+    clip_alpha,
+    labels_from_changepoints,
+    labels_from_proba,
+    segments_from_alpha,
+    segments_from_labels,
+)
+
+
+def step_with_ramp():
+    # 0.3 for points 0..49, a 3-point ramp, then 1.5; differences 0.15, 0.55, 0.4, 0.1 -> steepest at i=50
+    return np.array([0.3] * 50 + [0.45, 1.0, 1.4] + [1.5] * 47)
+
+
+def test_clip_alpha():
+    np.testing.assert_array_equal(clip_alpha([-1.0, 0.05, 0.5, 2.0, 3.0]), [0.05, 0.05, 0.5, 2.0, 2.0])
+
+
+def test_labels_from_proba_argmax_over_last_axis():
+    proba = np.zeros((2, 3, 5))
+    proba[0, :, 4] = 1.0
+    proba[1, :, 1] = 1.0
+    proba[1, 2, 3] = 2.0
+    labels = labels_from_proba(proba)
+    assert labels.shape == (2, 3) and labels.dtype == np.int64
+    np.testing.assert_array_equal(labels, [[4, 4, 4], [1, 1, 3]])
+
+
+def test_rising_step_with_ramp():
+    alpha = step_with_ramp()
+    cps, seg_alpha = segments_from_alpha(alpha)
+    assert cps.dtype == np.int64
+    np.testing.assert_array_equal(cps, [51])  # first point after the steepest difference (i = 50)
+    np.testing.assert_allclose(seg_alpha, [(50 * 0.3 + 0.45) / 51, (1.0 + 1.4 + 47 * 1.5) / 49])
+
+
+def test_falling_step_is_found():
+    # the paper's signed rule (beta_i > eps) would find nothing here
+    alpha = step_with_ramp()[::-1]  # 1.5 x47, 1.4, 1.0, 0.45, 0.3 x50; steepest drop 1.0 -> 0.45 at i=48
+    cps, seg_alpha = segments_from_alpha(alpha)
+    np.testing.assert_array_equal(cps, [49])
+    np.testing.assert_allclose(seg_alpha, [(47 * 1.5 + 1.4 + 1.0) / 49, (0.45 + 50 * 0.3) / 51])
+
+
+def test_flat_and_sub_threshold_noise_give_one_segment():
+    cps, seg_alpha = segments_from_alpha(np.full(30, 0.7))
+    assert cps.shape == (0,) and cps.dtype == np.int64
+    np.testing.assert_allclose(seg_alpha, [0.7])
+
+    wiggle = 0.7 + 0.01 * (-1.0) ** np.arange(30)  # differences of 0.02 < eps
+    cps, seg_alpha = segments_from_alpha(wiggle, eps=0.028)
+    assert cps.size == 0
+    np.testing.assert_allclose(seg_alpha, [wiggle.mean()])
+    # the same wiggle is all "active" with a smaller eps: no plateau long enough, still one segment
+    cps, seg_alpha = segments_from_alpha(wiggle, eps=0.01)
+    assert cps.size == 0
+
+
+def test_min_gap_counts_points_of_a_plateau():
+    # 0.5 x20, 1.5 x6, 0.8 x20: the middle plateau has 6 points
+    alpha = np.array([0.5] * 20 + [1.5] * 6 + [0.8] * 20)
+    cps, seg_alpha = segments_from_alpha(alpha, min_gap=6)
+    np.testing.assert_array_equal(cps, [20, 26])
+    np.testing.assert_allclose(seg_alpha, [0.5, 1.5, 0.8])
+    # too short for min_gap=7: one changepoint at the larger jump (+1.0 at i=19 beats -0.7 at i=25)
+    cps, seg_alpha = segments_from_alpha(alpha, min_gap=7)
+    np.testing.assert_array_equal(cps, [20])
+    np.testing.assert_allclose(seg_alpha, [0.5, (6 * 1.5 + 20 * 0.8) / 26])
+
+
+def test_end_plateaus_use_sentinels():
+    start = np.array([1.0] * 5 + [0.3] * 40)
+    assert segments_from_alpha(start, min_gap=10)[0].size == 0
+    np.testing.assert_array_equal(segments_from_alpha(start, min_gap=5)[0], [5])
+
+    end = np.array([0.3] * 40 + [1.0] * 10)
+    np.testing.assert_array_equal(segments_from_alpha(end, min_gap=10)[0], [40])
+    assert segments_from_alpha(end, min_gap=11)[0].size == 0
+
+
+def test_smooth_noisy_transition():
+    rng = np.random.default_rng(0)
+    t = np.arange(200)
+    alpha = 0.3 + 1.2 / (1 + np.exp(-(t - 60.3))) + rng.normal(0, 0.002, t.size)
+    cps, seg_alpha = segments_from_alpha(alpha)
+    # steepest difference is the one whose midpoint (i + 0.5) is closest to 60.3: i = 60
+    np.testing.assert_array_equal(cps, [61])
+    np.testing.assert_allclose(seg_alpha, [alpha[:61].mean(), alpha[61:].mean()])
+    assert abs(seg_alpha[0] - 0.3) < 0.02 and abs(seg_alpha[1] - 1.5) < 0.02
+
+
+def test_single_point():
+    cps, seg_alpha = segments_from_alpha([0.4])
+    assert cps.size == 0
+    np.testing.assert_allclose(seg_alpha, [0.4])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(alpha=np.ones((2, 10))), "1D"),
+        (dict(alpha=[]), "at least one"),
+        (dict(alpha=[0.1, np.nan, 0.3]), "finite"),
+        (dict(alpha=np.ones(10), eps=-0.1), "eps"),
+        (dict(alpha=np.ones(10), min_gap=0), "min_gap"),
+        (dict(alpha=np.ones(10), min_gap=2.5), "min_gap"),
+    ],
+)
+def test_segments_from_alpha_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        segments_from_alpha(**kwargs)
+
+
+def test_segments_from_labels_every_change():
+    cps, seg = segments_from_labels(np.array([0, 0, 0, 2, 2, 1, 1, 1, 1]))
+    assert cps.dtype == np.int64 and seg.dtype == np.int64
+    np.testing.assert_array_equal(cps, [3, 5])
+    np.testing.assert_array_equal(seg, [0, 2, 1])
+
+    cps, seg = segments_from_labels(np.full(7, 3))
+    assert cps.size == 0
+    np.testing.assert_array_equal(seg, [3])
+
+
+@pytest.mark.parametrize(
+    "runs, min_length, cps, seg",
+    [
+        # short run absorbed by the longer neighbour (here the following one)
+        ([(0, 10), (3, 2), (1, 15)], 4, [10], [0, 1]),
+        # ... here the preceding one
+        ([(0, 15), (3, 2), (1, 10)], 4, [17], [0, 1]),
+        # equal neighbours: the preceding one wins
+        ([(0, 5), (1, 1), (2, 5)], 2, [6], [0, 2]),
+        # absorbing joins the two 0-runs, which then swallow the 1-run as well
+        ([(0, 10), (3, 2), (1, 3), (0, 10)], 4, [], [0]),
+        # nothing reaches min_length: stop at a single run, the longer class winning
+        ([(0, 3), (1, 2)], 10, [], [0]),
+        # runs already long enough: unchanged
+        ([(0, 4), (1, 4), (0, 4)], 4, [4, 8], [0, 1, 0]),
+        ([(0, 4), (1, 1), (0, 4)], 1, [4, 5], [0, 1, 0]),
+    ],
+)
+def test_segments_from_labels_min_length(runs, min_length, cps, seg):
+    labels = np.concatenate([np.full(n, c) for c, n in runs])
+    got_cps, got_seg = segments_from_labels(labels, min_length=min_length)
+    np.testing.assert_array_equal(got_cps, cps)
+    np.testing.assert_array_equal(got_seg, seg)
+
+
+def test_segments_from_labels_bad_input():
+    with pytest.raises(ValueError, match="integer"):
+        segments_from_labels(np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="min_length"):
+        segments_from_labels(np.array([0, 1]), min_length=0)
+    with pytest.raises(ValueError, match="1D"):
+        segments_from_labels(np.zeros((2, 2), dtype=int))
+
+
+def test_labels_from_changepoints():
+    np.testing.assert_array_equal(labels_from_changepoints([3, 5], [0, 2, 1], 9), [0, 0, 0, 2, 2, 1, 1, 1, 1])
+    np.testing.assert_array_equal(labels_from_changepoints([], [0.7], 4), [0.7] * 4)
+
+
+def test_segments_round_trip():
+    labels = np.array([4, 4, 1, 1, 1, 0, 0, 2])
+    cps, seg = segments_from_labels(labels)
+    np.testing.assert_array_equal(labels_from_changepoints(cps, seg, labels.size), labels)
+
+    alpha = np.array([0.5] * 20 + [1.5] * 6 + [0.8] * 20)
+    cps, seg_alpha = segments_from_alpha(alpha, min_gap=6)
+    np.testing.assert_allclose(labels_from_changepoints(cps, seg_alpha, alpha.size), alpha)
+
+
+@pytest.mark.parametrize(
+    "cps, values, length, match",
+    [
+        ([3, 5], [0, 1], 9, "one entry per segment"),
+        ([5, 3], [0, 1, 2], 9, "strictly increasing"),
+        ([0, 3], [0, 1, 2], 9, "1 .. length-1"),
+        ([3, 9], [0, 1, 2], 9, "1 .. length-1"),
+        ([1.5], [0, 1], 9, "integer"),
+        ([3], [0, 1], 0, "length"),
+    ],
+)
+def test_labels_from_changepoints_bad_input(cps, values, length, match):
+    with pytest.raises(ValueError, match=match):
+        labels_from_changepoints(cps, values, length)
