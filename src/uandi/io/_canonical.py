@@ -15,7 +15,9 @@ CANONICAL_COLUMNS = ("track_id", "frame", "x", "y")
 # Recognised file column names for each canonical column, matched case-insensitively; the first
 # one present wins. Covers trackpy (particle), AnDi 2024 (traj_idx), saspt (trajectory), TrackMate.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "track_id": ("track_id", "trackid", "track", "traj_idx", "trajectory", "traj", "particle", "id"),
+    "track_id": (
+        "track_id", "trackid", "track", "traj_idx", "trajectory", "traj", "particle", "id",
+    ),
     "frame": ("frame", "frames", "frame_idx", "t"),
     "x": ("x", "position_x", "pos_x"),
     "y": ("y", "position_y", "pos_y"),
@@ -210,5 +212,7 @@ def build_canonical(
         if name in used:
             continue
         data[f"{name}_input" if name in _RESERVED else name] = table[name]
-    data["row"] = np.arange(len(table), dtype=np.int64) if row is None else np.asarray(row, np.int64)
+    if row is None:
+        row = np.arange(len(table), dtype=np.int64)
+    data["row"] = np.asarray(row, dtype=np.int64)
     return pd.DataFrame(data)
