@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .constants import MODELS
 from .data.normalize import network_input
 from .data.stream import StreamConfig, simulate_batch, targets_for
 from .nn.registry import ModelConfig, build_model, count_parameters, preset
@@ -115,7 +116,8 @@ def evaluate_network(net, mcfg: ModelConfig, val_sets: list, device, batch: int 
         tot_loss, tot_metric = 0.0, 0.0
         for s in range(0, len(x), batch):
             feats = torch.from_numpy(network_input(x[s : s + batch], mcfg.representation)).transpose(1, 2).to(device)
-            target = targets_for(mcfg.task, alpha[s : s + batch], model[s : s + batch]).to(device)
+            target = targets_for(mcfg.task, alpha[s : s + batch], model[s : s + batch], mcfg.classes or MODELS)
+            target = target.to(device)
             logits = net(feats)
             tot_loss += loss_fn(mcfg.task, logits, target).item() * len(feats)
             if mcfg.task == "alpha":
@@ -153,13 +155,14 @@ class FixedBatches:
         rows = [self.data[int(i)] for i in idx]
         x = np.stack([r[0] for r in rows])
         feats = torch.from_numpy(network_input(x, self.mcfg.representation)).transpose(1, 2)
-        target = targets_for(self.mcfg.task, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows]))
+        target = targets_for(self.mcfg.task, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows]),
+                             self.mcfg.classes or MODELS)
         return feats, target
 
 
 def _stream_iterator(cfg: TrainConfig, mcfg: ModelConfig, rank: int, start: int):
     scfg = StreamConfig(mcfg.task, cfg.batch_size, tuple(cfg.lengths), tuple(cfg.noise), mcfg.representation,
-                        dict(cfg.sim_options))
+                        dict(cfg.sim_options), mcfg.classes or MODELS)
     if cfg.workers > 0:
         from torch.utils.data import DataLoader
 

@@ -8,25 +8,30 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
+from ..constants import MODELS
 from ..simulate.compose import dataset as simulate_dataset
 from .files import read_dataset
 from .normalize import network_input
 
 
-def targets_for(task: str, alpha: np.ndarray, model: np.ndarray) -> torch.Tensor:
-    """The training target of a task: alpha (float32) or class id (int64), shape (N, L)."""
+def targets_for(task: str, alpha: np.ndarray, model: np.ndarray, classes=MODELS) -> torch.Tensor:
+    """The training target of a task, shape (N, L): alpha (float32), or the index of each point's model
+    in `classes` (int64) - the class id itself for all five models, 0/1 for e.g. ("ctrw", "fbm")."""
     if task == "alpha":
         return torch.from_numpy(np.ascontiguousarray(alpha, dtype=np.float32))
-    return torch.from_numpy(np.ascontiguousarray(model, dtype=np.int64))
+    lookup = np.full(len(MODELS), -100, dtype=np.int64)  # -100: ignored by cross-entropy
+    lookup[[MODELS.index(c) for c in classes]] = np.arange(len(classes))
+    return torch.from_numpy(lookup[np.asarray(model, dtype=np.int64)])
 
 
 class FixedDataset(Dataset):
     """A dataset folder as a map-style torch Dataset: item i -> (features (C, L), target (L,))."""
 
-    def __init__(self, path, representation: str, task: str | None = None):
+    def __init__(self, path, representation: str, task: str | None = None, classes=MODELS):
         self.data = read_dataset(path)
         self.task = task or self.data.task
         self.representation = representation
+        self.classes = tuple(classes)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -34,7 +39,7 @@ class FixedDataset(Dataset):
     def __getitem__(self, i):
         x, alpha, model, _ = self.data[i]
         feats = network_input(np.asarray(x)[None], self.representation)[0]  # (L, C)
-        y = targets_for(self.task, np.asarray(alpha)[None], np.asarray(model)[None])[0]
+        y = targets_for(self.task, np.asarray(alpha)[None], np.asarray(model)[None], self.classes)[0]
         return torch.from_numpy(feats.T.copy()), y  # (C, L), (L,)
 
 
@@ -48,6 +53,7 @@ class StreamConfig:
     noise: tuple = (0.0, 0.0)  # (min, max) sigma_n, uniform per trajectory
     representation: str = "increments"
     sim_options: dict = field(default_factory=dict)  # passed to uandi.simulate.dataset
+    classes: tuple = MODELS  # output classes of a model-task network (targets are indices into it)
 
 
 def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
@@ -59,7 +65,7 @@ def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
         opts["n_segments"] = (1, max(1, length // 10)) if length < 20 else (2, length // 10)
     data = simulate_dataset(cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
     feats = network_input(data.x, cfg.representation)  # (B, L, C)
-    return torch.from_numpy(feats).transpose(1, 2).contiguous(), targets_for(cfg.task, data.alpha, data.model)
+    return torch.from_numpy(feats).transpose(1, 2).contiguous(), targets_for(cfg.task, data.alpha, data.model, cfg.classes)
 
 
 class SimStream(IterableDataset):

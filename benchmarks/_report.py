@@ -1,0 +1,28 @@
+"""Write a benchmark's markdown block into a docs page, between markers, so reruns replace it in place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def single_thread() -> None:
+    """One core: pin BLAS/FFT thread pools (call before numpy is imported) and the process itself."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = "1"
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def write_block(path: str | Path, name: str, body: str) -> None:
+    """Replace the text between <!-- name:start --> and <!-- name:end --> in `path` (appended if absent)."""
+    path = Path(path)
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    text = path.read_text() if path.exists() else ""
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + ("\n\n" if text else "") + block + "\n"
+    path.write_text(text)

@@ -1,0 +1,434 @@
+"""Tests for uandi.segment: whole track tables in, every row back once, odd rows handled and reported.
+
+Network-independent logic (pieces, merging of changepoints, per-segment statistics) runs on a fake
+predictor whose output is known exactly; the plumbing to real networks uses two tiny nets trained
+once per session (a few seconds).
+"""
+
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import uandi
+from uandi.constants import MODELS
+from uandi.io import read_tracks
+from uandi.segment import MIN_LENGTH, combine_changepoints, segment, write_outputs
+from uandi.simulate import dataset
+
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+SHIPPED_ALPHA = Path(uandi.__file__).parent / "weights" / "alpha.safetensors"
+ADDED = ["piece", "alpha", "model", *(f"p_{m}" for m in MODELS), "segment", "segment_alpha", "reason"]
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    """{"alpha": Predictor, "model": Predictor}: two tiny U-AnDi nets, 2 training steps each."""
+    from uandi.predict import load
+    from uandi.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("tiny_nets")
+    weights = {}
+    for task in ("alpha", "model"):
+        cfg = TrainConfig(preset=f"tiny-{task}", steps=2, batch_size=8, val_n=8, val_every=2, lengths=(50, 60),
+                          val_lengths=(50,), device="cpu")
+        train(cfg, out / task)
+        weights[task] = load(out / task, device="cpu")
+    return weights
+
+
+class FakePredictor:
+    """Known point-wise output on every piece of length L (positions ignored):
+
+    alpha 0.5 before point L // 2, 1.5 from there; class fbm before L // 2 + 3, ctrw up to L - 16,
+    lw for the last 15 points (probability 0.8 for the class, 0.05 for each other one)."""
+
+    classes = MODELS
+
+    def __init__(self, task):
+        self.task = task
+        self.calls = []
+
+    def predict(self, x, batch_size=256):
+        assert self.task == "alpha"
+        self.calls.append(len(x))
+        return [np.where(np.arange(len(t)) < len(t) // 2, 0.5, 1.5) for t in x]
+
+    def predict_proba(self, x, batch_size=256):
+        assert self.task == "model"
+        self.calls.append(len(x))
+        out = []
+        for t in x:
+            length = len(t)
+            label = np.full(length, MODELS.index("ctrw"))
+            label[: length // 2 + 3] = MODELS.index("fbm")
+            label[length - 15 :] = MODELS.index("lw")
+            proba = np.full((length, 5), 0.05)
+            proba[np.arange(length), label] = 0.8
+            out.append(proba)
+        return out
+
+
+@pytest.fixture
+def fake_weights():
+    return {"alpha": FakePredictor("alpha"), "model": FakePredictor("model")}
+
+
+def simulated_table(n_tracks=4, length=120, seed=0) -> pd.DataFrame:
+    """Long table of simulated multi-segment tracks with extra columns of several dtypes."""
+    x = dataset("model", n_tracks, length, np.random.default_rng(seed)).x.astype(np.float64)  # (N, L, 2)
+    n = n_tracks * length
+    return pd.DataFrame({
+        "track_id": np.repeat(np.arange(10, 10 + n_tracks), length),
+        "frame": np.tile(np.arange(5, 5 + length), n_tracks),
+        "x": x[:, :, 0].ravel() * 0.16 + 3.0,  # µm-like units and an offset: the nets are scale-free
+        "y": x[:, :, 1].ravel() * 0.16 - 1.0,
+        "intensity": np.linspace(100.0, 200.0, n),
+        "cell": np.repeat([f"cell{i % 2}" for i in range(n_tracks)], length),
+        "quality": np.arange(n, dtype=np.int32),
+    })
+
+
+def rows_of(points, track_id):
+    return points[points["track_id"] == track_id]
+
+
+# --- round trip with real (tiny) networks ------------------------------------------------------------
+
+
+def test_round_trip_csv_every_row_once_columns_unchanged(tmp_path, tiny_weights):
+    table = simulated_table()
+    path = tmp_path / "tracks.csv"
+    table.to_csv(path, index=False)
+    points, segments = segment(path, weights=tiny_weights, device="cpu")
+
+    original = read_tracks(path)
+    assert len(points) == len(table)
+    np.testing.assert_array_equal(points["row"], np.arange(len(table)))
+    pd.testing.assert_frame_equal(points[table.columns], table.astype({"quality": np.int64}))
+    pd.testing.assert_frame_equal(points[original.columns], original)
+    assert list(points.columns) == [*original.columns, *ADDED]
+
+    assert (points["reason"] == "").all()
+    proba = points[[f"p_{m}" for m in MODELS]].to_numpy()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert points["alpha"].between(0.05, 2.0).all()
+    assert set(points["model"]) <= set(MODELS)
+    assert (points["model"] == np.asarray(MODELS)[proba.argmax(axis=1)]).all()
+    assert (points["piece"] == 0).all()
+
+    # segments tile each piece and agree with the point table
+    assert list(segments.columns) == ["track_id", "piece", "segment", "first_frame", "last_frame", "length",
+                                      "first_row", "alpha", "model", "probability", "reason"]
+    for track_id, group in segments.groupby("track_id"):
+        assert group["length"].sum() == 120
+        assert group["first_frame"].iloc[0] == 5 and group["last_frame"].iloc[-1] == 124
+        np.testing.assert_array_equal(group["first_frame"].to_numpy()[1:], group["last_frame"].to_numpy()[:-1] + 1)
+        assert (group["length"] >= 10).all()
+        track = rows_of(points, track_id)
+        for _, seg in group.iterrows():
+            in_seg = track[track["segment"] == seg["segment"]]
+            assert len(in_seg) == seg["length"]
+            assert in_seg["alpha"].mean() == pytest.approx(seg["alpha"])
+            assert np.allclose(in_seg["segment_alpha"], seg["alpha"])
+            assert in_seg[f"p_{seg['model']}"].mean() == pytest.approx(seg["probability"])
+
+
+def test_dataframe_input_keeps_index_columns_and_order(tiny_weights):
+    table = simulated_table(n_tracks=2)[["y", "quality", "frame", "x", "track_id", "cell"]]
+    table.index = np.arange(len(table))[::-1] * 3  # an index that is not 0..n-1
+    points, _ = segment(table, weights=tiny_weights, device="cpu")
+    pd.testing.assert_frame_equal(points[table.columns], table)
+    np.testing.assert_array_equal(points["row"], np.arange(len(table)))
+    assert list(points.columns) == [*table.columns, "row", *ADDED]
+
+
+def test_unsorted_rows_give_the_same_predictions(tiny_weights):
+    table = simulated_table()
+    ref, ref_segments = segment(table, weights=tiny_weights, device="cpu")
+    shuffled = table.iloc[np.random.default_rng(1).permutation(len(table))]
+    points, segments = segment(shuffled, weights=tiny_weights, device="cpu")
+    pd.testing.assert_frame_equal(points[table.columns], shuffled)  # output in the input's order
+    back = points.sort_index()
+    for name in ADDED:
+        pd.testing.assert_series_equal(back[name], ref[name])
+    columns = [c for c in segments.columns if c != "first_row"]
+    pd.testing.assert_frame_equal(segments[columns], ref_segments[columns])
+
+
+def test_tasks_alpha_only_and_model_only(tiny_weights):
+    table = simulated_table(n_tracks=2)
+    points, segments = segment(table, tasks=("alpha",), weights={"alpha": tiny_weights["alpha"]})
+    assert not any(c == "model" or c.startswith("p_") for c in points.columns)
+    assert "model" not in segments and "probability" not in segments
+    assert {"alpha", "segment_alpha", "segment"} <= set(points.columns)
+    points, segments = segment(table, tasks="model", weights={"model": tiny_weights["model"]})
+    assert "alpha" not in points and "segment_alpha" not in points and "alpha" not in segments
+    assert {"model", "p_fbm", "segment"} <= set(points.columns)
+
+
+def test_progress_callable_and_tqdm_like(tiny_weights):
+    table = simulated_table(n_tracks=3)
+    calls = []
+    segment(table, weights=tiny_weights, batch_size=2, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (2 * len(table), 2 * len(table))
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls) and len(calls) == 4  # 2 chunks x 2 tasks
+
+    class Bar:
+        total, n = None, 0
+
+        def update(self, k):
+            self.n += k
+
+    bar = Bar()
+    segment(table, weights=tiny_weights, progress=bar)
+    assert bar.total == bar.n == 2 * len(table)
+
+
+# --- segmentation logic on a known output (fake predictor) -------------------------------------------
+
+
+def test_combine_changepoints_keeps_alpha_and_distant_model_changepoints():
+    # alpha at 60; model at 63 (same change, within min_gap) and 105; 5 is too close to the start
+    np.testing.assert_array_equal(combine_changepoints([60], [5, 63, 105], 120, 10), [60, 105])
+    np.testing.assert_array_equal(combine_changepoints([], [30, 80], 120, 10), [30, 80])
+    np.testing.assert_array_equal(combine_changepoints([40], [], 120, 10), [40])
+    np.testing.assert_array_equal(combine_changepoints([40], [45, 49, 50, 115], 120, 10), [40, 50])
+    assert combine_changepoints([], [], 50, 10).dtype == np.int64
+
+
+def test_segments_merge_both_tasks(fake_weights):
+    points, segments = segment(simulated_table(n_tracks=2), weights=fake_weights)
+    track = segments[segments["track_id"] == 10]
+    # alpha changes at 60, model at 63 (same change) and at 105 (model only)
+    assert track["first_frame"].tolist() == [5, 65, 110]
+    assert track["length"].tolist() == [60, 45, 15]
+    np.testing.assert_allclose(track["alpha"], [0.5, 1.5, 1.5])
+    assert track["model"].tolist() == ["fbm", "ctrw", "lw"]
+    np.testing.assert_allclose(track["probability"], [0.8, (3 * 0.05 + 42 * 0.8) / 45, 0.8])
+    assert (track["reason"] == "").all() and track["segment"].tolist() == [0, 1, 2]
+    pts = rows_of(points, 10)
+    assert pts["segment"].tolist() == [0] * 60 + [1] * 45 + [2] * 15
+    assert pts["model"].tolist() == ["fbm"] * 63 + ["ctrw"] * 42 + ["lw"] * 15  # point-wise, not per segment
+    np.testing.assert_allclose(pts["segment_alpha"], [0.5] * 60 + [1.5] * 60)
+
+
+def test_single_task_changepoints(fake_weights):
+    table = simulated_table(n_tracks=1)
+    _, segments = segment(table, tasks=("alpha",), weights=fake_weights)
+    assert segments["length"].tolist() == [60, 60]
+    _, segments = segment(table, tasks=("model",), weights=fake_weights)
+    assert segments["length"].tolist() == [63, 42, 15]
+    assert segments["model"].tolist() == ["fbm", "ctrw", "lw"]
+
+
+def test_odd_rows_are_reported_and_split_tracks(fake_weights):
+    table = simulated_table()
+    # track 10: a missing position at its 61st point -> pieces of 60 and 59 points
+    table.loc[(table["track_id"] == 10) & (table["frame"] == 65), "x"] = np.nan
+    # track 11: frames 55..59 missing -> pieces of 50 and 65 points; track 12: frame 115 missing -> 9-point piece
+    table = table[~((table["track_id"] == 11) & table["frame"].between(55, 59))]
+    table = table[~((table["track_id"] == 12) & (table["frame"] == 115))]
+    # track 13: two duplicates after the original rows, one NaN duplicate before its finite original
+    dups = table[(table["track_id"] == 13) & table["frame"].isin([20, 21])].copy()
+    dups["x"] += 5.0
+    nan_dup = table[(table["track_id"] == 13) & (table["frame"] == 30)].assign(x=np.inf)
+    short = pd.DataFrame({"track_id": 99, "frame": np.arange(10), "x": np.arange(10.0), "y": 0.0,
+                          "intensity": 1.0, "cell": "cell9", "quality": 0})
+    all_nan = pd.DataFrame({"track_id": 77, "frame": [0, 1, 2], "x": np.nan, "y": 0.0,
+                            "intensity": 1.0, "cell": "cell7", "quality": 0})
+    table = pd.concat([nan_dup, table, dups, short, all_nan], ignore_index=True)
+    points, segments = segment(table, weights=fake_weights)
+
+    assert len(points) == len(table)
+    pd.testing.assert_frame_equal(points[table.columns], table)
+    reason = points["reason"]
+    assert reason.iloc[0] == "duplicate frame"  # the non-finite one of two rows of frame 30
+    assert (reason.iloc[-13:-3] == "too short (10 < 20)").all()
+    assert (reason.iloc[-3:] == "missing position").all()
+    assert (reason.iloc[-15:-13] == "duplicate frame").all()
+    assert (reason == "missing position").sum() == 4
+    assert (reason == "duplicate frame").sum() == 3
+    assert (reason == "too short (9 < 20)").sum() == 9
+
+    not_analysed = reason != ""
+    assert points.loc[not_analysed, ["alpha", "p_fbm", "segment_alpha"]].isna().all().all()
+    assert points.loc[not_analysed, "model"].isna().all() and points.loc[not_analysed, "segment"].isna().all()
+    assert points.loc[~not_analysed, ["alpha", "p_fbm", "model", "segment"]].notna().all().all()
+    no_piece = reason.isin(["missing position", "duplicate frame"])
+    assert points.loc[no_piece, "piece"].isna().all() and points.loc[~no_piece, "piece"].notna().all()
+
+    def pieces(track_id):
+        s = segments[segments["track_id"] == track_id]
+        return s.groupby("piece")["length"].sum().to_dict(), s
+
+    assert pieces(10)[0] == {0: 60, 1: 59}
+    assert pieces(11)[0] == {0: 50, 1: 65}
+    # piece 0: frames 5..54, cut at 25 (alpha) and 35 (lw); piece 1: frames 60..124, cut at 32 and 50
+    assert pieces(11)[1]["first_frame"].tolist() == [5, 30, 40, 60, 92, 110]
+    lengths, s12 = pieces(12)
+    assert lengths == {0: 110, 1: 9}
+    assert s12.iloc[-1]["reason"] == "too short (9 < 20)" and pd.isna(s12.iloc[-1]["segment"])
+    assert pieces(13)[0] == {0: 120}  # duplicates change nothing
+    s99 = segments[segments["track_id"] == 99]
+    assert len(s99) == 1 and s99.iloc[0]["length"] == 10 and np.isnan(s99.iloc[0]["alpha"])
+    assert s99.iloc[0]["model"] is None and s99.iloc[0]["reason"] == "too short (10 < 20)"
+    s77 = segments[segments["track_id"] == 77]
+    assert len(s77) == 1 and pd.isna(s77.iloc[0]["piece"]) and s77.iloc[0]["reason"] == "missing position"
+    assert segments["track_id"].tolist() == sorted(segments["track_id"])
+
+
+def test_duplicates_and_nan_rows_do_not_change_other_predictions(tiny_weights):
+    table = simulated_table(n_tracks=2)
+    ref, _ = segment(table, weights=tiny_weights)
+    dups = table.iloc[[3, 4, 200]].assign(x=lambda d: d["x"] + 1.0)
+    nan_first = table.iloc[[7]].assign(y=np.nan)
+    points, _ = segment(pd.concat([nan_first, table, dups], ignore_index=True), weights=tiny_weights)
+    core = points.iloc[1 : 1 + len(table)].reset_index(drop=True)
+    for name in ADDED:
+        pd.testing.assert_series_equal(core[name], ref[name])
+    assert points["reason"].iloc[[0, -3, -2, -1]].tolist() == ["duplicate frame"] * 4
+
+
+def test_missing_frame_column_numbers_points_in_row_order(fake_weights):
+    table = simulated_table(n_tracks=1).drop(columns="frame")
+    _, segments = segment(table, weights=fake_weights)
+    assert segments["first_frame"].tolist() == [0, 60, 105]
+
+
+def test_input_column_named_like_an_output_is_kept_with_suffix(fake_weights):
+    table = simulated_table(n_tracks=1).assign(alpha=0.7, model="fbm")
+    points, _ = segment(table, weights=fake_weights)
+    assert (points["alpha_input"] == 0.7).all() and (points["model_input"] == "fbm").all()
+    np.testing.assert_allclose(points["alpha"], [0.5] * 60 + [1.5] * 60)
+
+
+def test_pieces_are_batched_into_few_network_calls(fake_weights):
+    segment(simulated_table(n_tracks=4), weights=fake_weights, batch_size=3)
+    assert fake_weights["alpha"].calls == [3, 1] and fake_weights["model"].calls == [3, 1]
+
+
+# --- bad input: clear errors before any work ---------------------------------------------------------
+
+
+def test_3d_table_is_refused_and_constant_z_kept(fake_weights):
+    table = simulated_table(n_tracks=1)
+    with pytest.raises(ValueError, match="3D"):
+        segment(table.assign(z=np.arange(len(table), dtype=float)), weights=fake_weights)
+    assert fake_weights["alpha"].calls == []
+    points, _ = segment(table.assign(z=0.0), weights=fake_weights)
+    assert (points["z"] == 0.0).all()
+
+
+@pytest.mark.parametrize("drop, message", [("y", "only 2D"), ("track_id", "track_id"), ("x", "only 2D")])
+def test_missing_columns_are_refused(fake_weights, drop, message):
+    with pytest.raises(ValueError, match=message):
+        segment(simulated_table(n_tracks=1).drop(columns=drop), weights=fake_weights)
+    assert fake_weights["alpha"].calls == []
+
+
+def test_bad_arguments_are_refused(fake_weights, tmp_path):
+    table = simulated_table(n_tracks=1)
+    with pytest.raises(ValueError, match="tasks"):
+        segment(table, tasks=("msd",), weights=fake_weights)
+    with pytest.raises(ValueError, match="alpha network"):
+        segment(table, weights={"alpha": fake_weights["model"], "model": fake_weights["model"]})
+    with pytest.raises(ValueError, match="unknown task"):
+        segment(table, weights={"alfa": "alpha"})
+    with pytest.raises(ValueError, match="min_length"):
+        segment(table, weights=fake_weights, min_length=10)
+    with pytest.raises(ValueError, match="format"):
+        segment(table, weights=fake_weights, format="csv")
+    with pytest.raises(TypeError, match="DataFrame"):
+        segment(table.to_numpy(), weights=fake_weights)
+    with pytest.raises(ValueError, match="no such file"):
+        segment(tmp_path / "missing.csv", weights=fake_weights)
+
+
+def test_min_length_matches_the_networks():
+    from uandi.predict import MIN_LENGTH as network_minimum
+
+    assert MIN_LENGTH == network_minimum
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def test_write_outputs_csv_round_trip(tmp_path, fake_weights):
+    table = simulated_table(n_tracks=2)
+    points, segments = segment(table, weights=fake_weights)
+    paths = write_outputs(points, segments, tmp_path / "out", "cells")
+    assert [p.name for p in paths] == ["cells_points.csv", "cells_segments.csv"]
+    back = pd.read_csv(paths[0])
+    assert len(back) == len(table) and list(back.columns) == list(points.columns)
+    np.testing.assert_allclose(back["alpha"], points["alpha"])
+    assert len(pd.read_csv(paths[1])) == len(segments)
+
+
+def test_write_outputs_plots_through_uandi_plot(tmp_path, fake_weights, monkeypatch):
+    calls = []
+    fake_plot = types.SimpleNamespace(
+        track_figure=lambda positions, **kw: calls.append(("track", positions.shape, kw)),
+        summary_figure=lambda table, path=None: calls.append(("summary", len(table), path)),
+    )
+    monkeypatch.setitem(sys.modules, "uandi.plot", fake_plot)
+    monkeypatch.setattr(uandi, "plot", fake_plot, raising=False)
+    table = simulated_table(n_tracks=3)
+    table = table[~((table["track_id"] == 11) & (table["frame"] == 100))]  # pieces of 95 and 24 points
+    points, segments = segment(table, weights=fake_weights)
+    paths = write_outputs(points, segments, tmp_path, "cells", plot=True, max_plots=3)
+    tracks = [c for c in calls if c[0] == "track"]
+    assert [c[1] for c in tracks] == [(120, 2), (120, 2), (95, 2)]  # the longest pieces first
+    kw = tracks[2][2]
+    np.testing.assert_array_equal(kw["changepoints"], [47, 80])
+    assert kw["proba"].shape == (95, 5) and kw["alpha_pred"].shape == (95,) and tuple(kw["classes"]) == MODELS
+    assert paths[-1].name == "cells_summary.png" and calls[-1][0] == "summary"
+    assert [p.name for p in paths[2:4]] == ["cells_track10_piece0.png", "cells_track12_piece0.png"]
+
+
+# --- real data ---------------------------------------------------------------------------------------
+
+needs_real_data = pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"real data folder {REAL_DATA} is absent")
+
+
+@needs_real_data
+def test_real_saspt_csv_every_row_once(tiny_weights):
+    path = REAL_DATA / "saspt_sample_tracks.csv"
+    points, segments = segment(path, weights=tiny_weights)
+    n = len(read_tracks(path))
+    assert len(points) == n and points["row"].tolist() == list(range(n))
+    analysed = points["reason"] == ""
+    assert analysed.any() and points["reason"].str.startswith("too short").any()
+    assert points.loc[analysed, "alpha"].notna().all()
+    # every analysed point lies in exactly one segment row
+    assert segments.loc[segments["reason"] == "", "length"].sum() == analysed.sum()
+    in_pieces = (points["reason"] == "") | points["reason"].str.startswith("too short")
+    assert segments.loc[segments["piece"].notna(), "length"].sum() == in_pieces.sum()
+
+
+@needs_real_data
+def test_real_granik_mat_every_row_once_in_reasonable_time(tiny_weights):
+    path = REAL_DATA / "granik2019_brownian_beads.mat"
+    start = time.perf_counter()
+    points, segments = segment(path, weights=tiny_weights)
+    seconds = time.perf_counter() - start
+    assert len(points) == 265229 and (points["row"].to_numpy() == np.arange(265229)).all()
+    assert segments["track_id"].nunique() == 3420
+    assert segments["length"].sum() == 265229  # every point in one segment or one too-short piece
+    assert seconds < 120, f"segmenting 265k points took {seconds:.0f} s"
+
+
+@needs_real_data
+@pytest.mark.skipif(not SHIPPED_ALPHA.is_file(), reason="the shipped alpha model is not installed yet")
+def test_shipped_alpha_model_finds_brownian_beads_near_alpha_1():
+    points, _ = segment(REAL_DATA / "granik2019_brownian_beads.mat", tasks=("alpha",))
+    long_pieces = points.groupby(["track_id", "piece"])["alpha"].transform("size") >= 100
+    median = points.loc[long_pieces & (points["reason"] == ""), "alpha"].median()
+    assert 0.7 < median < 1.2, f"median alpha {median:.2f} on Brownian beads"
