@@ -23,7 +23,6 @@ its own unseeded generator, so the andi FBM rows change slightly from run to run
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import sys
 import time

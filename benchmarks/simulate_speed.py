@@ -18,6 +18,7 @@ About a minute. Best of --repeats timings for ours (fast), one timing for andi-d
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 
@@ -110,7 +111,7 @@ def _timed(make, n: int) -> float:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="trajectories per timing, ours (default 2000)")
-    parser.add_argument("--n-andi", type=int, default=200, help="trajectories per timing, andi-datasets")
+    parser.add_argument("--n-andi", type=int, default=300, help="trajectories per timing, andi-datasets")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", metavar="MARKDOWN", help="write the table into this docs page")
@@ -135,6 +136,7 @@ def main(argv=None) -> None:
         )
 
     rows = []
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     start = time.perf_counter()
     for name, ours, andi in workloads:
         r_ours = rate(ours, args.n, args.repeats)
@@ -147,9 +149,11 @@ def main(argv=None) -> None:
     cmd = ("/tmp/andi-venv/bin/python benchmarks/simulate_speed.py --write docs/simulator.md"
            if ANDI is not None else ".venv/bin/python benchmarks/simulate_speed.py --write docs/simulator.md")
     lines = [
-        f"L = {LENGTH}, one core (thread pools pinned to 1, process pinned to one CPU), {platform.processor() or platform.machine()}, "
+        f"L = {LENGTH}, one core (thread pools pinned to 1, process pinned to one CPU), "
+        f"{platform.processor() or platform.machine()}, "
         f"numpy {np.__version__}, Python {platform.python_version()}; ours: {args.n} trajectories per timing, "
-        f"best of {args.repeats}; andi-datasets: {args.n_andi}, one timing; {elapsed:.0f} s in all.",
+        f"best of {args.repeats}; andi-datasets: {args.n_andi}, one timing; {elapsed:.0f} s in all; "
+        f"load average {load:.1f} at the start on a {os.cpu_count()}-CPU machine (other jobs slow both columns alike).",
         "",
         f"Command: `{cmd}`",
         "",

@@ -2,7 +2,7 @@
 
 Network-independent logic (pieces, merging of changepoints, per-segment statistics) runs on a fake
 predictor whose output is known exactly; the plumbing to real networks uses two tiny nets trained
-once per session (a few seconds).
+once per module (a few seconds).
 """
 
 import sys
@@ -28,8 +28,19 @@ ADDED = ["piece", "alpha", "model", *(f"p_{m}" for m in MODELS), "segment", "seg
 # --- fixtures --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def tiny_weights(tmp_path_factory):
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny nets run fastest on one thread; on a busy 2-core machine torch's default intra-op threads
+    spin against other processes (granik file: ~11 s on one thread, 90-170 s on two under load)."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory, one_torch_thread):
     """{"alpha": Predictor, "model": Predictor}: two tiny U-AnDi nets, 2 training steps each."""
     from uandi.predict import load
     from uandi.train import TrainConfig, train
@@ -297,6 +308,26 @@ def test_duplicates_and_nan_rows_do_not_change_other_predictions(tiny_weights):
     assert points["reason"].iloc[[0, -3, -2, -1]].tolist() == ["duplicate frame"] * 4
 
 
+def test_missing_track_ids_and_string_ids(fake_weights):
+    table = simulated_table(n_tracks=2)
+    table["track_id"] = np.where(table["track_id"] == 10, "cell-a", "cell-b").astype(object)
+    table.loc[[0, 130], "track_id"] = None  # first point of cell-a, a middle point of cell-b
+    unusable = pd.DataFrame({"track_id": "cell-c", "frame": [0, 0, 1], "x": [np.nan, 1.0, np.inf], "y": 0.0})
+    points, segments = segment(pd.concat([table, unusable], ignore_index=True), weights=fake_weights)
+    assert points["reason"].iloc[[0, 130]].tolist() == ["missing track id"] * 2
+    assert points["piece"].iloc[[0, 130]].isna().all()
+    assert segments.groupby("track_id")["length"].sum().to_dict() == {"cell-a": 119, "cell-b": 119, "cell-c": 1}
+    assert segments.loc[segments["track_id"] == "cell-b", "piece"].unique().tolist() == [0, 1]
+    # cell-c: frame 0 twice (the finite one kept), frame 1 missing -> a 1-point piece, too short
+    cell_c = segments[segments["track_id"] == "cell-c"]
+    assert cell_c["reason"].tolist() == ["too short (1 < 20)"] and cell_c["length"].tolist() == [1]
+    assert points["reason"].iloc[-3:].tolist() == ["duplicate frame", "too short (1 < 20)", "missing position"]
+    only_missing = pd.DataFrame({"track_id": 5, "frame": [0, 1, 1], "x": [np.nan, np.nan, np.nan], "y": 0.0})
+    _, segments = segment(pd.concat([table, only_missing], ignore_index=True), weights=fake_weights)
+    row = segments[segments["track_id"] == 5]
+    assert row["reason"].tolist() == ["duplicate frame; missing position"] and row["length"].tolist() == [3]
+
+
 def test_missing_frame_column_numbers_points_in_row_order(fake_weights):
     table = simulated_table(n_tracks=1).drop(columns="frame")
     _, segments = segment(table, weights=fake_weights)
@@ -389,8 +420,17 @@ def test_write_outputs_plots_through_uandi_plot(tmp_path, fake_weights, monkeypa
     kw = tracks[2][2]
     np.testing.assert_array_equal(kw["changepoints"], [47, 80])
     assert kw["proba"].shape == (95, 5) and kw["alpha_pred"].shape == (95,) and tuple(kw["classes"]) == MODELS
-    assert paths[-1].name == "cells_summary.png" and calls[-1][0] == "summary"
+    assert paths[-1].name == "cells_summary.png" and calls[-1][:2] == ("summary", 11)  # 3 + (3 + 2) + 3 segments
     assert [p.name for p in paths[2:4]] == ["cells_track10_piece0.png", "cells_track12_piece0.png"]
+
+
+def test_write_outputs_real_figures(tmp_path, fake_weights):
+    pytest.importorskip("uandi.plot")
+    points, segments = segment(simulated_table(n_tracks=2), tasks=("alpha",), weights=fake_weights)
+    paths = write_outputs(points, segments, tmp_path, "cells", plot=True, max_plots=1)
+    assert [p.name for p in paths] == ["cells_points.csv", "cells_segments.csv", "cells_track10_piece0.png",
+                                       "cells_summary.png"]
+    assert all(p.stat().st_size > 1000 for p in paths[2:])
 
 
 # --- real data ---------------------------------------------------------------------------------------

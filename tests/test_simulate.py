@@ -390,6 +390,12 @@ def test_dataset_alpha_task_structure(rng):
     assert stats.chisquare([counts[m] for m in (2, 3, 4, 5)]).pvalue > 1e-4
 
 
+@pytest.mark.parametrize("task, scale", [("alpha", "free"), ("model", "free"), ("model", "native")])
+def test_dataset_finite_at_length_1000(task, scale, rng):
+    d = dataset(task, 100, 1000, rng, scale=scale, noise=0.125, diffusion_factor=(0.1, 10.0))
+    assert d.x.shape == (100, 1000, 2) and np.isfinite(d.x).all() and np.isfinite(d.alpha).all()
+
+
 def test_dataset_alpha_task_alphas_uniform_without_jump_constraint(rng):
     d = dataset("alpha", 1000, 100, rng, min_alpha_jump=0.0)
     seg_alpha = np.concatenate([d.alpha[i, [0, *cps]] for i, cps in enumerate(d.changepoints)])

@@ -330,10 +330,8 @@ def segment(
         piece, segment.
     """
     tasks = _check_tasks(tasks)
-    from .predict import MIN_LENGTH as network_minimum
-
-    if _check_int(min_length, "min_length", 1) < network_minimum:
-        raise ValueError(f"min_length must be at least {network_minimum} points, the networks' minimum; got {min_length}")
+    if _check_int(min_length, "min_length", 1) < MIN_LENGTH:
+        raise ValueError(f"min_length must be at least {MIN_LENGTH} points, the networks' minimum; got {min_length}")
     min_gap = _check_int(min_gap, "min_gap", 1)
     batch_size = _check_int(batch_size, "batch_size", 1)
     if not np.isfinite(eps) or eps < 0:
@@ -398,13 +396,19 @@ def segment(
 
 
 def _unusable_tracks(plan, track_values, row_values, frame) -> list:
-    """One record per track none of whose rows made it into a piece."""
+    """One record per track none of whose rows made it into a piece (e.g. all positions missing)."""
     codes = plan["codes"]
-    has_piece = np.zeros(codes.max() + 1 if codes.size else 0, bool)
+    n_tracks = int(codes.max()) + 1 if codes.size else 0
+    has_piece = np.zeros(n_tracks, bool)
     has_piece[plan["piece_codes"]] = True
+    unusable = np.flatnonzero(~has_piece)
+    if unusable.size == 0:
+        return []
+    by_track = np.argsort(codes, kind="stable")  # rows grouped by track, input order within a track
+    bounds = np.searchsorted(codes[by_track], np.stack([unusable, unusable + 1]))
     records = []
-    for code in np.flatnonzero(~has_piece):
-        rows = np.flatnonzero(codes == code)
+    for code, lo, hi in zip(unusable, *bounds):
+        rows = by_track[lo:hi]
         records.append({"_code": code, "track_id": track_values[rows[0]], "piece": pd.NA, "segment": pd.NA,
                         "first_frame": frame[rows].min(), "last_frame": frame[rows].max(), "length": rows.size,
                         "first_row": row_values[rows[np.argmin(frame[rows])]],
@@ -481,7 +485,8 @@ def write_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir, stem: s
 
     With ``plot=True`` also one PNG per analysed piece, the `max_plots` longest first
     (``<stem>_track<track_id>_piece<piece>.png``: positions, changepoints, alpha, probabilities), and
-    ``<stem>_summary.png`` (the segments table's distribution); these need :mod:`uandi.plot`.
+    ``<stem>_summary.png`` (alpha, model and length of the analysed segments), drawn by
+    :func:`uandi.plot.track_figure` and :func:`uandi.plot.summary_figure`.
     Returns the written paths.
     """
     from .io import write_table
@@ -523,9 +528,10 @@ def _plot_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir: Path, s
         path = out_dir / f"{stem}_track{track_id}_piece{piece}.png"
         plot.track_figure(rows[[x_name, y_name]].to_numpy(np.float64), changepoints=changepoints,
                           alpha_pred=rows["alpha"].to_numpy() if "alpha" in rows else None, proba=proba,
-                          classes=classes, title=f"track {track_id}, piece {piece}", path=path)
+                          **({"classes": classes} if classes else {}),
+                          title=f"track {track_id}, piece {piece}", path=path)
         written.append(path)
     path = out_dir / f"{stem}_summary.png"
-    plot.summary_figure(segments, path=path)
+    plot.summary_figure(analysed, path=path)  # segments only: too-short pieces would skew the lengths
     written.append(path)
     return written

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from .constants import MODELS
 from .data.normalize import network_input
-from .data.stream import StreamConfig, simulate_batch, targets_for
+from .data.stream import StreamConfig, options_for_length, simulate_batch, targets_for
 from .nn.registry import ModelConfig, build_model, count_parameters, preset
 from .simulate.compose import dataset as simulate_dataset
 
@@ -101,7 +101,8 @@ def make_validation_set(cfg: TrainConfig, task: str) -> list:
     for i, length in enumerate(cfg.val_lengths):
         rng = np.random.default_rng([cfg.val_seed, i])
         noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.val_n) if cfg.noise[1] > 0 else 0.0
-        d = simulate_dataset(task, cfg.val_n, int(length), rng, noise=noise, **cfg.sim_options)
+        d = simulate_dataset(task, cfg.val_n, int(length), rng, noise=noise,
+                             **options_for_length(cfg.sim_options, int(length)))
         sets.append((d.x, d.alpha, d.model))
     return sets
 
@@ -252,6 +253,8 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
     if distributed:
         from torch.nn.parallel import DistributedDataParallel
 
+        if device.type == "cuda":  # batch statistics over all GPUs, as one large batch would give
+            net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
         model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
 
     if rank == 0:
@@ -316,4 +319,9 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
             timed_out = flag.item() > 0
         if timed_out:
             break
+    if distributed:
+        # DDP keeps parameters equal; BatchNorm running statistics are rank 0's at each forward but then
+        # updated per rank, so hand every rank rank 0's (the ones validated and saved).
+        for buf in net.buffers():
+            torch.distributed.broadcast(buf, 0)
     return record

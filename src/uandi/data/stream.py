@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from ..constants import MODELS
+from ..constants import MIN_SEGMENT, MODELS
 from ..simulate.compose import dataset as simulate_dataset
 from .files import read_dataset
 from .normalize import network_input
@@ -56,13 +56,21 @@ class StreamConfig:
     classes: tuple = MODELS  # output classes of a model-task network (targets are indices into it)
 
 
+def options_for_length(sim_options: dict, length: int) -> dict:
+    """Simulation options for one length: below 50 points, fewer than five 10-point segments fit, so the
+    default number of segments (2 to 5) is capped at what fits."""
+    opts = dict(sim_options)
+    if length < 5 * MIN_SEGMENT and "n_segments" not in opts:
+        most = max(1, length // MIN_SEGMENT)
+        opts["n_segments"] = (min(2, most), most)
+    return opts
+
+
 def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
     """One training batch: (features (B, C, L) float32 tensor, targets (B, L) tensor)."""
     length = int(rng.integers(cfg.lengths[0], cfg.lengths[1] + 1))
     noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.batch_size) if cfg.noise[1] > 0 else 0.0
-    opts = dict(cfg.sim_options)
-    if length < 50 and "n_segments" not in opts:
-        opts["n_segments"] = (1, max(1, length // 10)) if length < 20 else (2, length // 10)
+    opts = options_for_length(cfg.sim_options, length)
     data = simulate_dataset(cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
     feats = network_input(data.x, cfg.representation)  # (B, L, C)
     return torch.from_numpy(feats).transpose(1, 2).contiguous(), targets_for(cfg.task, data.alpha, data.model, cfg.classes)

@@ -37,10 +37,10 @@ def check_alpha(model: str, alpha, n: int) -> np.ndarray:
         a = np.full(n, float(a))
     if a.shape != (n,):
         raise ValueError(f"alpha must be a scalar or have shape ({n},) - one per trajectory; got shape {a.shape}")
-    if not np.all(np.isfinite(a)) or a.min() < lo - 1e-12 or a.max() > hi + 1e-12:
-        raise ValueError(
-            f"alpha for {model.upper()} must lie in [{lo}, {hi}]; got values in [{np.nanmin(a):.4g}, {np.nanmax(a):.4g}]"
-        )
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"alpha for {model.upper()} must be finite and lie in [{lo}, {hi}]; got NaN or inf")
+    if a.min() < lo - 1e-12 or a.max() > hi + 1e-12:
+        raise ValueError(f"alpha for {model.upper()} must lie in [{lo}, {hi}]; got values in [{a.min():.4g}, {a.max():.4g}]")
     return a
 
 
@@ -72,12 +72,10 @@ def completed_renewals(durations: np.ndarray, length: int) -> tuple[np.ndarray, 
     """
     n, j = durations.shape
     ends = np.cumsum(durations, axis=1)  # (n, J)
-    horizon = length + 1.0
-    ends_capped = np.minimum(ends, horizon)
-    # One sorted search over all rows at once: shift row r by r * (horizon + 1).
-    shift = (np.arange(n) * (horizon + 1.0))[:, None]
-    flat = (ends_capped + shift).ravel()
-    times = np.arange(length, dtype=float)[None, :] + shift  # (n, length)
-    k = np.searchsorted(flat, times.ravel(), side="right").reshape(n, length) - (np.arange(n) * j)[:, None]
+    # For integer t, end <= t exactly when ceil(end) <= t: count ends per integer bucket, then cumulate.
+    bucket = np.minimum(np.ceil(ends), length).astype(np.int64)  # bucket `length` = beyond the window
+    flat = (np.arange(n)[:, None] * (length + 1) + bucket).ravel()
+    counts = np.bincount(flat, minlength=n * (length + 1)).reshape(n, length + 1)
+    k = np.cumsum(counts[:, :length], axis=1)  # (n, length)
     starts = np.concatenate([np.zeros((n, 1)), ends], axis=1)  # (n, J + 1)
     return k, starts

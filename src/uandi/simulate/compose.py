@@ -95,7 +95,7 @@ def _check_options(task, n, length, n_segments, min_alpha_jump, scale, diffusion
         if not (0 < lo <= hi):
             raise ValueError(f"diffusion_factor must be a (low, high) pair with 0 < low <= high, got {diffusion_factor!r}")
     noise = check_noise(noise, n)
-    models = tuple(check_model(m) for m in models)
+    models = tuple(dict.fromkeys(check_model(m) for m in models))  # repeated names would allow repeats
     if task == "model" and len(set(models)) < 2:
         raise ValueError(f"task 'model' needs at least two distinct models so that consecutive segments differ, got {models}")
     return n, (int(lo_m), int(hi_m)), length, noise, models
@@ -210,7 +210,8 @@ def dataset(
             steps = np.diff(generate(name, seg_alpha[chunk], lmax + 1, rng), axis=1)  # (k, lmax, 2)
             t = np.arange(lmax)[None, :]
             mask = t < seg_len[chunk][:, None]  # (k, lmax)
-            rms = np.sqrt((steps**2).sum(axis=2).sum(axis=1) / (2.0 * seg_len[chunk]))  # (k,) per axis
+            # per-axis RMS over the segment's own steps only (the chunk is padded to its longest one)
+            rms = np.sqrt(((steps**2).sum(axis=2) * mask).sum(axis=1) / (2.0 * seg_len[chunk]))  # (k,)
             if scale == "free":
                 factor = np.where(rms > 0, 1.0 / np.where(rms > 0, rms, 1.0), 1.0) * seg_factor[chunk]
                 seg_step[chunk] = seg_factor[chunk]

@@ -1,0 +1,113 @@
+"""Training: resumable exactly, DDP ranks agree, transfer learning, logs and curves written."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from uandi.predict import load, read_weights
+from uandi.train import TrainConfig, lr_factor, train
+
+TINY = dict(preset="tiny-alpha", batch_size=8, lengths=(40, 60), val_n=16, val_lengths=(50,), lr=3e-3)
+
+
+def _weights(path):
+    return torch.load(path, weights_only=True)["model"]
+
+
+def test_run_folder_has_logs_curves_checkpoints_and_weights(tmp_path):
+    train(TrainConfig(**TINY, steps=4, val_every=2), tmp_path)
+    for name in ("config.json", "metrics.jsonl", "curves.png", "last.pt", "best.pt", "best.safetensors", "best.json"):
+        assert (tmp_path / name).is_file(), name
+    log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4]
+    assert [r["trajectories"] for r in log] == [16, 32]
+    assert load(tmp_path).task == "alpha"
+
+
+def test_resume_after_a_stop_gives_the_same_weights_as_one_run(tmp_path):
+    torch.use_deterministic_algorithms(True)
+    try:
+        train(TrainConfig(**TINY, steps=6, val_every=3), tmp_path / "straight")
+        train(TrainConfig(**TINY, steps=6, val_every=3, time_limit=0.0), tmp_path / "stopped")  # stops at step 1
+        first = json.loads((tmp_path / "stopped" / "metrics.jsonl").read_text().splitlines()[0])
+        assert first["step"] == 1
+        train(TrainConfig(**TINY, steps=6, val_every=3), tmp_path / "stopped", resume=True)
+    finally:
+        torch.use_deterministic_algorithms(False)
+    a, b = _weights(tmp_path / "straight" / "last.pt"), _weights(tmp_path / "stopped" / "last.pt")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_transfer_learning_replaces_the_head(tmp_path):
+    train(TrainConfig(preset="tiny-model", batch_size=8, lengths=(40, 40), val_n=16, val_lengths=(40,),
+                      steps=2, val_every=2), tmp_path / "five")
+    cfg = TrainConfig(preset="tiny-model", model_overrides={"n_outputs": 2, "classes": ("ctrw", "fbm")},
+                      sim_options={"models": ("ctrw", "fbm")}, batch_size=8, lengths=(40, 40), val_n=16,
+                      val_lengths=(40,), steps=1, val_every=1, lr=1e-12,
+                      init_from=str(tmp_path / "five" / "best.safetensors"))
+    train(cfg, tmp_path / "two")
+    five, _ = read_weights(tmp_path / "five" / "best.safetensors")
+    two, card = read_weights(tmp_path / "two" / "best.safetensors")
+    assert card["config"]["classes"] == ["ctrw", "fbm"]
+    assert two["head.weight"].shape[0] == 2 and five["head.weight"].shape[0] == 5
+    body = "down.0.0.first.weight"
+    assert torch.allclose(two[body], five[body], atol=1e-6)  # lr ~0: the body is the loaded one
+    m = load(tmp_path / "two")
+    assert m.predict_proba(torch.randn(1, 40, 2).cumsum(1).numpy()).shape == (1, 40, 2)
+
+
+def test_cosine_schedule_warms_up_and_decays():
+    assert lr_factor("constant", 50, 100) == 1.0
+    assert lr_factor("cosine", 0, 100) < lr_factor("cosine", 4, 100) <= 1.0
+    assert lr_factor("cosine", 99, 100) < 0.05
+
+
+
+
+def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
+    script = tmp_path / "ddp_run.py"
+    script.write_text(textwrap.dedent("""
+        import sys, torch, torch.distributed as dist
+        import uandi.train as T
+        torch.set_num_threads(1)
+        captured = {}
+        real_build = T.build_model
+        def build(cfg):
+            net = real_build(cfg)
+            captured["net"] = net
+            return net
+        T.build_model = build
+        cfg = T.TrainConfig(preset="tiny-alpha", batch_size=4, lengths=(40, 40), val_n=8, val_lengths=(40,),
+                            steps=3, val_every=3)
+        T.train(cfg, sys.argv[1])
+        torch.save(captured["net"].state_dict(), f"{sys.argv[1]}/rank{dist.get_rank()}.pt")
+        dist.destroy_process_group()
+    """))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script),
+           str(tmp_path / "run")]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    a = torch.load(tmp_path / "run" / "rank0.pt", weights_only=True)
+    b = torch.load(tmp_path / "run" / "rank1.pt", weights_only=True)
+    start = torch.load(tmp_path / "run" / "last.pt", weights_only=True)["model"]
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert any(not torch.equal(a[k], start[k]) for k in a) is False  # rank 0 saved what it ended with
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["world_size"] == 2
+
+
+def test_bad_training_options_fail_before_work(tmp_path):
+    with pytest.raises(ValueError, match="preset"):
+        train(TrainConfig(preset="no-such-net"), tmp_path / "x")
+    with pytest.raises(ValueError, match="representation"):
+        train(TrainConfig(**{**TINY, "preset": "tiny-alpha"}, model_overrides={"representation": "fft"}), tmp_path / "y")
