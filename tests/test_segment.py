@@ -1,4 +1,4 @@
-"""Tests for uandi.segment: whole track tables in, every row back once, odd rows handled and reported.
+"""Tests for uandi.segment (module uandi.segmentation): whole track tables in, every row back once, odd rows handled and reported.
 
 Network-independent logic (pieces, merging of changepoints, per-segment statistics) runs on a fake
 predictor whose output is known exactly; the plumbing to real networks uses two tiny nets trained
@@ -17,7 +17,7 @@ import pytest
 import uandi
 from uandi.constants import MODELS
 from uandi.io import read_tracks
-from uandi.segment import MIN_LENGTH, combine_changepoints, segment, write_outputs
+from uandi.segmentation import MIN_LENGTH, combine_changepoints, segment, write_outputs
 from uandi.simulate import dataset
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load": ("predict", "load"),
-    "segment": ("segment", "segment"),
+    "segment": ("segmentation", "segment"),
     "read_tracks": ("io", "read_tracks"),
     "simulate": ("simulate", None),
     "metrics": ("metrics", None),

@@ -132,7 +132,7 @@ def cmd_export(a) -> int:
 def cmd_segment(a) -> int:
     from tqdm import tqdm
 
-    from .segment import segment, write_outputs
+    from .segmentation import segment, write_outputs
 
     if a.example:
         from importlib import resources
@@ -151,7 +151,7 @@ def cmd_segment(a) -> int:
                 raise SystemExit(f"--weights takes task=path pairs, e.g. alpha=runs/a/best.safetensors; got {item!r}")
             weights[task] = w
     out = Path(a.output) if a.output else (Path.cwd() / "uandi-example" if a.example else src.parent)
-    with tqdm(total=0, unit="track", desc="segment", disable=a.quiet) as bar:
+    with tqdm(total=0, unit="point", desc="segment", disable=a.quiet) as bar:
         def progress(done, total):
             bar.total = total
             bar.n = done

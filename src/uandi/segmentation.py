@@ -1,6 +1,6 @@
 """Segment a whole track table: odd rows handled, every point predicted, segments listed.
 
-    points, segments = uandi.segment.segment("tracks.csv")          # shipped "alpha" and "model" nets
+    points, segments = uandi.segment("tracks.csv")                  # shipped "alpha" and "model" nets
     points, segments = segment(df, tasks=("alpha",), weights={"alpha": "runs/alpha"})
     write_outputs(points, segments, "results", "tracks")           # tracks_points.csv, tracks_segments.csv
 

@@ -1,0 +1,109 @@
+"""Inference contract: shapes, lists of any length, clipping, probabilities, and clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from uandi.predict import MIN_LENGTH, load, write_weights
+from uandi.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    for task in ("alpha", "model"):
+        train(TrainConfig(preset=f"tiny-{task}", steps=2, batch_size=8, val_n=8, val_every=2, lengths=(50, 60),
+                          val_lengths=(50,)), root / task)
+    return root
+
+
+def walk(n, length, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, length, 2)).cumsum(axis=1)
+
+
+def test_alpha_predict_shape_and_clipping(runs):
+    m = load(runs / "alpha", device="cpu")
+    assert m.task == "alpha"
+    a = m.predict(walk(3, 77))
+    assert a.shape == (3, 77) and a.dtype.kind == "f"
+    assert a.min() >= 0.05 and a.max() <= 2.0
+
+
+def test_model_proba_sums_to_one_and_predict_is_argmax(runs):
+    m = load(runs / "model")
+    assert m.task == "model" and m.classes == ("attm", "ctrw", "fbm", "lw", "sbm")
+    x = walk(2, 64)
+    p = m.predict_proba(x)
+    assert p.shape == (2, 64, 5)
+    np.testing.assert_allclose(p.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(m.predict(x), p.argmax(-1))
+
+
+def test_list_of_lengths_comes_back_as_a_list_in_order(runs):
+    m = load(runs / "alpha")
+    tracks = [walk(1, L, seed=L)[0] for L in (MIN_LENGTH, 301, 45, 301, 1000)]
+    out = m.predict(tracks, batch_size=2)
+    assert isinstance(out, list) and [len(o) for o in out] == [len(t) for t in tracks]
+    # the same track alone gives the same answer as inside a mixed batch
+    np.testing.assert_allclose(out[2], m.predict(tracks[2][None])[0], atol=1e-5)
+
+
+def test_prediction_does_not_depend_on_units_or_offset(runs):
+    m = load(runs / "alpha")
+    x = walk(2, 120)
+    np.testing.assert_allclose(m.predict(x), m.predict(3.7 * x + 100.0), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.zeros(100), "shape"),
+        (np.zeros((2, 100, 3)), "2D"),
+        (np.zeros((100, 2)), r"x\[None\]"),
+        (np.full((1, 50, 2), np.nan), "NaN"),
+        (np.zeros((1, MIN_LENGTH - 1, 2)), "at least"),
+        ([np.zeros((50, 3))], "2D"),
+        ("tracks.csv", "numpy array"),
+    ],
+)
+def test_bad_positions_are_refused_with_a_clear_message(runs, bad, match):
+    m = load(runs / "alpha")
+    with pytest.raises((ValueError, TypeError), match=match):
+        m.predict(bad)
+
+
+def test_predict_proba_refused_for_alpha(runs):
+    with pytest.raises(ValueError, match="predicts alpha"):
+        load(runs / "alpha").predict_proba(walk(1, 50))
+
+
+def test_unknown_model_name(tmp_path):
+    with pytest.raises(ValueError, match="shipped model name"):
+        load("no-such-model")
+
+
+def test_corrupt_weights_file(tmp_path):
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"not a safetensors file at all")
+    with pytest.raises(ValueError, match="not a readable"):
+        load(bad)
+
+
+def test_weights_that_do_not_match_their_config(runs, tmp_path):
+    src = runs / "alpha" / "best.safetensors"
+    card = json.loads(src.with_suffix(".json").read_text())
+    card["config"]["width"] = 8  # the file holds a width-4 network
+    dst = tmp_path / "mismatch.safetensors"
+    dst.write_bytes(src.read_bytes())
+    dst.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="does not match"):
+        load(dst)
+
+
+def test_weights_round_trip_without_a_card(runs, tmp_path):
+    m = load(runs / "alpha")
+    path = write_weights(m.net, m.config, tmp_path / "w.safetensors")
+    path.with_suffix(".json").unlink()  # the config also lives in the file's own metadata
+    x = walk(2, 60)
+    np.testing.assert_allclose(load(path).predict(x), m.predict(x), atol=1e-6)
