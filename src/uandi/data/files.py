@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..simulate._common import check_n
 from ..simulate.compose import dataset as simulate_dataset
 
 FORMAT = "uandi-dataset"
@@ -66,6 +67,7 @@ def write_dataset(
     from .. import __version__
 
     out = Path(out)
+    check_n(n)
     # Check every option once, on a tiny batch, before any worker starts.
     simulate_dataset(task, 1, length, np.random.default_rng(0), **options)
     if workers < 1 or shard_size < 1:

@@ -1,0 +1,55 @@
+"""The documented command chain: uandi simulate -> train -> evaluate -> export, and segment."""
+
+import json
+
+import pytest
+
+from uandi.cli import main
+
+
+def test_simulate_train_evaluate_end_to_end(tmp_path, capsys):
+    data = tmp_path / "val"
+    assert main(["simulate", "--task", "alpha", "--length", "64", "--n", "40", "--seed", "1", "--out", str(data),
+                 "--quiet", "--min-alpha-jump", "0.5"]) == 0
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "tiny-alpha", "--steps", "4", "--batch-size", "8", "--lengths", "50,70",
+                 "--val-n", "16", "--val-lengths", "64", "--val-every", "2", "--out", str(run)]) == 0
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--weights", str(run), "--data", str(data), "--out", str(out), "--examples", "3"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_trajectories"] == 40 and 0 <= metrics["mae"] <= 2
+    assert set(metrics["changepoints"]) >= {"tp", "fp", "fn", "f1", "jsc", "rmse"}
+    for png in ("examples.png", "alpha_hist2d.png", "dc_histogram.png", "mae_by_alpha.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["export", str(run), "--out", str(tmp_path / "w" / "mine.safetensors")]) == 0
+    card = json.loads((tmp_path / "w" / "mine.json").read_text())
+    assert card["task"] == "alpha" and card["training"]["trajectory_passes"] == 32 and len(card["sha256"]) == 64
+
+
+def test_evaluate_model_task_writes_confusion(tmp_path):
+    data = tmp_path / "val"
+    assert main(["simulate", "--task", "model", "--length", "60", "--n", "20", "--out", str(data), "--quiet"]) == 0
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "tiny-model", "--steps", "2", "--batch-size", "8", "--lengths", "60",
+                 "--val-n", "8", "--val-lengths", "60", "--val-every", "2", "--out", str(run)]) == 0
+    assert main(["evaluate", "--weights", str(run), "--data", str(data), "--out", str(tmp_path / "e")]) == 0
+    m = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    assert 0 <= m["mdice"] <= 1 and len(m["confusion"]) == 5
+    assert (tmp_path / "e" / "confusion.png").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["simulate", "--task", "alpha", "--length", "30", "--n", "5", "--out", "X"], "too short"),
+        (["simulate", "--task", "alpha", "--length", "60", "--n", "0", "--out", "X"], "positive integer"),
+        (["simulate", "--task", "model", "--length", "60", "--n", "5", "--out", "X", "--models", "fbm,xyz"],
+         "unknown diffusion model"),
+        (["evaluate", "--weights", "alpha", "--data", "NOWHERE"], "not a uandi dataset"),
+        (["segment", "NOWHERE.csv"], "NOWHERE.csv"),
+    ],
+)
+def test_bad_input_gives_an_error_message_and_exit_code_2(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
