@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from uandi.evaluate import score
+from uandi.postprocess import postprocess_eps
 from uandi.predict import load
 from uandi.simulate import dataset
 
@@ -79,7 +80,8 @@ def run_sets(task, predictor, sets, n, seed0):
         else:
             pred = predictor.predict_proba(d.x).argmax(-1)
         seconds = time.time() - t
-        res = score(task, pred, d.alpha, d.model, d.changepoints, classes=predictor.classes)
+        res = score(task, pred, d.alpha, d.model, d.changepoints, classes=predictor.classes,
+                    eps=postprocess_eps(predictor))
         res.pop("_pred_changepoints")
         res.update(name=name, L=length, seconds=round(seconds, 1))
         if task == "alpha":
@@ -125,7 +127,8 @@ def main():
     lines = ["# Results: shipped models on fixed validation sets", "",
              f"Reproduce: `{cmd}` ({a.n} trajectories per set, seeded; {a.threads} CPU threads).",
              f"Weights: `{a.alpha}` ({ma.card.get('sha256', '')[:12]}), `{a.model}` ({mm.card.get('sha256', '')[:12]}).",
-             "Changepoints: the Appendix post-processing (eps 0.028, |beta| rule, min gap 10) for alpha; class changes",
+             f"Changepoints: the Appendix post-processing (|beta| > eps = {postprocess_eps(ma)}, tuned for this network by",
+             "benchmarks/tune_postprocess.py on other seeds; min gap 10) for alpha; class changes",
              "after merging runs shorter than 10 points for the model task; matched one-to-one (Hungarian), TP if",
              "|dc| < 10. The paper's numbers are on its own protocol (native scales, 200,000 trajectories, L = 500).", "",
              "## Subtask 1: alpha at every point", "",

@@ -14,15 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .postprocess import segments_from_alpha, segments_from_labels
+from .postprocess import PAPER_EPS, postprocess_eps, segments_from_alpha, segments_from_labels
 
 
 def score(task: str, pred: np.ndarray, alpha: np.ndarray, model: np.ndarray, true_cps: list, *,
-          classes=None, eps: float = 0.028, min_gap: int = 10, min_segment: int = 10,
+          classes=None, eps: float = PAPER_EPS, min_gap: int = 10, min_segment: int = 10,
           proba: np.ndarray | None = None) -> dict:
     """All metrics of one task. pred: (N, L) alpha or class indices; alpha, model: true (N, L)."""
     out: dict = {"n_trajectories": int(pred.shape[0]), "length": int(pred.shape[1])}
     if task == "alpha":
+        out["eps"] = eps
         out["mae"] = metrics.mae(pred, alpha)
         binned = metrics.mae_by_alpha(pred, alpha)
         out["mae_by_alpha"] = {k: np.asarray(v).tolist() for k, v in binned.items()}
@@ -64,7 +65,8 @@ def evaluate(predictor, data, out=None, *, n_examples: int = 6, max_n: int | Non
     task = predictor.task
     proba = predictor.predict_proba(x, batch_size) if task == "model" else None
     pred = proba.argmax(-1) if task == "model" else predictor.predict(x, batch_size)
-    result = score(task, pred, alpha, model, cps, classes=predictor.classes, proba=proba)
+    result = score(task, pred, alpha, model, cps, classes=predictor.classes, proba=proba,
+                   eps=postprocess_eps(predictor))
     pred_cps = result.pop("_pred_changepoints")
     if out is not None:
         out = Path(out)

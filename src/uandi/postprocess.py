@@ -215,3 +215,13 @@ def labels_from_changepoints(changepoints, values, length: int) -> np.ndarray:
         )
     seg_lengths = np.diff(np.concatenate(([0], cps, [length])))
     return np.repeat(vals, seg_lengths)
+
+
+PAPER_EPS = 0.028  # the Appendix threshold, tuned by the paper for its own network
+
+
+def postprocess_eps(predictor=None) -> float:
+    """The Appendix threshold eps for an alpha network: the value tuned for it and stored in its weight
+    card (``postprocess.eps``, see benchmarks/tune_postprocess.py), else the paper's 0.028."""
+    card = getattr(predictor, "card", None) or {}
+    return float(card.get("postprocess", {}).get("eps", PAPER_EPS))

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .postprocess import segments_from_alpha, segments_from_labels
+from .postprocess import postprocess_eps, segments_from_alpha, segments_from_labels
 
 __all__ = ["TASKS", "combine_changepoints", "segment", "write_outputs"]
 
@@ -281,7 +281,7 @@ def segment(
     min_length: int = MIN_LENGTH,
     columns: Mapping | None = None,
     format: str | None = None,
-    eps: float = 0.028,
+    eps: float | None = None,
     min_gap: int = 10,
     device: str = "auto",
     batch_size: int = 256,
@@ -304,7 +304,8 @@ def segment(
     min_length : shortest piece analysed, in points (>= 20, the networks' minimum).
     columns : canonical name -> column name in the file or DataFrame (see read_tracks).
     format : file format for a path (see read_tracks); None picks it from the extension.
-    eps : threshold on |alpha_(i+1) - alpha_i| of the Appendix algorithm (paper: 0.028).
+    eps : threshold on |alpha_(i+1) - alpha_i| of the Appendix algorithm. None (default): the value
+        tuned for the alpha network and stored in its card (``postprocess.eps``), else the paper's 0.028.
     min_gap : shortest segment, in points (paper: 10): the alpha algorithm's plateau, the shortest
         run of one predicted class, and the closest two changepoints may be.
     device : "auto", "cpu" or "cuda", for the networks loaded here.
@@ -334,11 +335,13 @@ def segment(
         raise ValueError(f"min_length must be at least {MIN_LENGTH} points, the networks' minimum; got {min_length}")
     min_gap = _check_int(min_gap, "min_gap", 1)
     batch_size = _check_int(batch_size, "batch_size", 1)
-    if not np.isfinite(eps) or eps < 0:
+    if eps is not None and (not np.isfinite(eps) or eps < 0):
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
 
     table, canonical, names = _read_input(table_or_path, columns, format)
     predictors = _resolve_predictors(tasks, weights, device)
+    if eps is None:
+        eps = postprocess_eps(predictors.get("alpha"))
     classes = tuple(predictors["model"].classes) if "model" in predictors else ()
     plan = _plan(canonical, min_length)
     n = len(canonical)
