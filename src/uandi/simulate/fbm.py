@@ -25,9 +25,14 @@ def fgn_2d(rng: np.random.Generator, alpha: np.ndarray, n_steps: int) -> np.ndar
     """Two independent unit-variance fGn series per row: (n, n_steps, 2)."""
     n = alpha.shape[0]
     m = 2 * n_steps  # circulant size
-    lags = np.concatenate([np.arange(n_steps + 1), np.arange(n_steps - 1, 0, -1)])  # (m,)
-    row = fgn_autocovariance(alpha, lags)  # (n, m)
-    eig = np.fft.fft(row, axis=1).real  # (n, m); non-negative for fGn, clip rounding error
+    # k^alpha for k = 0..n_steps + 1 once (one exp per lag); gamma(k) is its second difference
+    logk = np.log(np.maximum(np.arange(n_steps + 2, dtype=float), 1e-300))
+    powers = np.exp(alpha[:, None] * logk[None, :])  # (n, n_steps + 2)
+    powers[:, 0] = 0.0
+    gamma = 0.5 * (powers[:, 2:] - 2.0 * powers[:, 1:-1] + powers[:, :-2])  # lags 1..n_steps
+    half = np.concatenate([np.ones((n, 1)), gamma], axis=1)  # lags 0..n_steps: the circulant's first half
+    # eigenvalues of the symmetric circulant [g0 .. g_n, g_(n-1) .. g1]: a real FFT of its first half
+    eig = np.fft.hfft(half, n=m, axis=1)  # (n, m), real; non-negative for fGn up to rounding
     eig = np.maximum(eig, 0.0)
     noise = rng.standard_normal((n, m)) + 1j * rng.standard_normal((n, m))
     paths = np.fft.fft(np.sqrt(eig / m) * noise, axis=1)[:, :n_steps]  # (n, n_steps) complex
