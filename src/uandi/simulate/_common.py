@@ -63,10 +63,32 @@ def pareto_times(rng: np.random.Generator, exponent: np.ndarray, shape: tuple[in
     return np.exp(np.minimum(log_tau, 27.6))  # e^27.6 ~ 1e12
 
 
+def renewal_durations(rng: np.random.Generator, exponent: np.ndarray, length: int, block: int = 32) -> np.ndarray:
+    """Pareto durations (n, J) (see `pareto_times`), just enough that every row's renewals cover the
+    observation window: the J-th renewal of every row falls after time length - 1.
+
+    Starts with `block` durations per row and doubles the width for the rows not yet covered (the
+    other rows get durations of `length`, which lie beyond the window and are never used). Renewal
+    models with infinite-mean times (CTRW, ATTM) need only a few renewals, so this is much less work
+    than one duration per frame.
+    """
+    n = exponent.shape[0]
+    durations = pareto_times(rng, exponent, (n, min(block, length)))
+    total = durations.sum(axis=1)
+    while True:
+        short = np.flatnonzero(total <= length - 1)
+        if short.size == 0:
+            return durations
+        extra = np.full((n, durations.shape[1]), float(length))
+        extra[short] = pareto_times(rng, exponent[short], (short.size, durations.shape[1]))
+        total[short] += extra[short].sum(axis=1)
+        durations = np.concatenate([durations, extra], axis=1)
+
+
 def completed_renewals(durations: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     """Count renewals completed by each integer time 0..length-1.
 
-    durations: (n, J) positive durations (>= 1 each, so J = length is always enough).
+    durations: (n, J) positive durations whose J-th renewal falls after length - 1 (`renewal_durations`).
     Returns (k, ends): k (n, length) int, the number of completed durations at time t, and
     ends (n, J + 1) the renewal times with a leading 0 (ends[:, k] is the start of the current one).
     """

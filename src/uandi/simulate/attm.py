@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import completed_renewals, pareto_times
+from ._common import completed_renewals, renewal_durations
 
 
 def attm_gamma(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
@@ -23,7 +23,7 @@ def attm(rng: np.random.Generator, alpha: np.ndarray, length: int) -> np.ndarray
     """2D ATTM positions (n, length, 2) starting at 0."""
     n = alpha.shape[0]
     gamma = attm_gamma(rng, alpha)
-    periods = pareto_times(rng, alpha, (n, length))  # (n, J), each >= 1
+    periods = renewal_durations(rng, alpha, length)  # (n, J)
     d = periods ** (-1.0 / gamma[:, None])  # (n, J) diffusion coefficient of each period, in (0, 1]
     k, starts = completed_renewals(periods, length)  # (n, length)
     # Clock C(t) = integral of D from 0 to t, piecewise linear: C at period starts plus D * elapsed.

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import completed_renewals, pareto_times
+from ._common import completed_renewals, renewal_durations
 
 
 def ctrw(rng: np.random.Generator, alpha: np.ndarray, length: int) -> np.ndarray:
     """2D CTRW positions (n, length, 2) starting at 0."""
     n = alpha.shape[0]
-    waits = pareto_times(rng, alpha, (n, length))  # (n, J): every wait >= 1, so J = length suffices
-    jumps = rng.standard_normal((n, length, 2))
+    waits = renewal_durations(rng, alpha, length)  # (n, J)
+    jumps = rng.standard_normal((n, waits.shape[1], 2))
     k, _ = completed_renewals(waits, length)  # (n, length): jumps done by time t
-    sites = np.zeros((n, length + 1, 2))
+    sites = np.zeros((n, waits.shape[1] + 1, 2))
     np.cumsum(jumps, axis=1, out=sites[:, 1:])  # position after j jumps
     return np.take_along_axis(sites, k[:, :, None], axis=1)
