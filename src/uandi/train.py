@@ -260,7 +260,7 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps({"train": cfg.to_dict(), "model": mcfg.to_dict(),
-                                                     "world_size": world,
+                                                     "world_size": world, "device": str(device),
                                                      "parameters": count_parameters(net)}, indent=2))
         val_sets = make_validation_set(cfg, mcfg.task)
     fixed = FixedBatches(cfg.data, cfg, mcfg, rank, world) if cfg.data else None
