@@ -190,3 +190,50 @@ def test_segments_round_trip():
 def test_labels_from_changepoints_bad_input(cps, values, length, match):
     with pytest.raises(ValueError, match=match):
         labels_from_changepoints(cps, values, length)
+
+
+# --- window-contrast rule and the card-driven dispatcher -------------------------------------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from uandi.postprocess import (  # noqa: E402
+    PAPER_SETTINGS,
+    alpha_postprocess_settings,
+    segments_from_alpha_by,
+    segments_from_alpha_contrast,
+)
+
+
+def test_contrast_finds_noisy_steps_that_the_appendix_rule_misses():
+    rng = np.random.default_rng(0)
+    truth = np.repeat([0.4, 1.3, 0.6], [60, 50, 70])
+    noisy = truth + rng.normal(0, 0.05, truth.size)  # point-to-point jitter >> eps = 0.028
+    cps, seg = segments_from_alpha_contrast(noisy, window=8, threshold=0.25, min_gap=10)
+    assert len(cps) == 2 and abs(cps[0] - 60) <= 2 and abs(cps[1] - 110) <= 2
+    np.testing.assert_allclose(seg, [0.4, 1.3, 0.6], atol=0.06)
+    assert len(segments_from_alpha(noisy, eps=0.028)[0]) != 2  # the per-step rule is lost in the jitter
+
+
+def test_contrast_respects_threshold_ends_and_min_gap():
+    flat = np.full(100, 0.8)
+    assert segments_from_alpha_contrast(flat)[0].size == 0
+    step = np.repeat([0.2, 1.8], [5, 95])  # a change 5 points from the start is closer than min_gap
+    assert segments_from_alpha_contrast(step, window=4, min_gap=10)[0].size == 0
+    two = np.repeat([0.2, 1.8, 0.2], [40, 12, 48])  # two changes 12 apart: both kept with min_gap 10
+    assert list(segments_from_alpha_contrast(two, window=6, min_gap=10)[0]) == [40, 52]
+    assert segments_from_alpha_contrast(two, window=6, min_gap=15)[0].size == 1
+    with pytest.raises(ValueError, match="window"):
+        segments_from_alpha_contrast(flat, window=0)
+
+
+def test_settings_come_from_the_card_and_default_to_the_paper():
+    assert alpha_postprocess_settings(None) == PAPER_SETTINGS
+    tuned = SimpleNamespace(card={"postprocess": {"method": "contrast", "window": 6, "threshold": 0.3,
+                                                  "min_gap": 10, "tuned_f1": 0.8}})
+    settings = alpha_postprocess_settings(tuned)
+    assert settings == {"method": "contrast", "window": 6, "threshold": 0.3, "min_gap": 10}
+    a = np.repeat([0.3, 1.5], [50, 50])
+    np.testing.assert_array_equal(segments_from_alpha_by(a, settings)[0], [50])
+    np.testing.assert_array_equal(segments_from_alpha_by(a, PAPER_SETTINGS)[0], segments_from_alpha(a)[0])
+    with pytest.raises(ValueError, match="post-processing method"):
+        alpha_postprocess_settings(SimpleNamespace(card={"postprocess": {"method": "magic"}}))

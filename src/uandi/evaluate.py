@@ -14,20 +14,22 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .postprocess import PAPER_EPS, postprocess_eps, segments_from_alpha, segments_from_labels
+from .postprocess import PAPER_SETTINGS, alpha_postprocess_settings, segments_from_alpha_by, segments_from_labels
 
 
 def score(task: str, pred: np.ndarray, alpha: np.ndarray, model: np.ndarray, true_cps: list, *,
-          classes=None, eps: float = PAPER_EPS, min_gap: int = 10, min_segment: int = 10,
+          classes=None, alpha_settings: dict | None = None, min_segment: int = 10,
           proba: np.ndarray | None = None) -> dict:
-    """All metrics of one task. pred: (N, L) alpha or class indices; alpha, model: true (N, L)."""
+    """All metrics of one task. pred: (N, L) alpha or class indices; alpha, model: true (N, L).
+    alpha_settings: how alpha(t) is cut into segments (default: the paper's Appendix rule, eps 0.028)."""
     out: dict = {"n_trajectories": int(pred.shape[0]), "length": int(pred.shape[1])}
     if task == "alpha":
-        out["eps"] = eps
+        alpha_settings = dict(alpha_settings or PAPER_SETTINGS)
+        out["postprocess"] = alpha_settings
         out["mae"] = metrics.mae(pred, alpha)
         binned = metrics.mae_by_alpha(pred, alpha)
         out["mae_by_alpha"] = {k: np.asarray(v).tolist() for k, v in binned.items()}
-        pred_cps = [segments_from_alpha(p, eps=eps, min_gap=min_gap)[0] for p in pred]
+        pred_cps = [segments_from_alpha_by(p, alpha_settings)[0] for p in pred]
     else:
         from .constants import MODELS
 
@@ -66,7 +68,7 @@ def evaluate(predictor, data, out=None, *, n_examples: int = 6, max_n: int | Non
     proba = predictor.predict_proba(x, batch_size) if task == "model" else None
     pred = proba.argmax(-1) if task == "model" else predictor.predict(x, batch_size)
     result = score(task, pred, alpha, model, cps, classes=predictor.classes, proba=proba,
-                   eps=postprocess_eps(predictor))
+                   alpha_settings=alpha_postprocess_settings(predictor))
     pred_cps = result.pop("_pred_changepoints")
     if out is not None:
         out = Path(out)

@@ -21,6 +21,9 @@ __all__ = [
     "clip_alpha",
     "labels_from_proba",
     "segments_from_alpha",
+    "segments_from_alpha_contrast",
+    "segments_from_alpha_by",
+    "alpha_postprocess_settings",
     "segments_from_labels",
     "labels_from_changepoints",
 ]
@@ -217,11 +220,72 @@ def labels_from_changepoints(changepoints, values, length: int) -> np.ndarray:
     return np.repeat(vals, seg_lengths)
 
 
+
+def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25,
+                                 min_gap: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Segment one trajectory's point-wise alpha by the contrast of window means (our alternative to
+    the Appendix algorithm, for networks whose alpha(t) is not smooth enough for a per-step threshold).
+
+    For every candidate changepoint t (window <= t <= L - window) the contrast is
+    |mean(alpha[t : t + window]) - mean(alpha[t - window : t])|. Local maxima of the contrast are taken
+    greedily from the highest down while they exceed ``threshold``, skipping any closer than ``min_gap``
+    points to one already taken or to either end. Segment alphas are the means between changepoints.
+
+    alpha : 1D array (L,), dimensionless, finite. window : points on each side. threshold : alpha units.
+    Returns (changepoints int64 (K,), segment_alphas float (K + 1,)), conventions as segments_from_alpha.
+    """
+    a = _check_1d(alpha, "alpha", dtype=float)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("alpha must be finite; found NaN or inf - clean the prediction (e.g. clip_alpha) first")
+    for name, value in (("window", window), ("min_gap", min_gap)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1 (points); got {value!r}")
+    if not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"threshold (alpha units) must be a finite number >= 0; got {threshold!r}")
+    length = a.size
+    chosen: list[int] = []
+    if length >= 2 * window:
+        c = np.concatenate(([0.0], np.cumsum(a)))
+        t = np.arange(window, length - window + 1)
+        contrast = np.abs(c[t + window] - 2 * c[t] + c[t - window]) / window
+        padded = np.concatenate(([-np.inf], contrast, [-np.inf]))
+        peak = (contrast >= padded[:-2]) & (contrast >= padded[2:])  # only local maxima, no side lobes
+        for i in np.argsort(-contrast, kind="stable"):
+            if contrast[i] <= threshold:
+                break
+            if not peak[i]:
+                continue
+            cp = int(t[i])
+            if min(cp, length - cp) >= min_gap and all(abs(cp - k) >= min_gap for k in chosen):
+                chosen.append(cp)
+    changepoints = np.sort(np.asarray(chosen, dtype=np.int64))
+    edges = np.concatenate(([0], changepoints, [length]))
+    segment_alphas = np.array([a[s:e].mean() for s, e in zip(edges[:-1], edges[1:])], dtype=float)
+    return changepoints, segment_alphas
+
+
 PAPER_EPS = 0.028  # the Appendix threshold, tuned by the paper for its own network
+PAPER_SETTINGS = {"method": "appendix", "eps": PAPER_EPS, "min_gap": 10}
 
 
-def postprocess_eps(predictor=None) -> float:
-    """The Appendix threshold eps for an alpha network: the value tuned for it and stored in its weight
-    card (``postprocess.eps``, see benchmarks/tune_postprocess.py), else the paper's 0.028."""
+def alpha_postprocess_settings(predictor=None) -> dict:
+    """How to segment an alpha network's output: the settings tuned for it and stored in its weight card
+    (``postprocess``, see benchmarks/tune_postprocess.py), else the paper's Appendix rule, eps 0.028."""
     card = getattr(predictor, "card", None) or {}
-    return float(card.get("postprocess", {}).get("eps", PAPER_EPS))
+    tuned = card.get("postprocess", {})
+    keys = {"appendix": ("eps", "min_gap"), "contrast": ("window", "threshold", "min_gap")}
+    method = tuned.get("method", "appendix")
+    if method not in keys:
+        raise ValueError(f"unknown post-processing method {method!r} in the weight card; use one of {sorted(keys)}")
+    settings = {"method": method}
+    for k in keys[method]:
+        settings[k] = tuned.get(k, PAPER_SETTINGS.get(k))
+    return settings
+
+
+def segments_from_alpha_by(alpha, settings: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Dispatch to segments_from_alpha ("appendix") or segments_from_alpha_contrast ("contrast")."""
+    options = {k: v for k, v in settings.items() if k != "method"}
+    if settings.get("method", "appendix") == "contrast":
+        return segments_from_alpha_contrast(alpha, **options)
+    return segments_from_alpha(alpha, **options)

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .postprocess import postprocess_eps, segments_from_alpha, segments_from_labels
+from .postprocess import alpha_postprocess_settings, segments_from_alpha_by, segments_from_labels
 
 __all__ = ["TASKS", "combine_changepoints", "segment", "write_outputs"]
 
@@ -257,10 +257,10 @@ def combine_changepoints(alpha_changepoints, model_changepoints, length: int, mi
     return np.asarray(sorted(kept), dtype=np.int64)
 
 
-def _segment_piece(alpha, proba, eps: float, min_gap: int) -> tuple:
+def _segment_piece(alpha, proba, alpha_settings: dict, min_gap: int) -> tuple:
     """Changepoints and per-segment (alpha, class index, probability) of one piece."""
     length = len(alpha) if alpha is not None else len(proba)
-    alpha_cps = segments_from_alpha(alpha, eps=eps, min_gap=min_gap)[0] if alpha is not None else []
+    alpha_cps = segments_from_alpha_by(alpha, alpha_settings)[0] if alpha is not None else []
     model_cps = segments_from_labels(proba.argmax(axis=1), min_length=min_gap)[0] if proba is not None else []
     cps = combine_changepoints(alpha_cps, model_cps, length, min_gap)
     edges = np.concatenate(([0], cps))
@@ -304,8 +304,9 @@ def segment(
     min_length : shortest piece analysed, in points (>= 20, the networks' minimum).
     columns : canonical name -> column name in the file or DataFrame (see read_tracks).
     format : file format for a path (see read_tracks); None picks it from the extension.
-    eps : threshold on |alpha_(i+1) - alpha_i| of the Appendix algorithm. None (default): the value
-        tuned for the alpha network and stored in its card (``postprocess.eps``), else the paper's 0.028.
+    eps : threshold on |alpha_(i+1) - alpha_i| of the paper's Appendix algorithm. None (default): the
+        post-processing tuned for the alpha network and stored in its card (``postprocess``: the
+        Appendix rule with its eps, or the window-contrast rule), else the Appendix rule with eps 0.028.
     min_gap : shortest segment, in points (paper: 10): the alpha algorithm's plateau, the shortest
         run of one predicted class, and the closest two changepoints may be.
     device : "auto", "cpu" or "cuda", for the networks loaded here.
@@ -341,7 +342,10 @@ def segment(
     table, canonical, names = _read_input(table_or_path, columns, format)
     predictors = _resolve_predictors(tasks, weights, device)
     if eps is None:
-        eps = postprocess_eps(predictors.get("alpha"))
+        alpha_settings = alpha_postprocess_settings(predictors.get("alpha"))
+        alpha_settings["min_gap"] = min_gap
+    else:
+        alpha_settings = {"method": "appendix", "eps": float(eps), "min_gap": min_gap}
     classes = tuple(predictors["model"].classes) if "model" in predictors else ()
     plan = _plan(canonical, min_length)
     n = len(canonical)
@@ -365,7 +369,7 @@ def segment(
         rows = used[starts[p] : starts[p] + lengths[p]]
         alpha = outputs["alpha"][k] if "alpha" in outputs else None
         proba = outputs["model"][k] if "model" in outputs else None
-        cps, counts, seg_alpha, best, prob = _segment_piece(alpha, proba, eps, min_gap)
+        cps, counts, seg_alpha, best, prob = _segment_piece(alpha, proba, alpha_settings, min_gap)
         seg_ids = np.repeat(np.arange(counts.size), counts)
         seg_pt[rows] = seg_ids
         if alpha is not None:
