@@ -6,7 +6,6 @@ once per module (a few seconds).
 """
 
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from uandi.segmentation import MIN_LENGTH, combine_changepoints, segment, write_
 from uandi.simulate import dataset
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-SHIPPED_ALPHA = Path(uandi.__file__).parent / "weights" / "alpha.safetensors"
 ADDED = ["piece", "alpha", "model", *(f"p_{m}" for m in MODELS), "segment", "segment_alpha", "reason"]
 
 
@@ -454,19 +452,15 @@ def test_real_saspt_csv_every_row_once(tiny_weights):
 
 
 @needs_real_data
-def test_real_granik_mat_every_row_once_in_reasonable_time(tiny_weights):
+def test_real_granik_mat_every_row_once(tiny_weights):
     path = REAL_DATA / "granik2019_brownian_beads.mat"
-    start = time.perf_counter()
     points, segments = segment(path, weights=tiny_weights)
-    seconds = time.perf_counter() - start
     assert len(points) == 265229 and (points["row"].to_numpy() == np.arange(265229)).all()
     assert segments["track_id"].nunique() == 3420
     assert segments["length"].sum() == 265229  # every point in one segment or one too-short piece
-    assert seconds < 120, f"segmenting 265k points took {seconds:.0f} s"
 
 
 @needs_real_data
-@pytest.mark.skipif(not SHIPPED_ALPHA.is_file(), reason="the shipped alpha model is not installed yet")
 def test_shipped_alpha_model_finds_brownian_beads_near_alpha_1():
     points, _ = segment(REAL_DATA / "granik2019_brownian_beads.mat", tasks=("alpha",))
     long_pieces = points.groupby(["track_id", "piece"])["alpha"].transform("size") >= 100
