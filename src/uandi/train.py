@@ -248,7 +248,9 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
         start, best = int(ck["step"]), ck["best"]
         if (out / "metrics.jsonl").is_file():
             log = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line]
-            log = [r for r in log if r["step"] <= start]
+            log = [r for r in log if r["step"] <= start]  # drop lines from after the checkpoint
+            if rank == 0:
+                (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
     model = net
     if distributed:
         from torch.nn.parallel import DistributedDataParallel
