@@ -1,13 +1,17 @@
-"""Short, equal-budget training runs that decide the shipped models' design -> docs/experiments.md rows.
+"""Short, equal-budget training runs that decide the shipped models' design -> docs/experiments.md.
 
-    python benchmarks/experiments.py --group representation    # positions vs increments vs both
-    python benchmarks/experiments.py --group encoder           # symmetric vs causal WADNet padding
-    python benchmarks/experiments.py --group width             # b = 8 vs b = 16 at equal trajectories
+    python benchmarks/experiments.py                      # every group below, two runs at a time
+    python benchmarks/experiments.py --group encoder      # one group
 
-Every run: subtask 1 (alpha), L = 200, on-the-fly data, batch 32, Adam with a cosine schedule (peak
-2e-3), the same number of trajectories, the same seeded validation set (1000 trajectories, L = 200),
-one CPU thread per run, two runs side by side. The metric is the best validation MAE. Results are
-printed as markdown rows and appended to docs/experiments.md with this command.
+Groups (subtask 1, alpha):
+  representation - z-scored positions (the paper) vs scaled increments vs both;
+  encoder        - symmetric vs causal WADNet padding (the paper's text says causal);
+  diffusion      - training with K = 1 everywhere vs a random diffusion coefficient per segment.
+Every run: U-AnDi b = 8, L = 200, on-the-fly data, batch 32, Adam with a cosine schedule (peak 2e-3),
+the same number of trajectories, one CPU thread, two runs side by side. Each trained network is then
+scored on the same two fixed sets (2000 trajectories, L = 200, min_alpha_jump 0.5): K = 1 in every
+segment, and a random step-size factor 0.5-2 per segment ("K changes"). The rows are appended to
+docs/experiments.md with this command.
 """
 
 from __future__ import annotations
@@ -16,48 +20,66 @@ import argparse
 import json
 import multiprocessing as mp
 import time
-from pathlib import Path
 
+COMMON = {"width": 8}
 GROUPS = {
-    "representation": [("positions (paper)", {"representation": "positions"}),
-                       ("increments", {"representation": "increments"}),
-                       ("both", {"representation": "both"})],
-    "encoder": [("symmetric", {"causal": False}), ("causal (paper text)", {"causal": True})],
-    "width": [("b = 8", {"width": 8}), ("b = 16", {"width": 16})],
+    "representation": [("positions (paper)", {"representation": "positions"}, {}),
+                       ("increments", {"representation": "increments"}, {}),
+                       ("both", {"representation": "both"}, {})],
+    "encoder": [("symmetric", {"causal": False}, {}), ("causal (paper text)", {"causal": True}, {})],
+    "diffusion": [("K = 1 in training", {}, {}),
+                  ("K changes in training (0.5-2)", {}, {"diffusion_factor": (0.5, 2.0)})],
 }
 
 
+def score_sets(path, n=2000):
+    import numpy as np
+
+    from uandi.metrics import mae
+    from uandi.predict import load
+    from uandi.simulate import dataset
+
+    m = load(path, device="cpu")
+    out = {}
+    for i, (name, opts) in enumerate((("K = 1", {}), ("K changes", {"diffusion_factor": (0.5, 2.0)}))):
+        d = dataset("alpha", n, 200, np.random.default_rng([4242, i]), min_alpha_jump=0.5, **opts)
+        out[name] = mae(m.predict(d.x), d.alpha)
+    return out
+
+
 def run_one(args):
-    name, overrides, steps, out = args
+    name, overrides, sim, steps, out = args
     import torch
 
     from uandi.train import TrainConfig, train
 
     torch.set_num_threads(1)
-    cfg = TrainConfig(preset="small-alpha", model_overrides={"width": 8, **overrides}, steps=steps, batch_size=32,
-                      lr=2e-3, lengths=(200, 200), val_n=1000, val_lengths=(200,), val_every=max(steps // 6, 1),
-                      seed=5)
+    cfg = TrainConfig(preset="small-alpha", model_overrides={**COMMON, **overrides}, steps=steps, batch_size=32,
+                      lr=2e-3, lengths=(200, 200), sim_options=sim, val_n=500, val_lengths=(200,),
+                      val_every=max(steps // 4, 1), seed=5)
     t = time.time()
     rec = train(cfg, out)
-    return name, overrides, rec["trajectories"], rec["best"], time.time() - t
+    return name, overrides, sim, rec["trajectories"], score_sets(out), time.time() - t
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--group", choices=sorted(GROUPS), required=True)
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--group", choices=sorted(GROUPS) + ["all"], default="all")
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--runs", default="runs/experiments")
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--doc", default="docs/experiments.md")
     a = ap.parse_args()
-    jobs = [(name, o, a.steps, f"{a.runs}/{a.group}-{i}") for i, (name, o) in enumerate(GROUPS[a.group])]
+    groups = sorted(GROUPS) if a.group == "all" else [a.group]
+    jobs = [(g, (name, o, sim, a.steps, f"{a.runs}/{g}-{i}")) for g in groups for i, (name, o, sim) in enumerate(GROUPS[g])]
     with mp.get_context("spawn").Pool(a.parallel) as pool:
-        results = pool.map(run_one, jobs)
-    cmd = f"python benchmarks/experiments.py --group {a.group}" + (f" --steps {a.steps}" if a.steps != 1500 else "")
-    lines = [f"\n### {a.group} (`{cmd}`)\n", "| setting | trajectories | best val MAE (L = 200) | minutes |",
-             "|---|---|---|---|"]
-    for name, o, seen, best, sec in results:
-        lines.append(f"| {name} `{json.dumps(o)}` | {seen:,} | {best:.4f} | {sec / 60:.1f} |")
+        results = pool.map(run_one, [j for _, j in jobs])
+    cmd = "python benchmarks/experiments.py" + ("" if a.group == "all" else f" --group {a.group}") + (
+        f" --steps {a.steps}" if a.steps != 1000 else "")
+    lines = [f"\n### Equal-budget runs (`{cmd}`)\n",
+             "| group | setting | trajectories | MAE, K = 1 set | MAE, K-changes set | minutes |", "|---|---|---|---|---|---|"]
+    for (g, _), (name, o, sim, seen, maes, sec) in zip(jobs, results):
+        lines.append(f"| {g} | {name} | {seen:,} | {maes['K = 1']:.4f} | {maes['K changes']:.4f} | {sec / 60:.1f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     with open(a.doc, "a") as f:
