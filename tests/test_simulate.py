@@ -647,3 +647,10 @@ def test_bad_inputs_raise_clear_errors(rng):
             trajectories("fbm", 5, 10, 0.5, bad_rng)
         with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
             dataset("alpha", 5, 100, bad_rng)
+
+
+def test_min_alpha_jump_holds_beyond_five_segments():
+    d = dataset("alpha", 200, 100, np.random.default_rng(0), n_segments=(7, 9), min_alpha_jump=0.5)
+    assert max(len(c) for c in d.changepoints) == 8
+    for i, c in enumerate(d.changepoints):
+        assert np.all(np.abs(np.diff(d.alpha[i, [0, *c]])) > 0.5)

@@ -108,9 +108,9 @@ def _segment_alphas_task1(rng, n_seg_total, first_flags, min_jump):
     if min_jump > 0:
         # Segments are stored trajectory by trajectory; redraw each non-first segment until it differs
         # enough from its (already final) predecessor. Sequential in segment position, vectorised in rows.
-        idx = np.flatnonzero(~first_flags)
-        for pos in range(1, 6):
-            sel = idx[_position(first_flags)[idx] == pos]
+        position = _position(first_flags)
+        for pos in range(1, int(position.max()) + 1):
+            sel = np.flatnonzero(position == pos)
             while sel.size:
                 bad = sel[np.abs(alpha[sel] - alpha[sel - 1]) <= min_jump]
                 alpha[bad] = rng.uniform(lo, hi, bad.size)
