@@ -1,6 +1,6 @@
 """The README's picture: one bundled example track segmented by the shipped models, beside the truth.
 
-    python scripts/make_readme_figure.py [--track 3] [--out docs/example_track.png]
+    python scripts/make_readme_figure.py [--track 1] [--out docs/example_track.png]
 
 Runs the same `uandi.segment` as `uandi segment --example`, then draws the track coloured by the
 predicted segments, predicted vs true alpha(t), and the class probabilities with the true class.
@@ -20,7 +20,7 @@ from uandi.plot import track_figure
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--track", type=int, default=3)
+    ap.add_argument("--track", type=int, default=1)
     ap.add_argument("--out", default="docs/example_track.png")
     a = ap.parse_args()
     folder = Path(str(resources.files("uandi") / "examples"))

@@ -150,6 +150,17 @@ def test_round_trip_csv_every_row_once_columns_unchanged(tmp_path, tiny_weights)
             assert in_seg[f"p_{seg['model']}"].mean() == pytest.approx(seg["probability"])
 
 
+def test_file_columns_come_back_under_the_files_own_names(tmp_path, fake_weights):
+    table = simulated_table(n_tracks=2, length=60)
+    saspt = table.rename(columns={"track_id": "trajectory"})[["trajectory", "frame", "y", "x", "intensity"]]
+    path = tmp_path / "saspt.csv"
+    saspt.to_csv(path, index=False)
+    points, _ = segment(path, weights=fake_weights)
+    assert list(points.columns[:5]) == ["trajectory", "frame", "y", "x", "intensity"]
+    pd.testing.assert_frame_equal(points[saspt.columns], pd.read_csv(path))
+    assert "track_id" not in points.columns
+
+
 def test_dataframe_input_keeps_index_columns_and_order(tiny_weights):
     table = simulated_table(n_tracks=2)[["y", "quality", "frame", "x", "track_id", "cell"]]
     table.index = np.arange(len(table))[::-1] * 3  # an index that is not 0..n-1

@@ -36,6 +36,11 @@ Segmentation of one piece (SCIENCE.md section 5), see :func:`combine_changepoint
   at the place the alpha algorithm put it: the steepest change of alpha). Every segment has at least
   ``min_gap`` points.
 
+Output columns: a DataFrame comes back with its own columns and index; a file comes back under the
+file's own column names and order (trackpy's ``particle``, saspt's ``trajectory, frame, y, x``), then
+``row`` (the row's index in the file), a ``frame`` numbered 0..n-1 if the file had none, and the added
+columns.
+
 Per segment: ``alpha`` = mean of the point-wise alpha, ``model`` = the class with the largest mean
 probability over the segment, ``probability`` = that mean probability.
 """
@@ -398,6 +403,8 @@ def segment(
     records += _unusable_tracks(plan, track_values, row_values, frame)
 
     points = _points_table(table, tasks, classes, plan, alpha_pt, proba_pt, seg_pt, seg_alpha_pt)
+    if isinstance(table_or_path, (str, os.PathLike)):
+        points = _restore_input_names(points, table.attrs.get("input_columns"))
     points.attrs["uandi"] = {"columns": names, "classes": list(classes), "tasks": list(tasks)}
     return points, _segments_table(records, tasks)
 
@@ -421,6 +428,20 @@ def _unusable_tracks(plan, track_values, row_values, frame) -> list:
                         "first_row": row_values[rows[np.argmin(frame[rows])]],
                         "reason": "; ".join(sorted(set(plan["reason"][rows])))})
     return records
+
+
+def _restore_input_names(points: pd.DataFrame, origin: dict | None) -> pd.DataFrame:
+    """A file's rows come back under the file's own column names and order (e.g. trackpy's
+    ``particle``, saspt's ``trajectory, frame, y, x``); columns the file did not have (``row``, a
+    numbered ``frame``) and the added ones follow."""
+    if not origin:
+        return points
+    back = {canon: name for canon, name in origin["names"].items() if name is not None and name != canon}
+    if any(name in points.columns for name in back.values()):
+        return points  # an extra column already uses the name: keep the canonical ones
+    points = points.rename(columns=back)
+    first = [c for c in origin["order"] if c in points.columns]
+    return points[first + [c for c in points.columns if c not in first]]
 
 
 def _points_table(table, tasks, classes, plan, alpha_pt, proba_pt, seg_pt, seg_alpha_pt) -> pd.DataFrame:

@@ -215,4 +215,8 @@ def build_canonical(
     if row is None:
         row = np.arange(len(table), dtype=np.int64)
     data["row"] = np.asarray(row, dtype=np.int64)
-    return pd.DataFrame(data)
+    out = pd.DataFrame(data)
+    # where the canonical columns came from, so that outputs can be written under the user's names
+    out.attrs["input_columns"] = {"names": {k: mapping[k] for k in CANONICAL_COLUMNS},
+                                  "order": [str(c) for c in table.columns]}
+    return out
