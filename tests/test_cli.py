@@ -53,3 +53,14 @@ def test_bad_input_gives_an_error_message_and_exit_code_2(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_segment_the_bundled_example_like_the_readme(tmp_path, capsys):
+    out = tmp_path / "uandi-example"
+    assert main(["segment", "--example", "-o", str(out), "--quiet"]) == 0
+    assert "1922 points in 8 tracks: 1922 analysed" in capsys.readouterr().out
+    import pandas as pd
+
+    points = pd.read_csv(out / "example_tracks_points.csv")
+    assert list(points.columns[:4]) == ["particle", "frame", "x", "y"] and len(points) == 1922
+    assert (out / "example_tracks_summary.png").is_file() and len(list(out.glob("*_piece*.png"))) == 8

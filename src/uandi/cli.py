@@ -161,7 +161,7 @@ def cmd_segment(a) -> int:
                                    format=a.format, device=a.device, progress=progress)
     written = write_outputs(points, segments, out, src.stem, plot=a.plot or a.example, max_plots=a.max_plots)
     n_ok = int((points["reason"] == "").sum()) if "reason" in points else len(points)
-    print(f"{len(points)} points in {points['track_id'].nunique()} tracks: {n_ok} analysed, "
+    print(f"{len(points)} points in {segments['track_id'].nunique()} tracks: {n_ok} analysed, "
           f"{len(segments)} segments")
     for p in written:
         print(f"wrote {p}")

@@ -404,7 +404,7 @@ def segment(
 
     points = _points_table(table, tasks, classes, plan, alpha_pt, proba_pt, seg_pt, seg_alpha_pt)
     if isinstance(table_or_path, (str, os.PathLike)):
-        points = _restore_input_names(points, table.attrs.get("input_columns"))
+        points, names = _restore_input_names(points, table.attrs.get("input_columns"), names)
     points.attrs["uandi"] = {"columns": names, "classes": list(classes), "tasks": list(tasks)}
     return points, _segments_table(records, tasks)
 
@@ -430,18 +430,18 @@ def _unusable_tracks(plan, track_values, row_values, frame) -> list:
     return records
 
 
-def _restore_input_names(points: pd.DataFrame, origin: dict | None) -> pd.DataFrame:
+def _restore_input_names(points: pd.DataFrame, origin: dict | None, names: dict) -> tuple[pd.DataFrame, dict]:
     """A file's rows come back under the file's own column names and order (e.g. trackpy's
     ``particle``, saspt's ``trajectory, frame, y, x``); columns the file did not have (``row``, a
-    numbered ``frame``) and the added ones follow."""
+    numbered ``frame``) and the added ones follow. Returns the table and canonical -> output names."""
     if not origin:
-        return points
+        return points, names
     back = {canon: name for canon, name in origin["names"].items() if name is not None and name != canon}
     if any(name in points.columns for name in back.values()):
-        return points  # an extra column already uses the name: keep the canonical ones
+        return points, names  # an extra column already uses the name: keep the canonical ones
     points = points.rename(columns=back)
     first = [c for c in origin["order"] if c in points.columns]
-    return points[first + [c for c in points.columns if c not in first]]
+    return points[first + [c for c in points.columns if c not in first]], {**names, **back}
 
 
 def _points_table(table, tasks, classes, plan, alpha_pt, proba_pt, seg_pt, seg_alpha_pt) -> pd.DataFrame:
