@@ -111,3 +111,23 @@ def test_bad_training_options_fail_before_work(tmp_path):
         train(TrainConfig(preset="no-such-net"), tmp_path / "x")
     with pytest.raises(ValueError, match="representation"):
         train(TrainConfig(**{**TINY, "preset": "tiny-alpha"}, model_overrides={"representation": "fft"}), tmp_path / "y")
+
+
+def test_training_from_a_dataset_folder(tmp_path):
+    from uandi.data import write_dataset
+    from uandi.train import FixedBatches
+
+    write_dataset(tmp_path / "ds", "model", 40, 60, seed=0)
+    cfg = TrainConfig(preset="tiny-model", data=str(tmp_path / "ds"), steps=3, batch_size=8, val_n=8,
+                      val_lengths=(60,), val_every=3)
+    record = train(cfg, tmp_path / "run")
+    assert record["step"] == 3 and record["trajectories"] == 24
+    # two ranks split each step's trajectories, and one epoch visits each trajectory at most once
+    mcfg = cfg.model_config()
+    ranks = [FixedBatches(tmp_path / "ds", cfg, mcfg, r, 2) for r in (0, 1)]
+    assert ranks[0].per_epoch == 2  # 40 trajectories, 2 ranks x 8 per batch
+    seen = [ranks[r].batch(s)[0] for s in range(2) for r in (0, 1)]
+    flat = torch.cat([b.reshape(b.shape[0], -1) for b in seen])
+    assert torch.unique(flat, dim=0).shape[0] == 32
+    with pytest.raises(ValueError, match="task"):
+        FixedBatches(tmp_path / "ds", cfg, TrainConfig(preset="tiny-alpha").model_config(), 0, 1)

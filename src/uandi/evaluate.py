@@ -18,8 +18,7 @@ from .postprocess import PAPER_SETTINGS, alpha_postprocess_settings, segments_fr
 
 
 def score(task: str, pred: np.ndarray, alpha: np.ndarray, model: np.ndarray, true_cps: list, *,
-          classes=None, alpha_settings: dict | None = None, min_segment: int = 10,
-          proba: np.ndarray | None = None) -> dict:
+          classes=None, alpha_settings: dict | None = None, min_segment: int = 10) -> dict:
     """All metrics of one task. pred: (N, L) alpha or class indices; alpha, model: true (N, L).
     alpha_settings: how alpha(t) is cut into segments (default: the paper's Appendix rule, eps 0.028)."""
     out: dict = {"n_trajectories": int(pred.shape[0]), "length": int(pred.shape[1])}
@@ -67,18 +66,18 @@ def evaluate(predictor, data, out=None, *, n_examples: int = 6, max_n: int | Non
     task = predictor.task
     proba = predictor.predict_proba(x, batch_size) if task == "model" else None
     pred = proba.argmax(-1) if task == "model" else predictor.predict(x, batch_size)
-    result = score(task, pred, alpha, model, cps, classes=predictor.classes, proba=proba,
+    result = score(task, pred, alpha, model, cps, classes=predictor.classes,
                    alpha_settings=alpha_postprocess_settings(predictor))
-    pred_cps = result.pop("_pred_changepoints")
+    result.pop("_pred_changepoints")
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(result, indent=2))
-        _figures(task, out, x, alpha, model, cps, pred, proba, pred_cps, result, predictor.classes, n_examples, seed)
+        _figures(task, out, x, alpha, model, cps, pred, proba, result, predictor.classes, n_examples, seed)
     return result
 
 
-def _figures(task, out, x, alpha, model, cps, pred, proba, pred_cps, result, classes, n_examples, seed):
+def _figures(task, out, x, alpha, model, cps, pred, proba, result, classes, n_examples, seed):
     from . import plot
 
     rng = np.random.default_rng(seed)

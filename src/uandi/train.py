@@ -135,30 +135,25 @@ def evaluate_network(net, mcfg: ModelConfig, val_sets: list, device, batch: int 
 
 class FixedBatches:
     """Batches from a dataset folder: a seeded permutation per epoch, rank r takes every world-th
-    trajectory, resumable from any step."""
+    trajectory, resumable from any step. Items come from the fixed-set torch Dataset."""
 
     def __init__(self, path, cfg: TrainConfig, mcfg: ModelConfig, rank: int, world: int):
-        from .data.files import read_dataset
+        from .data.stream import FixedDataset
 
-        self.data = read_dataset(path)
-        if self.data.task != mcfg.task:
-            raise ValueError(f"dataset {path} is for task {self.data.task!r} but the network is for {mcfg.task!r}")
-        self.cfg, self.mcfg, self.rank, self.world = cfg, mcfg, rank, world
-        self.per_epoch = len(self.data) // (cfg.batch_size * world)
+        self.items = FixedDataset(path, mcfg.representation, classes=mcfg.classes or MODELS)
+        if self.items.task != mcfg.task:
+            raise ValueError(f"dataset {path} is for task {self.items.task!r} but the network is for {mcfg.task!r}")
+        self.cfg, self.rank, self.world = cfg, rank, world
+        self.per_epoch = len(self.items) // (cfg.batch_size * world)
         if self.per_epoch < 1:
-            raise ValueError(f"dataset {path} has {len(self.data)} trajectories, fewer than one batch per rank")
+            raise ValueError(f"dataset {path} has {len(self.items)} trajectories, fewer than one batch per rank")
 
     def batch(self, step: int):
         epoch, k = divmod(step, self.per_epoch)
-        perm = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.data))
+        perm = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.items))
         start = (k * self.world + self.rank) * self.cfg.batch_size
-        idx = np.sort(perm[start : start + self.cfg.batch_size])
-        rows = [self.data[int(i)] for i in idx]
-        x = np.stack([r[0] for r in rows])
-        feats = torch.from_numpy(network_input(x, self.mcfg.representation)).transpose(1, 2)
-        target = targets_for(self.mcfg.task, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows]),
-                             self.mcfg.classes or MODELS)
-        return feats, target
+        feats, targets = zip(*(self.items[int(i)] for i in np.sort(perm[start : start + self.cfg.batch_size])))
+        return torch.stack(feats), torch.stack(targets)  # (B, C, L), (B, L)
 
 
 def _stream_iterator(cfg: TrainConfig, mcfg: ModelConfig, rank: int, start: int):

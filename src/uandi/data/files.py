@@ -13,7 +13,6 @@ many workers wrote it.
 from __future__ import annotations
 
 import json
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -182,7 +181,3 @@ def read_dataset(path) -> DiskDataset:
     if total != meta["n"]:
         raise ValueError(f"dataset {path}: shards hold {total} trajectories but meta.json says {meta['n']}")
     return DiskDataset(path, meta, shards, np.asarray(offsets))
-
-
-def default_workers() -> int:
-    return max(1, (os.cpu_count() or 1))
