@@ -76,7 +76,7 @@ def main():
         results = pool.map(run_one, [j for _, j in jobs])
     cmd = "python benchmarks/experiments.py" + ("" if a.group == "all" else f" --group {a.group}") + (
         f" --steps {a.steps}" if a.steps != 1000 else "")
-    lines = [f"\n### Equal-budget runs (`{cmd}`)\n",
+    lines = [f"\n## Equal-budget runs (`{cmd}`)\n",
              "| group | setting | trajectories | MAE, K = 1 set | MAE, K-changes set | minutes |", "|---|---|---|---|---|---|"]
     for (g, _), (name, o, sim, seen, maes, sec) in zip(jobs, results):
         lines.append(f"| {g} | {name} | {seen:,} | {maes['K = 1']:.4f} | {maes['K changes']:.4f} | {sec / 60:.1f} |")
