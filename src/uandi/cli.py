@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from .constants import MIN_TRACK_LENGTH
+
 
 def _pair(text: str, kind=float) -> tuple:
     parts = [kind(p) for p in text.replace(":", ",").split(",")]
@@ -233,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", default="alpha,model", help="alpha, model or both")
     p.add_argument("--plot", action="store_true", help="PNG figures per track and a summary figure")
     p.add_argument("--max-plots", type=int, default=20)
-    p.add_argument("--min-length", type=int, default=20, help="shortest analysed piece of track, in points")
+    p.add_argument("--min-length", type=int, default=MIN_TRACK_LENGTH, help="shortest analysed piece of track, in points")
     p.add_argument("--weights", help="task=path pairs, e.g. alpha=runs/a,model=runs/m (default: shipped models)")
     p.add_argument("--format", help="force the input format (csv, tsv, parquet, trackmate-csv, trackmate-xml, "
                                     "andi-txt, mat, npy)")

@@ -19,3 +19,16 @@ TASK1_ALPHA_RANGE = (0.05, 1.99)
 
 # Every segment of a simulated trajectory is at least this many points long.
 MIN_SEGMENT = 10
+
+# Shortest track (or piece of track) the networks are asked to analyse, in points: two minimal segments.
+MIN_TRACK_LENGTH = 2 * MIN_SEGMENT
+
+
+def class_indices(model_ids, classes=MODELS, missing: int = -1):
+    """Map class ids (order MODELS) to indices into `classes`, e.g. ("ctrw", "fbm") -> 0, 1; ids of
+    models not in `classes` become `missing`. Returns an int64 numpy array of the input's shape."""
+    import numpy as np
+
+    lookup = np.full(len(MODELS), missing, dtype=np.int64)
+    lookup[[MODELS.index(c) for c in classes]] = np.arange(len(classes))
+    return lookup[np.asarray(model_ids, dtype=np.int64)]

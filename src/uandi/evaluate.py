@@ -30,12 +30,10 @@ def score(task: str, pred: np.ndarray, alpha: np.ndarray, model: np.ndarray, tru
         out["mae_by_alpha"] = {k: np.asarray(v).tolist() for k, v in binned.items()}
         pred_cps = [segments_from_alpha_by(p, alpha_settings)[0] for p in pred]
     else:
-        from .constants import MODELS
+        from .constants import MODELS, class_indices
 
         classes = tuple(classes or MODELS)
-        lookup = np.full(len(MODELS), -1)
-        lookup[[MODELS.index(c) for c in classes]] = np.arange(len(classes))
-        true = lookup[model.astype(np.int64)]
+        true = class_indices(model, classes)
         k = len(classes)
         out["classes"] = list(classes)
         out["mdice"] = metrics.mdice(pred, true, n_classes=k)
@@ -88,10 +86,9 @@ def _figures(task, out, x, alpha, model, cps, pred, proba, result, classes, n_ex
         if task == "alpha":
             ex.update(alpha_pred=pred[i], alpha_true=alpha[i])
         else:
-            from .constants import MODELS
+            from .constants import class_indices
 
-            ex.update(proba=proba[i], labels_true=np.array([classes.index(MODELS[m]) if MODELS[m] in classes else -1
-                                                            for m in model[i]]), classes=classes)
+            ex.update(proba=proba[i], labels_true=class_indices(model[i], classes), classes=classes)
         examples.append(ex)
     plot.examples_figure(examples, path=out / "examples.png")
     cp = result["changepoints"]

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .constants import ALPHA_MAX, ALPHA_MIN
+from .constants import ALPHA_MAX, ALPHA_MIN, MIN_TRACK_LENGTH
 from .data.normalize import network_input
 from .nn.registry import ModelConfig, build_model
 
-MIN_LENGTH = 20  # shortest track analysed, in points (two minimal segments)
+MIN_LENGTH = MIN_TRACK_LENGTH  # shortest track analysed, in points (two minimal segments)
 SHIPPED = ("alpha", "model")
 
 

@@ -54,12 +54,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .constants import MIN_TRACK_LENGTH
 from .postprocess import alpha_postprocess_settings, segments_from_alpha_by, segments_from_labels
 
 __all__ = ["TASKS", "combine_changepoints", "segment", "write_outputs"]
 
 TASKS = ("alpha", "model")
-MIN_LENGTH = 20  # = uandi.predict.MIN_LENGTH, repeated so that importing this module stays torch-free
+MIN_LENGTH = MIN_TRACK_LENGTH  # the networks' minimum, as uandi.predict.MIN_LENGTH
 
 
 # --- input -----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from ..constants import MIN_SEGMENT, MODELS
+from ..constants import MIN_SEGMENT, MODELS, class_indices
 from ..simulate.compose import dataset as simulate_dataset
 from .files import read_dataset
 from .normalize import network_input
@@ -19,9 +19,7 @@ def targets_for(task: str, alpha: np.ndarray, model: np.ndarray, classes=MODELS)
     in `classes` (int64) - the class id itself for all five models, 0/1 for e.g. ("ctrw", "fbm")."""
     if task == "alpha":
         return torch.from_numpy(np.ascontiguousarray(alpha, dtype=np.float32))
-    lookup = np.full(len(MODELS), -100, dtype=np.int64)  # -100: ignored by cross-entropy
-    lookup[[MODELS.index(c) for c in classes]] = np.arange(len(classes))
-    return torch.from_numpy(lookup[np.asarray(model, dtype=np.int64)])
+    return torch.from_numpy(class_indices(model, classes, missing=-100))  # -100: ignored by cross-entropy
 
 
 class FixedDataset(Dataset):

@@ -16,8 +16,6 @@ from torch import nn
 
 from .wadnet import GatedDilatedEncoder
 
-MIN_NETWORK_LENGTH = 16
-
 
 class UAnDi(nn.Module):
     """(B, C_in, L) -> (B, n_outputs, L)."""
