@@ -17,7 +17,6 @@ docs/experiments.md with this command.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import time
 

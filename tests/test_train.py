@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
@@ -101,7 +100,8 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
     start = torch.load(tmp_path / "run" / "last.pt", weights_only=True)["model"]
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    assert any(not torch.equal(a[k], start[k]) for k in a) is False  # rank 0 saved what it ended with
+    for k in a:  # rank 0 saved what it ended with
+        assert torch.equal(a[k], start[k]), k
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["world_size"] == 2
 
@@ -110,7 +110,7 @@ def test_bad_training_options_fail_before_work(tmp_path):
     with pytest.raises(ValueError, match="preset"):
         train(TrainConfig(preset="no-such-net"), tmp_path / "x")
     with pytest.raises(ValueError, match="representation"):
-        train(TrainConfig(**{**TINY, "preset": "tiny-alpha"}, model_overrides={"representation": "fft"}), tmp_path / "y")
+        train(TrainConfig(**TINY, model_overrides={"representation": "fft"}), tmp_path / "y")
 
 
 def test_training_from_a_dataset_folder(tmp_path):

@@ -63,6 +63,20 @@ def _check_1d(values, name: str, *, dtype=None) -> np.ndarray:
     return arr
 
 
+def _check_alpha(alpha) -> np.ndarray:
+    """One trajectory's point-wise alpha as a finite 1D float array."""
+    a = _check_1d(alpha, "alpha", dtype=float)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("alpha must be finite; found NaN or inf - clean the prediction (e.g. clip_alpha) first")
+    return a
+
+
+def _segment_means(a: np.ndarray, changepoints: np.ndarray) -> np.ndarray:
+    """Mean of `a` over each segment between changepoints (segments tile the whole trajectory)."""
+    edges = np.concatenate(([0], changepoints, [a.size]))
+    return np.array([a[s:e].mean() for s, e in zip(edges[:-1], edges[1:])], dtype=float)
+
+
 def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Segment one trajectory's point-wise alpha prediction (the U-AnDi paper's Appendix algorithm).
 
@@ -98,9 +112,7 @@ def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[n
     changepoints : int64 array (K,), increasing, each in 1 .. L-1 (possibly empty).
     segment_alphas : float array (K + 1,), mean alpha of each segment.
     """
-    a = _check_1d(alpha, "alpha", dtype=float)
-    if not np.all(np.isfinite(a)):
-        raise ValueError("alpha must be finite; found NaN or inf - clean the prediction (e.g. clip_alpha) first")
+    a = _check_alpha(alpha)
     eps = float(eps)
     if not np.isfinite(eps) or eps < 0:
         raise ValueError(f"eps (threshold on |alpha_(i+1) - alpha_i|) must be a finite number >= 0; got {eps!r}")
@@ -123,9 +135,7 @@ def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[n
         changepoints.append(plateau_last[k] + int(np.argmax(np.abs(beta[gap]))) + 1)
     changepoints = np.asarray(changepoints, dtype=np.int64)
 
-    edges = np.concatenate(([0], changepoints, [length]))
-    segment_alphas = np.array([a[s:e].mean() for s, e in zip(edges[:-1], edges[1:])], dtype=float)
-    return changepoints, segment_alphas
+    return changepoints, _segment_means(a, changepoints)
 
 
 def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,9 +244,7 @@ def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25
     alpha : 1D array (L,), dimensionless, finite. window : points on each side. threshold : alpha units.
     Returns (changepoints int64 (K,), segment_alphas float (K + 1,)), conventions as segments_from_alpha.
     """
-    a = _check_1d(alpha, "alpha", dtype=float)
-    if not np.all(np.isfinite(a)):
-        raise ValueError("alpha must be finite; found NaN or inf - clean the prediction (e.g. clip_alpha) first")
+    a = _check_alpha(alpha)
     for name, value in (("window", window), ("min_gap", min_gap)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1 (points); got {value!r}")
@@ -259,9 +267,7 @@ def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25
             if min(cp, length - cp) >= min_gap and all(abs(cp - k) >= min_gap for k in chosen):
                 chosen.append(cp)
     changepoints = np.sort(np.asarray(chosen, dtype=np.int64))
-    edges = np.concatenate(([0], changepoints, [length]))
-    segment_alphas = np.array([a[s:e].mean() for s, e in zip(edges[:-1], edges[1:])], dtype=float)
-    return changepoints, segment_alphas
+    return changepoints, _segment_means(a, changepoints)
 
 
 PAPER_EPS = 0.028  # the Appendix threshold, tuned by the paper for its own network
