@@ -95,15 +95,17 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
     return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def make_validation_set(cfg: TrainConfig, task: str) -> list:
-    """Fixed seeded validation data, one (positions, alpha, model) triple per validation length."""
+def make_validation_set(cfg: TrainConfig, mcfg: ModelConfig) -> list:
+    """Fixed seeded validation data, one (features (N, C, L), targets (N, L)) pair per validation length,
+    normalised once for all validations."""
     sets = []
     for i, length in enumerate(cfg.val_lengths):
         rng = np.random.default_rng([cfg.val_seed, i])
         noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.val_n) if cfg.noise[1] > 0 else 0.0
-        d = simulate_dataset(task, cfg.val_n, int(length), rng, noise=noise,
+        d = simulate_dataset(mcfg.task, cfg.val_n, int(length), rng, noise=noise,
                              **options_for_length(cfg.sim_options, int(length)))
-        sets.append((d.x, d.alpha, d.model))
+        feats = torch.from_numpy(network_input(d.x, mcfg.representation)).transpose(1, 2).contiguous()
+        sets.append((feats, targets_for(mcfg.task, d.alpha, d.model, mcfg.classes or MODELS)))
     return sets
 
 
@@ -113,12 +115,10 @@ def evaluate_network(net, mcfg: ModelConfig, val_sets: list, device, batch: int 
     accuracy (model, higher is better), averaged over the validation lengths."""
     net.eval()
     losses, metrics = [], []
-    for x, alpha, model in val_sets:
+    for feats_all, target_all in val_sets:
         tot_loss, tot_metric = 0.0, 0.0
-        for s in range(0, len(x), batch):
-            feats = torch.from_numpy(network_input(x[s : s + batch], mcfg.representation)).transpose(1, 2).to(device)
-            target = targets_for(mcfg.task, alpha[s : s + batch], model[s : s + batch], mcfg.classes or MODELS)
-            target = target.to(device)
+        for s in range(0, len(feats_all), batch):
+            feats, target = feats_all[s : s + batch].to(device), target_all[s : s + batch].to(device)
             logits = net(feats)
             tot_loss += loss_fn(mcfg.task, logits, target).item() * len(feats)
             if mcfg.task == "alpha":
@@ -126,8 +126,8 @@ def evaluate_network(net, mcfg: ModelConfig, val_sets: list, device, batch: int 
                 tot_metric += (pred - target).abs().mean(dim=1).sum().item()
             else:
                 tot_metric += (logits.argmax(1) == target).float().mean(dim=1).sum().item()
-        losses.append(tot_loss / len(x))
-        metrics.append(tot_metric / len(x))
+        losses.append(tot_loss / len(feats_all))
+        metrics.append(tot_metric / len(feats_all))
     net.train()
     return {"val_loss": float(np.mean(losses)), "val_metric": float(np.mean(metrics)),
             "val_metric_per_length": [round(m, 5) for m in metrics]}
@@ -259,7 +259,7 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
         (out / "config.json").write_text(json.dumps({"train": cfg.to_dict(), "model": mcfg.to_dict(),
                                                      "world_size": world, "device": str(device),
                                                      "parameters": count_parameters(net)}, indent=2))
-        val_sets = make_validation_set(cfg, mcfg.task)
+        val_sets = make_validation_set(cfg, mcfg)
     fixed = FixedBatches(cfg.data, cfg, mcfg, rank, world) if cfg.data else None
     batches = None if fixed else _stream_iterator(cfg, mcfg, rank, start)
 
