@@ -98,10 +98,8 @@ def run_sets(task, predictor, sets, n, seed0):
     return rows
 
 
-def throughput(predictor_or_cfg, length=500, batch=256, repeats=2):
-    from uandi.nn.registry import build_model
-
-    net = predictor_or_cfg.net if hasattr(predictor_or_cfg, "net") else build_model(predictor_or_cfg).eval()
+def throughput(net, length=500, batch=256, repeats=2):
+    """Forward-pass trajectories/s of a network (B, C, L) at one length and batch size."""
     x = torch.randn(batch, net.down[0][0].first.in_channels, length)
     with torch.no_grad():
         net(x[:8])  # warm-up
@@ -192,7 +190,7 @@ def main():
     lines += targets_block(a500, m500)
 
     if not a.no_speed:
-        from uandi.nn import count_parameters, preset
+        from uandi.nn import build_model, count_parameters, preset
 
         lines += ["", "## CPU inference speed (L = 500, batch 256, "
                   f"{a.threads} threads, forward pass only)", "",
@@ -200,10 +198,8 @@ def main():
         speeds = {}
         for name, obj in (("shipped alpha", ma), ("shipped model", mm),
                           ("paper-alpha (b=64)", preset("paper-alpha")), ("paper-model (b=128)", preset("paper-model"))):
-            from uandi.nn.registry import build_model
-
-            params = count_parameters(obj.net if hasattr(obj, "net") else build_model(obj))
-            speeds[name] = (params, throughput(obj, repeats=2 if "paper" not in name else 1))
+            net = obj.net if hasattr(obj, "net") else build_model(obj).eval()  # paper sizes: random weights
+            speeds[name] = (count_parameters(net), throughput(net, repeats=2 if "paper" not in name else 1))
         for name, (params, s) in speeds.items():
             ref = speeds["paper-alpha (b=64)" if "alpha" in name else "paper-model (b=128)"][1]
             lines.append(f"| {name} | {params:,} | {s:,.1f} | {s / ref:.1f}x |")
