@@ -19,7 +19,8 @@ from scipy import stats
 
 from uandi.constants import ALPHA_RANGES, MIN_SEGMENT, MODELS, TASK1_ALPHA_RANGE
 from uandi.simulate import dataset, segment_lengths, trajectories
-from uandi.simulate._common import completed_renewals, pareto_times
+from uandi.simulate._common import completed_renewals, normal_pairs, pareto_times
+from uandi.simulate.models import generate_steps
 
 Z = 5.0  # tolerance in standard errors, see the module docstring
 
@@ -219,10 +220,20 @@ def test_renewal_models_msd_match_event_driven_reference(model, alpha, rng):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.7])
-def test_fbm_increments_are_fractional_gaussian_noise(alpha, rng):
-    n, steps = 1000, 200
-    dx = np.diff(trajectories("fbm", n, steps + 1, alpha, rng), axis=1)  # (n, steps, 2)
+@pytest.mark.parametrize(
+    "alpha, steps, dtype",
+    [(0.3, 200, np.float64), (1.0, 200, np.float64), (1.7, 200, np.float64),
+     # the float32 path the datasets use, at a prime length (circulant of size 200 > 2 * 97)
+     (0.3, 97, np.float32), (1.7, 97, np.float32), (1.99, 97, np.float32)],
+)
+def test_fbm_increments_are_fractional_gaussian_noise(alpha, steps, dtype, rng):
+    n = 1000
+    if dtype == np.float64:
+        dx = np.diff(trajectories("fbm", n, steps + 1, alpha, rng), axis=1)  # (n, steps, 2)
+    else:
+        dx = generate_steps("fbm", np.full(n, alpha), steps, rng, dtype)
+        assert dx.dtype == np.float32 and dx.shape == (n, steps, 2)
+        dx = dx.astype(np.float64)
     for k in range(6):
         # Per-trajectory time averages are independent across trajectories: their spread gives the SE.
         per_traj = (dx[:, : steps - k] * dx[:, k:]).mean(axis=(1, 2))
@@ -248,6 +259,34 @@ def test_sbm_steps_independent_with_variance_2_times_t_alpha_difference(alpha, r
     z = dx / np.sqrt(expected)[None, :, None]
     corr = (z[:, 1:] * z[:, :-1]).mean()
     assert abs(corr) < Z / math.sqrt(2 * n * (length - 2))
+
+
+def test_normal_pairs_are_independent_standard_normals(rng):
+    n = 200_000
+    z = normal_pairs(rng, (n,)).astype(np.float64)  # (n, 2)
+    for axis in range(2):
+        assert stats.kstest(z[:, axis], "norm").pvalue > 1e-4
+        # tails: P(|z| > 3) = 0.0027, a binomial proportion
+        p = 2 * stats.norm.sf(3.0)
+        assert abs((np.abs(z[:, axis]) > 3).mean() - p) < Z * math.sqrt(p * (1 - p) / n)
+    # the two members of a pair are independent (not only uncorrelated): correlations of z and z^2
+    # are ~0 with standard error 1/sqrt(n)
+    assert abs(np.corrcoef(z[:, 0], z[:, 1])[0, 1]) < Z / math.sqrt(n)
+    assert abs(np.corrcoef(z[:, 0] ** 2, z[:, 1] ** 2)[0, 1]) < Z / math.sqrt(n)
+    assert normal_pairs(rng, (3, 4), np.float32).shape == (3, 4, 2)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_float32_steps_match_the_float64_model(model, rng):
+    """The datasets draw each model's increments in float32: same per-step variance as float64."""
+    lo, hi = ALPHA_RANGES[model]
+    alpha = np.full(4000, (lo + hi) / 2)
+    var32 = (generate_steps(model, alpha, 50, rng, np.float32).astype(np.float64) ** 2).mean(axis=2)  # (n, 50)
+    var64 = (generate_steps(model, alpha, 50, rng) ** 2).mean(axis=2)
+    for t in (0, 9, 49):  # two independent samples of the step variance at step t + 1
+        diff = var32[:, t].mean() - var64[:, t].mean()
+        se = math.sqrt((var32[:, t].var() + var64[:, t].var()) / alpha.size)
+        assert abs(diff) <= Z * se, (t, diff, se)  # CTRW: no jump is ever done by t = 1 (waits >= 1)
 
 
 def test_pareto_times_have_power_law_tails(rng):

@@ -53,6 +53,40 @@ def check_rng(rng) -> np.random.Generator:
     return rng
 
 
+def positions_from_steps(steps: np.ndarray) -> np.ndarray:
+    """Positions (n, n_steps + 1, 2) float64 starting at the origin from increments (n, n_steps, 2)."""
+    n, n_steps, _ = steps.shape
+    out = np.zeros((n, n_steps + 1, 2))
+    np.cumsum(steps, axis=1, out=out[:, 1:])
+    return out
+
+
+def normal_pairs(rng: np.random.Generator, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+    """Independent standard normal pairs (*shape, 2) of `dtype`, e.g. x and y steps, by Box-Muller.
+
+    radius sqrt(-2 ln(1 - u)) from a float64 uniform (tails exact to 8.6 sigma), angle from a float32
+    uniform with float32 trigonometry (relative error ~1e-7). About 1.7x faster than
+    `rng.standard_normal`, which dominates the cost of the Gaussian models.
+    """
+    radius = np.sqrt(-2.0 * np.log1p(-rng.random(shape))).astype(dtype)  # u in [0, 1): 1 - u > 0
+    angle = rng.random(shape, dtype=np.float32) * np.float32(2.0 * np.pi)
+    out = np.empty((*shape, 2), dtype)
+    np.cos(angle, out=out[..., 0])
+    np.sin(angle, out=out[..., 1])
+    out *= radius[..., None]
+    return out
+
+
+def take_per_row(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[i, index[i, t]] for every row i and column t: (n, T, ...) from values (n, J, ...), index (n, T).
+
+    A flat `np.take`, several times faster than `np.take_along_axis` with a broadcast trailing axis.
+    """
+    n, j = values.shape[:2]
+    flat_index = index + (np.arange(n) * j)[:, None]
+    return np.take(values.reshape(n * j, *values.shape[2:]), flat_index, axis=0)
+
+
 def pareto_times(rng: np.random.Generator, exponent: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Waiting/flight times with density psi(tau) = e tau^(-1-e) for tau >= 1, one exponent e per row.
 
@@ -85,19 +119,35 @@ def renewal_durations(rng: np.random.Generator, exponent: np.ndarray, length: in
         durations = np.concatenate([durations, extra], axis=1)
 
 
+def renewal_frames(durations: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """The frame at which each renewal has happened: (ends, frames), both (n, J).
+
+    ends: renewal times (cumulative durations). frames: ceil(ends), the first integer time t with
+    end <= t, capped at `length` (= beyond the observation window 0..length-1).
+    """
+    ends = np.cumsum(durations, axis=1)
+    frames = np.minimum(np.ceil(ends), length).astype(np.int64)
+    return ends, frames
+
+
+def per_frame_sum(frames: np.ndarray, length: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """(n, length + 1): per row, the number (or the sum of `weights`) of renewals at each frame 0..length."""
+    n = frames.shape[0]
+    flat = (frames + (np.arange(n) * (length + 1))[:, None]).ravel()
+    w = None if weights is None else weights.ravel()
+    return np.bincount(flat, weights=w, minlength=n * (length + 1)).reshape(n, length + 1)
+
+
 def completed_renewals(durations: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     """Count renewals completed by each integer time 0..length-1.
 
     durations: (n, J) positive durations whose J-th renewal falls after length - 1 (`renewal_durations`).
-    Returns (k, ends): k (n, length) int, the number of completed durations at time t, and
-    ends (n, J + 1) the renewal times with a leading 0 (ends[:, k] is the start of the current one).
+    Returns (k, starts): k (n, length) int, the number of completed durations at time t, and
+    starts (n, J + 1) the renewal times with a leading 0 (starts[:, k] is the start of the current one).
     """
-    n, j = durations.shape
-    ends = np.cumsum(durations, axis=1)  # (n, J)
-    # For integer t, end <= t exactly when ceil(end) <= t: count ends per integer bucket, then cumulate.
-    bucket = np.minimum(np.ceil(ends), length).astype(np.int64)  # bucket `length` = beyond the window
-    flat = (np.arange(n)[:, None] * (length + 1) + bucket).ravel()
-    counts = np.bincount(flat, minlength=n * (length + 1)).reshape(n, length + 1)
-    k = np.cumsum(counts[:, :length], axis=1)  # (n, length)
+    n = durations.shape[0]
+    ends, frames = renewal_frames(durations, length)
+    # For integer t, end <= t exactly when ceil(end) <= t: count ends per frame, then cumulate.
+    k = np.cumsum(per_frame_sum(frames, length)[:, :length], axis=1)  # (n, length)
     starts = np.concatenate([np.zeros((n, 1)), ends], axis=1)  # (n, J + 1)
     return k, starts

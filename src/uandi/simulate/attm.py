@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import completed_renewals, renewal_durations
+from ._common import completed_renewals, normal_pairs, positions_from_steps, renewal_durations, take_per_row
 
 
 def attm_gamma(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
@@ -19,9 +19,10 @@ def attm_gamma(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
     return 1.0 + rng.random(alpha.shape[0]) * (upper - 1.0)
 
 
-def attm(rng: np.random.Generator, alpha: np.ndarray, length: int) -> np.ndarray:
-    """2D ATTM positions (n, length, 2) starting at 0."""
+def attm_steps(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.float64) -> np.ndarray:
+    """2D ATTM increments (n, n_steps, 2); the clock (integral of D) is kept in float64."""
     n = alpha.shape[0]
+    length = n_steps + 1
     gamma = attm_gamma(rng, alpha)
     periods = renewal_durations(rng, alpha, length)  # (n, J)
     d = periods ** (-1.0 / gamma[:, None])  # (n, J) diffusion coefficient of each period, in (0, 1]
@@ -29,10 +30,13 @@ def attm(rng: np.random.Generator, alpha: np.ndarray, length: int) -> np.ndarray
     # Clock C(t) = integral of D from 0 to t, piecewise linear: C at period starts plus D * elapsed.
     clock_at_starts = np.concatenate([np.zeros((n, 1)), np.cumsum(d * periods, axis=1)], axis=1)
     t = np.arange(length, dtype=float)[None, :]
-    elapsed = t - np.take_along_axis(starts, k, axis=1)
-    clock = np.take_along_axis(clock_at_starts, k, axis=1) + np.take_along_axis(d, k, axis=1) * elapsed
-    var = 2.0 * np.diff(clock, axis=1)  # (n, length - 1) per-axis step variance
-    steps = rng.standard_normal((n, length - 1, 2)) * np.sqrt(np.maximum(var, 0.0))[:, :, None]
-    out = np.zeros((n, length, 2))
-    np.cumsum(steps, axis=1, out=out[:, 1:])
-    return out
+    clock = take_per_row(clock_at_starts, k) + take_per_row(d, k) * (t - take_per_row(starts, k))
+    var = 2.0 * np.diff(clock, axis=1)  # (n, n_steps) per-axis step variance
+    steps = normal_pairs(rng, (n, n_steps), dtype)
+    steps *= np.sqrt(np.maximum(var, 0.0)).astype(dtype)[:, :, None]
+    return steps
+
+
+def attm(rng: np.random.Generator, alpha: np.ndarray, length: int) -> np.ndarray:
+    """2D ATTM positions (n, length, 2) float64 starting at 0."""
+    return positions_from_steps(attm_steps(rng, alpha, length - 1))

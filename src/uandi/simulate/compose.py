@@ -14,11 +14,15 @@ import numpy as np
 
 from ..constants import ALPHA_RANGES, MIN_SEGMENT, MODELS, TASK1_ALPHA_RANGE
 from ._common import check_length, check_model, check_n, check_rng
-from .models import generate
+from .models import generate_steps
 from .noise import add_localization_noise, check_noise
 
 TASKS = ("alpha", "model")
-_CHUNK = 512  # segments generated together; sorted by length so a chunk wastes little
+# Segments of one model are generated together in chunks, padded to the chunk's longest segment. A chunk
+# closes once growing it would pad more than _PAD_BUDGET steps (one call costs about as much as ~600
+# steps of work), or at _CHUNK_ROWS rows (memory).
+_PAD_BUDGET = 2000
+_CHUNK_ROWS = 2048
 
 
 @dataclass
@@ -99,6 +103,25 @@ def _check_options(task, n, length, n_segments, min_alpha_jump, scale, diffusion
     if task == "model" and len(set(models)) < 2:
         raise ValueError(f"task 'model' needs at least two distinct models so that consecutive segments differ, got {models}")
     return n, (int(lo_m), int(hi_m)), length, noise, models
+
+
+def length_chunks(index: np.ndarray, seg_len: np.ndarray) -> list[np.ndarray]:
+    """Split segment indices into chunks of similar length, shortest first.
+
+    Greedy over the distinct lengths: a chunk takes the next length while padding all its members to
+    that length adds at most _PAD_BUDGET steps and it stays under _CHUNK_ROWS rows.
+    """
+    order = index[np.argsort(seg_len[index], kind="stable")]
+    values, counts = np.unique(seg_len[order], return_counts=True)
+    chunks, start, rows, total = [], 0, 0, 0
+    for value, count in zip(values.tolist(), counts.tolist()):
+        if rows and (rows * value - total > _PAD_BUDGET or rows + count > _CHUNK_ROWS):
+            chunks.append(order[start : start + rows])
+            start, rows, total = start + rows, 0, 0
+        rows, total = rows + count, total + count * value
+    if rows:
+        chunks.append(order[start : start + rows])
+    return chunks
 
 
 def _segment_alphas_task1(rng, n_seg_total, first_flags, min_jump):
@@ -197,39 +220,41 @@ def dataset(
     else:
         seg_factor = np.ones(seg_len.size)
 
-    increments = np.zeros((n, length, 2))
-    flat_inc = increments.reshape(-1, 2)
+    increments = np.empty((n * length, 2), np.float32)  # flat over (trajectory, point)
+    seg_dest = seg_traj * length + seg_start  # flat index of each segment's first point
     seg_step = np.ones(seg_len.size)  # per-axis RMS step of each segment as placed (noise reference)
     for class_id, name in enumerate(MODELS):
-        idx = np.flatnonzero(seg_model == class_id)
-        idx = idx[np.argsort(seg_len[idx], kind="stable")]
-        for chunk in np.array_split(idx, max(1, int(np.ceil(idx.size / _CHUNK)))):
-            if chunk.size == 0:
-                continue
-            lmax = int(seg_len[chunk].max())
-            steps = np.diff(generate(name, seg_alpha[chunk], lmax + 1, rng), axis=1)  # (k, lmax, 2)
-            t = np.arange(lmax)[None, :]
-            mask = t < seg_len[chunk][:, None]  # (k, lmax)
-            # per-axis RMS over the segment's own steps only (the chunk is padded to its longest one)
-            rms = np.sqrt(((steps**2).sum(axis=2) * mask).sum(axis=1) / (2.0 * seg_len[chunk]))  # (k,)
+        for chunk in length_chunks(np.flatnonzero(seg_model == class_id), seg_len):
+            lens = seg_len[chunk]
+            steps = generate_steps(name, seg_alpha[chunk], int(lens.max()), rng, np.float32)  # (k, lmax, 2)
+            # per-axis RMS over the segment's own steps only: zero the padding first (only the last
+            # few columns hold any)
+            shortest = int(lens.min())
+            tail = steps[:, shortest:]
+            tail[np.arange(tail.shape[1])[None, :] >= (lens - shortest)[:, None]] = 0.0
+            sum_sq = np.einsum("ijk,ijk->i", steps, steps).astype(np.float64)  # (k,)
+            rms = np.sqrt(sum_sq / (2.0 * lens))
             if scale == "free":
                 factor = np.where(rms > 0, 1.0 / np.where(rms > 0, rms, 1.0), 1.0) * seg_factor[chunk]
                 seg_step[chunk] = seg_factor[chunk]
             else:
                 factor = seg_factor[chunk]
                 seg_step[chunk] = np.where(rms > 0, rms * factor, 1.0)
-            steps *= factor[:, None, None]
-            target = seg_traj[chunk][:, None] * length + seg_start[chunk][:, None] + t  # (k, lmax)
-            flat_inc[target[mask]] = steps[mask]
+            steps *= factor.astype(np.float32)[:, None, None]
+            # copy each segment into place: contiguous slices beat a masked scatter by ~5x
+            for row, (dest, size) in enumerate(zip(seg_dest[chunk].tolist(), lens.tolist())):
+                increments[dest : dest + size] = steps[row, :size]
 
+    increments = increments.reshape(n, length, 2)
     increments[:, 0] = 0.0  # the first point has no increment: trajectories start at the origin
-    positions = np.cumsum(increments, axis=1)
+    # float32 sums: each step is rounded once, like the float32 positions returned anyway
+    positions = np.cumsum(increments, axis=1, out=increments)
     if np.any(np.asarray(noise) > 0):
         sigma = np.reshape(noise, (-1, 1)) * np.repeat(seg_step, seg_len).reshape(n, length)
         positions = add_localization_noise(positions, sigma, rng)
 
-    alpha_pt = np.repeat(seg_alpha, seg_len).reshape(n, length).astype(np.float32)
-    model_pt = np.repeat(seg_model, seg_len).reshape(n, length).astype(np.int8)
+    alpha_pt = np.repeat(seg_alpha.astype(np.float32), seg_len).reshape(n, length)
+    model_pt = np.repeat(seg_model.astype(np.int8), seg_len).reshape(n, length)
     ends = np.cumsum(lengths, axis=1)
     changepoints = [ends[i, : n_seg[i] - 1].copy() for i in range(n)]
-    return SimDataset(task, positions.astype(np.float32), alpha_pt, model_pt, changepoints)
+    return SimDataset(task, positions.astype(np.float32, copy=False), alpha_pt, model_pt, changepoints)

@@ -2,46 +2,58 @@
 
 Sampled exactly by circulant embedding (Davies-Harte): one FFT of the autocovariance gives the
 eigenvalues, one FFT of complex white noise gives two independent fGn paths (its real and imaginary
-parts), which serve as the x and y axes.
+parts), which serve as the x and y axes. The circulant is embedded at an FFT-friendly even size
+m >= 2 n_steps (any such size is exact: the first n_steps values have the fGn covariance).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
+
+from ._common import normal_pairs, positions_from_steps
 
 
-def fgn_autocovariance(alpha: np.ndarray, lags: np.ndarray) -> np.ndarray:
-    """Autocovariance of unit-variance fractional Gaussian noise.
+def circulant_eigenvalues(alpha: np.ndarray, half: int) -> np.ndarray:
+    """Eigenvalues (n, 2 half) float64 of the circulant embedding [g0 .. g_half, g_(half-1) .. g1] of fGn.
 
-    alpha: (n,) anomalous exponents (2H); lags: (m,) integer lags. Returns (n, m):
-    gamma(k) = (|k+1|^alpha - 2|k|^alpha + |k-1|^alpha) / 2.
+    Non-negative for fGn at every alpha in (0, 2) up to rounding, which is clipped to 0.
     """
-    a = alpha[:, None]
-    k = np.abs(lags.astype(float))[None, :]
-    return 0.5 * (np.abs(k + 1) ** a - 2 * k**a + np.abs(k - 1) ** a)
+    # k^alpha for k = 0..half + 1 (one exp per lag); gamma(k) is its second difference
+    logk = np.log(np.arange(1, half + 2, dtype=float))
+    powers = np.zeros((alpha.shape[0], half + 2))
+    powers[:, 1:] = np.exp(alpha[:, None] * logk[None, :])
+    first_half = np.empty((alpha.shape[0], half + 1))  # lags 0..half
+    first_half[:, 0] = 1.0
+    first_half[:, 1:] = 0.5 * (powers[:, 2:] - 2.0 * powers[:, 1:-1] + powers[:, :-2])
+    eig = scipy.fft.hfft(first_half, n=2 * half, axis=1)  # real FFT of a symmetric sequence
+    return np.maximum(eig, 0.0)
 
 
-def fgn_2d(rng: np.random.Generator, alpha: np.ndarray, n_steps: int) -> np.ndarray:
-    """Two independent unit-variance fGn series per row: (n, n_steps, 2)."""
+def fgn_2d(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.float64) -> np.ndarray:
+    """Two independent unit-variance fGn series per row: (n, n_steps, 2) of `dtype` (float32 or float64).
+
+    The eigenvalues are always computed in float64; float32 only sets the precision of the noise and
+    of its FFT (relative error ~1e-7, far below the sampling noise).
+    """
     n = alpha.shape[0]
-    m = 2 * n_steps  # circulant size
-    # k^alpha for k = 0..n_steps + 1 once (one exp per lag); gamma(k) is its second difference
-    logk = np.log(np.maximum(np.arange(n_steps + 2, dtype=float), 1e-300))
-    powers = np.exp(alpha[:, None] * logk[None, :])  # (n, n_steps + 2)
-    powers[:, 0] = 0.0
-    gamma = 0.5 * (powers[:, 2:] - 2.0 * powers[:, 1:-1] + powers[:, :-2])  # lags 1..n_steps
-    half = np.concatenate([np.ones((n, 1)), gamma], axis=1)  # lags 0..n_steps: the circulant's first half
-    # eigenvalues of the symmetric circulant [g0 .. g_n, g_(n-1) .. g1]: a real FFT of its first half
-    eig = np.fft.hfft(half, n=m, axis=1)  # (n, m), real; non-negative for fGn up to rounding
-    eig = np.maximum(eig, 0.0)
-    noise = rng.standard_normal((n, m)) + 1j * rng.standard_normal((n, m))
-    paths = np.fft.fft(np.sqrt(eig / m) * noise, axis=1)[:, :n_steps]  # (n, n_steps) complex
-    return np.stack([paths.real, paths.imag], axis=-1)
+    half = scipy.fft.next_fast_len(n_steps)  # circulant size m = 2 half >= 2 n_steps
+    m = 2 * half
+    amplitude = np.sqrt(circulant_eigenvalues(alpha, half) / m).astype(dtype)  # (n, m)
+    noise = normal_pairs(rng, (n, m), dtype)  # real and imaginary parts
+    complex_noise = noise.view(np.complex64 if dtype == np.float32 else np.complex128)[..., 0]  # (n, m)
+    complex_noise *= amplitude
+    paths = scipy.fft.fft(complex_noise, axis=1, overwrite_x=True)  # (n, m) complex
+    return paths.view(dtype).reshape(n, m, 2)[:, :n_steps]  # real part -> x, imaginary part -> y
 
 
-def fbm(rng: np.random.Generator, alpha: np.ndarray, length: int, diffusion: float = 1.0) -> np.ndarray:
-    """2D FBM positions (n, length, 2) starting at 0, per-axis MSD = 2 K t^alpha with K = diffusion."""
-    steps = fgn_2d(rng, alpha, length - 1) * np.sqrt(2.0 * diffusion)  # (n, length - 1, 2)
-    out = np.zeros((alpha.shape[0], length, 2))
-    np.cumsum(steps, axis=1, out=out[:, 1:])
-    return out
+def fbm_steps(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.float64) -> np.ndarray:
+    """2D FBM increments (n, n_steps, 2): per-axis MSD 2 t^alpha (K = 1), so each step has variance 2."""
+    steps = fgn_2d(rng, alpha, n_steps, dtype)
+    steps *= np.sqrt(2.0).astype(dtype)
+    return steps
+
+
+def fbm(rng: np.random.Generator, alpha: np.ndarray, length: int) -> np.ndarray:
+    """2D FBM positions (n, length, 2) float64 starting at 0, per-axis MSD = 2 t^alpha."""
+    return positions_from_steps(fbm_steps(rng, alpha, length - 1))

@@ -5,18 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import check_alpha, check_length, check_model, check_n, check_rng
-from .attm import attm
-from .ctrw import ctrw
-from .fbm import fbm
-from .lw import lw
-from .sbm import sbm
+from .attm import attm, attm_steps
+from .ctrw import ctrw, ctrw_steps
+from .fbm import fbm, fbm_steps
+from .lw import lw, lw_steps
+from .sbm import sbm, sbm_steps
 
-_GENERATORS = {"attm": attm, "ctrw": ctrw, "fbm": fbm, "lw": lw, "sbm": sbm}
+_POSITIONS = {"attm": attm, "ctrw": ctrw, "fbm": fbm, "lw": lw, "sbm": sbm}
+_STEPS = {"attm": attm_steps, "ctrw": ctrw_steps, "fbm": fbm_steps, "lw": lw_steps, "sbm": sbm_steps}
 
 
-def generate(model: str, alpha: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """Unchecked fast path: positions (len(alpha), length, 2) float64 in the model's native units."""
-    return _GENERATORS[model](rng, alpha, length)
+def generate_steps(model: str, alpha: np.ndarray, n_steps: int, rng: np.random.Generator, dtype=np.float64) -> np.ndarray:
+    """Unchecked fast path: increments (len(alpha), n_steps, 2) of `dtype` in the model's native units."""
+    return _STEPS[model](rng, alpha, n_steps, dtype)
 
 
 def trajectories(model: str, n: int, length: int, alpha, rng: np.random.Generator) -> np.ndarray:
@@ -35,4 +36,4 @@ def trajectories(model: str, n: int, length: int, alpha, rng: np.random.Generato
     length = check_length(length, minimum=2)
     alpha = check_alpha(model, alpha, n)
     rng = check_rng(rng)
-    return generate(model, alpha, length, rng)
+    return _POSITIONS[model](rng, alpha, length)

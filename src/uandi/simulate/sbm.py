@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._common import normal_pairs, positions_from_steps
 
-def sbm(rng: np.random.Generator, alpha: np.ndarray, length: int, diffusion: float = 1.0) -> np.ndarray:
-    """2D SBM positions (n, length, 2) starting at 0."""
-    t = np.arange(1, length, dtype=float)[None, :]  # (1, length - 1)
-    a = alpha[:, None]
-    var = 2.0 * diffusion * (t**a - (t - 1.0) ** a)  # (n, length - 1)
-    steps = rng.standard_normal((alpha.shape[0], length - 1, 2)) * np.sqrt(var)[:, :, None]
-    out = np.zeros((alpha.shape[0], length, 2))
-    np.cumsum(steps, axis=1, out=out[:, 1:])
-    return out
+
+def sbm_steps(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.float64) -> np.ndarray:
+    """2D SBM increments (n, n_steps, 2) with K = 1; the variances are computed in float64."""
+    log_t = np.log(np.arange(1, n_steps + 1, dtype=float))[None, :]  # (1, n_steps)
+    t_alpha = np.exp(alpha[:, None] * log_t)  # t^alpha, (n, n_steps)
+    var = 2.0 * np.diff(t_alpha, axis=1, prepend=0.0)  # 2 (t^alpha - (t-1)^alpha)
+    steps = normal_pairs(rng, (alpha.shape[0], n_steps), dtype)
+    steps *= np.sqrt(var).astype(dtype)[:, :, None]
+    return steps
+
+
+def sbm(rng: np.random.Generator, alpha: np.ndarray, length: int) -> np.ndarray:
+    """2D SBM positions (n, length, 2) float64 starting at 0, per-axis MSD = 2 t^alpha."""
+    return positions_from_steps(sbm_steps(rng, alpha, length - 1))
