@@ -12,7 +12,7 @@ Run with the andi venv to get both columns (see benchmarks/andi_compare.py for t
     /tmp/andi-venv/bin/python benchmarks/simulate_speed.py --write docs/simulator.md
 With the project venv alone it times ours only:
     .venv/bin/python benchmarks/simulate_speed.py
-About a minute. Best of --repeats timings for ours (fast), one timing for andi-datasets.
+About a minute. Best of --repeats timings for both.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     for name, ours, andi in workloads:
         r_ours = rate(ours, args.n, args.repeats)
-        r_andi = rate(andi, args.n_andi, 1) if ANDI is not None else None
+        r_andi = rate(andi, args.n_andi, args.repeats) if ANDI is not None else None
         rows.append((name, r_ours, r_andi))
         extra = f"   andi {r_andi:10.0f}/s   ratio {r_ours / r_andi:6.1f}x" if r_andi else ""
         print(f"{name:58s} ours {r_ours:10.0f}/s{extra}", flush=True)
@@ -152,7 +152,7 @@ def main(argv=None) -> None:
         f"L = {LENGTH}, one core (thread pools pinned to 1, process pinned to one CPU), "
         f"{platform.processor() or platform.machine()}, "
         f"numpy {np.__version__}, Python {platform.python_version()}; ours: {args.n} trajectories per timing, "
-        f"best of {args.repeats}; andi-datasets: {args.n_andi}, one timing; {elapsed:.0f} s in all; "
+        f"best of {args.repeats}; andi-datasets: {args.n_andi}, best of {args.repeats}; {elapsed:.0f} s in all; "
         f"load average {load:.1f} at the start on a {os.cpu_count()}-CPU machine (other jobs slow both columns alike).",
         "",
         f"Command: `{cmd}`",
