@@ -2,20 +2,28 @@
 
     nohup python scripts/train_shipped.py alpha 6600 > runs/alpha-b8.log &
     nohup python scripts/train_shipped.py model 6600 > runs/model-b8.log &
-    python -m uandi.cli export runs/alpha-b8 --out src/uandi/weights/alpha.safetensors
-    python -m uandi.cli export runs/model-b8 --out src/uandi/weights/model.safetensors
+    # second cosine cycle, from the first cycle's best weights:
+    nohup python scripts/train_shipped.py alpha 6600 --cycle 2 > runs/alpha-b8-c2.log &
+    nohup python scripts/train_shipped.py model 6600 --cycle 2 > runs/model-b8-c2.log &
+    python -m uandi.cli export runs/alpha-b8-c2 --out src/uandi/weights/alpha.safetensors
+    python -m uandi.cli export runs/model-b8-c2 --out src/uandi/weights/model.safetensors
 
 Both run side by side with one torch thread each (2 cores). The second argument is a wall-time limit in
-seconds; the run stops cleanly there and `--resume`-style restarts continue it (resume=True below), so a
-run can span sessions. Recipe: U-AnDi with symmetric WADNet encoders, width b = 8, scaled increments
-as input, scale-free segments with a random step-size factor per segment (0.5-2, log-uniform, so step
-size carries no information about alpha or the model), localization noise sigma_n uniform in [0, 0.1],
+seconds; the run stops cleanly there and a restart with the same arguments continues it (resume=True),
+so a run can span sessions.
+
+Recipe, cycle 1: U-AnDi with symmetric WADNet encoders, width b = 8, scaled increments as input,
+scale-free segments with a random step-size factor per segment (0.5-2, log-uniform, so step size
+carries no information about alpha or the model), localization noise sigma_n uniform in [0, 0.1],
 lengths 50-500 drawn per batch, batch 32, Adam with a cosine schedule (peak 2e-3, 5% warm-up), 16,000
 steps (512,000 trajectories, each simulated on the fly and seen once).
+Cycle 2: the same data recipe with fresh seeds, starting from cycle 1's best weights, a second cosine
+schedule with peak 1e-3 over another 16,000 steps (the cycle-1 curves were still improving when the
+learning rate reached its floor).
 """
 
+import argparse
 import json
-import sys
 
 import torch
 
@@ -23,13 +31,20 @@ from uandi.train import TrainConfig, train
 
 
 def main() -> None:
-    task, limit = sys.argv[1], float(sys.argv[2])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("task", choices=["alpha", "model"])
+    ap.add_argument("limit", type=float, help="wall-time limit in seconds")
+    ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
+    a = ap.parse_args()
     torch.set_num_threads(1)
-    cfg = TrainConfig(preset=f"small-{task}", model_overrides={"width": 8}, steps=16000, batch_size=32, lr=2e-3,
+    seed = (1 if a.task == "alpha" else 2) + 2 * (a.cycle - 1)
+    stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": f"runs/{a.task}-b8/best.safetensors"}
+    cfg = TrainConfig(preset=f"small-{a.task}", model_overrides={"width": 8}, steps=16000, batch_size=32,
                       schedule="cosine", lengths=(50, 500), noise=(0.0, 0.1),
                       sim_options={"diffusion_factor": [0.5, 2.0]}, val_n=1000, val_lengths=(200, 500),
-                      val_every=1000, seed=1 if task == "alpha" else 2, time_limit=limit)
-    train(cfg, f"runs/{task}-b8", resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
+                      val_every=1000, seed=seed, time_limit=a.limit, **stage)
+    out = f"runs/{a.task}-b8" + ("" if a.cycle == 1 else f"-c{a.cycle}")
+    train(cfg, out, resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
 
 
 if __name__ == "__main__":
