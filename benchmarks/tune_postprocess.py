@@ -1,13 +1,17 @@
-"""Choose how an alpha network's output is cut into segments, on its own tuning set.
+"""Choose how a network's output is cut into segments, on its own tuning set.
 
-    python benchmarks/tune_postprocess.py --weights runs/alpha --n 2000 [--write-card]
+    python benchmarks/tune_postprocess.py --weights alpha --n 2000 [--write-card]
+    python benchmarks/tune_postprocess.py --weights model --n 2000 [--write-card]
 
-The paper's Appendix rule with eps = 0.028 was tuned for the paper's network; a smaller network predicts
-a rougher alpha(t), and a fixed eps then finds either no quiet plateaus or too many. This script sweeps
-the Appendix eps and the window-contrast rule (window, threshold) on a tuning set (seeds disjoint from
-benchmarks/accuracy.py's) at L = 200 and 500, prints changepoint F1 for each setting, and with
---write-card stores the best in the weights card ("postprocess"), which uandi.segment and
-uandi evaluate then use by default.
+Alpha networks: the paper's Appendix rule with eps = 0.028 was tuned for the paper's network; a smaller
+network predicts a rougher alpha(t), and a fixed eps then finds either no quiet plateaus or too many.
+The script sweeps the Appendix eps and the window-contrast rule (window, threshold).
+Model networks: a changepoint at every change of the predicted class (runs under 10 points absorbed)
+against the window contrast of the class probabilities (window, threshold).
+The tuning set has seeds disjoint from benchmarks/accuracy.py's, at L = 200 and 500 (alpha: jumps > 0.5;
+model: scale-free). The script prints changepoint F1 for each setting and with --write-card stores the
+best in the weights card ("postprocess"), which uandi.segment, uandi evaluate and the accuracy
+benchmark then use by default.
 """
 
 from __future__ import annotations
@@ -19,18 +23,24 @@ import numpy as np
 import torch
 
 from uandi.metrics import changepoint_scores
-from uandi.postprocess import segments_from_alpha_by
+from uandi.postprocess import segments_from_alpha_by, segments_from_proba_by
 from uandi.predict import _resolve, load
 from uandi.simulate import dataset
 
-GRID = ([{"method": "appendix", "eps": e} for e in (0.02, 0.028, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)]
-        + [{"method": "contrast", "window": w, "threshold": t} for w in (6, 8, 10, 12)
-           for t in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)])
+GRID = {
+    "alpha": ([{"method": "appendix", "eps": e} for e in (0.02, 0.028, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)]
+              + [{"method": "contrast", "window": w, "threshold": t} for w in (6, 8, 10, 12)
+                 for t in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)]),
+    "model": ([{"method": "labels"}]
+              + [{"method": "contrast", "window": w, "threshold": t} for w in (8, 12, 16, 20, 24)
+                 for t in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)]),
+}
+SETS = {"alpha": {"min_alpha_jump": 0.5}, "model": {}}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", default="alpha")
+    ap.add_argument("--weights", default="alpha", help="shipped name, weights file or run folder (either task)")
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--min-gap", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
@@ -38,18 +48,20 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     m = load(a.weights, device="cpu")
+    task = m.task
     sets = []
     for i, length in enumerate((200, 500)):
-        d = dataset("alpha", a.n, length, np.random.default_rng([777, i]), min_alpha_jump=0.5)
-        sets.append((length, m.predict(d.x), d.changepoints))
+        d = dataset(task, a.n, length, np.random.default_rng([777, i]), **SETS[task])
+        sets.append((length, m.predict(d.x) if task == "alpha" else m.predict_proba(d.x), d.changepoints))
+    segment_by = segments_from_alpha_by if task == "alpha" else segments_from_proba_by
     print("| setting | " + " | ".join(f"F1 L={L}" for L, _, _ in sets) + " | mean |")
     print("|---|" + "---|" * (len(sets) + 1))
     best = (None, -1.0)
-    for setting in GRID:
+    for setting in GRID[task]:
         setting = {**setting, "min_gap": a.min_gap}
         f1 = []
         for _, pred, truth in sets:
-            cps = [segments_from_alpha_by(p, setting)[0] for p in pred]
+            cps = [segment_by(p, setting)[0] for p in pred]
             f1.append(changepoint_scores(cps, truth)["f1"])
         mean = float(np.mean(f1))
         print(f"| {json.dumps(setting)} | " + " | ".join(f"{v:.4f}" for v in f1) + f" | {mean:.4f} |")

@@ -237,3 +237,80 @@ def test_settings_come_from_the_card_and_default_to_the_paper():
     np.testing.assert_array_equal(segments_from_alpha_by(a, PAPER_SETTINGS)[0], segments_from_alpha(a)[0])
     with pytest.raises(ValueError, match="post-processing method"):
         alpha_postprocess_settings(SimpleNamespace(card={"postprocess": {"method": "magic"}}))
+
+
+# --- class probabilities: window contrast against argmax changes ----------------------------------
+
+from uandi.postprocess import (  # noqa: E402
+    LABEL_SETTINGS,
+    model_postprocess_settings,
+    segments_from_proba_by,
+    segments_from_proba_contrast,
+)
+
+
+def one_hot_ish(classes, lengths, confidence=0.9, n_classes=5):
+    """(L, n_classes) probabilities: `confidence` on each run's class, the rest spread evenly."""
+    labels = np.repeat(classes, lengths)
+    p = np.full((labels.size, n_classes), (1 - confidence) / (n_classes - 1))
+    p[np.arange(labels.size), labels] = confidence
+    return p
+
+
+def test_proba_contrast_finds_a_change_of_class():
+    p = one_hot_ish([0, 2, 4], [60, 50, 70])
+    cps, labels = segments_from_proba_contrast(p, window=16, threshold=0.4, min_gap=10)
+    np.testing.assert_array_equal(cps, [60, 110])
+    np.testing.assert_array_equal(labels, [0, 2, 4])
+
+
+def test_proba_contrast_ignores_a_flicker_between_two_likely_classes():
+    # FBM (2) and SBM (4) near 0.45 each, the argmax swapping every 12 points: one process, no change
+    p = np.full((200, 5), 0.1 / 3)
+    swap = (np.arange(200) // 12) % 2 == 0
+    p[:, 2] = np.where(swap, 0.47, 0.43)
+    p[:, 4] = 0.9 - p[:, 2]
+    cps, labels = segments_from_proba_contrast(p, window=16, threshold=0.4)
+    assert cps.size == 0 and labels.tolist() == [2]  # 0.45 on average, FBM by a hair
+    assert segments_from_labels(labels_from_proba(p), min_length=10)[0].size == 15  # every swap
+
+
+def test_proba_contrast_bad_input():
+    with pytest.raises(ValueError, match="n_classes"):
+        segments_from_proba_contrast(np.zeros(50))
+    with pytest.raises(ValueError, match="finite"):
+        segments_from_proba_contrast(np.full((50, 5), np.nan))
+    with pytest.raises(ValueError, match="window"):
+        segments_from_proba_contrast(np.full((50, 5), 0.2), window=0)
+    with pytest.raises(ValueError, match="threshold"):
+        segments_from_proba_contrast(np.full((50, 5), 0.2), threshold=-0.1)
+
+
+def test_model_settings_come_from_the_card_and_default_to_class_changes():
+    assert model_postprocess_settings(None) == LABEL_SETTINGS
+    tuned = SimpleNamespace(card={"postprocess": {"method": "contrast", "window": 12, "threshold": 0.35,
+                                                  "min_gap": 10, "tuned_f1": 0.9}})
+    settings = model_postprocess_settings(tuned)
+    assert settings == {"method": "contrast", "window": 12, "threshold": 0.35, "min_gap": 10}
+    p = one_hot_ish([1, 3], [50, 50])
+    np.testing.assert_array_equal(segments_from_proba_by(p, settings)[0], [50])
+    by_labels = segments_from_proba_by(p, LABEL_SETTINGS)
+    np.testing.assert_array_equal(by_labels[0], [50])
+    np.testing.assert_array_equal(by_labels[1], [1, 3])
+    with pytest.raises(ValueError, match="post-processing method"):
+        model_postprocess_settings(SimpleNamespace(card={"postprocess": {"method": "appendix"}}))
+
+
+def test_score_segments_the_probabilities_when_the_settings_say_so():
+    from uandi.evaluate import score
+
+    p = np.stack([one_hot_ish([0, 2], [60, 60]), one_hot_ish([1, 3, 1], [40, 40, 40])])  # (2, 120, 5)
+    truth = [np.array([60]), np.array([40, 80])]
+    labels = p.argmax(-1)
+    model = labels.astype(np.int8)
+    contrast = {"method": "contrast", "window": 16, "threshold": 0.4, "min_gap": 10}
+    out = score("model", labels, np.ones(labels.shape), model, truth, proba=p, model_settings=contrast)
+    assert out["postprocess"] == contrast and out["changepoints"]["f1"] == 1.0
+    assert [c.tolist() for c in out["_pred_changepoints"]] == [[60], [40, 80]]
+    with pytest.raises(ValueError, match="pass proba"):
+        score("model", labels, np.ones(labels.shape), model, truth, model_settings=contrast)

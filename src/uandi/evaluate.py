@@ -1,9 +1,9 @@
 """Score a network on a labelled dataset: every metric of the paper, as a dict, a JSON file and figures.
 
-Alpha task: MAE, MAE binned by true alpha, changepoints through the Appendix post-processing (F1, JSC,
-RMSE, dc histogram). Model task: the paper's mDice (mean per-trajectory point accuracy), macro per-class
-Dice, confusion matrix, changepoints where the predicted class changes (runs shorter than
-`min_segment` merged first).
+Alpha task: MAE, MAE binned by true alpha, changepoints through the network's post-processing (its
+card's setting, else the paper's Appendix rule; F1, JSC, RMSE, dc histogram). Model task: the paper's
+mDice (mean per-trajectory point accuracy), macro per-class Dice, confusion matrix, changepoints through
+the card's setting (else wherever the predicted class changes, runs shorter than 10 points merged first).
 """
 
 from __future__ import annotations
@@ -14,13 +14,24 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .postprocess import PAPER_SETTINGS, alpha_postprocess_settings, segments_from_alpha_by, segments_from_labels
+from .postprocess import (
+    LABEL_SETTINGS,
+    PAPER_SETTINGS,
+    alpha_postprocess_settings,
+    model_postprocess_settings,
+    segments_from_alpha_by,
+    segments_from_labels,
+    segments_from_proba_by,
+)
 
 
 def score(task: str, pred: np.ndarray, alpha: np.ndarray, model: np.ndarray, true_cps: list, *,
-          classes=None, alpha_settings: dict | None = None, min_segment: int = 10) -> dict:
+          classes=None, alpha_settings: dict | None = None, proba: np.ndarray | None = None,
+          model_settings: dict | None = None) -> dict:
     """All metrics of one task. pred: (N, L) alpha or class indices; alpha, model: true (N, L).
-    alpha_settings: how alpha(t) is cut into segments (default: the paper's Appendix rule, eps 0.028)."""
+    alpha_settings: how alpha(t) is cut into segments (default: the paper's Appendix rule, eps 0.028).
+    proba: (N, L, n_classes) class probabilities, needed when model_settings use them ("contrast");
+    model_settings default: a changepoint at every class change, runs under 10 points absorbed."""
     out: dict = {"n_trajectories": int(pred.shape[0]), "length": int(pred.shape[1])}
     if task == "alpha":
         alpha_settings = dict(alpha_settings or PAPER_SETTINGS)
@@ -43,7 +54,14 @@ def score(task: str, pred: np.ndarray, alpha: np.ndarray, model: np.ndarray, tru
         cm = metrics.confusion_matrix(pred, true, n_classes=k)
         out["confusion"] = cm.tolist()
         out["accuracy_per_class"] = dict(zip(classes, (np.diag(cm) / np.maximum(cm.sum(1), 1)).tolist()))
-        pred_cps = [segments_from_labels(p, min_length=min_segment)[0] for p in pred]
+        model_settings = dict(model_settings or LABEL_SETTINGS)
+        out["postprocess"] = model_settings
+        if model_settings["method"] == "labels":
+            pred_cps = [segments_from_labels(p, min_length=model_settings["min_gap"])[0] for p in pred]
+        elif proba is None:
+            raise ValueError(f"model_settings {model_settings} segment the class probabilities: pass proba")
+        else:
+            pred_cps = [segments_from_proba_by(p, model_settings)[0] for p in proba]
     cp = metrics.changepoint_scores(pred_cps, true_cps)
     out["changepoints"] = {k: (float(v) if np.isscalar(v) else np.asarray(v).tolist()) for k, v in cp.items()}
     out["_pred_changepoints"] = pred_cps
@@ -64,8 +82,9 @@ def evaluate(predictor, data, out=None, *, n_examples: int = 6, max_n: int | Non
     task = predictor.task
     proba = predictor.predict_proba(x, batch_size) if task == "model" else None
     pred = proba.argmax(-1) if task == "model" else predictor.predict(x, batch_size)
-    result = score(task, pred, alpha, model, cps, classes=predictor.classes,
-                   alpha_settings=alpha_postprocess_settings(predictor))
+    result = score(task, pred, alpha, model, cps, classes=predictor.classes, proba=proba,
+                   alpha_settings=alpha_postprocess_settings(predictor),
+                   model_settings=model_postprocess_settings(predictor))
     result.pop("_pred_changepoints")
     if out is not None:
         out = Path(out)

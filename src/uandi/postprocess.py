@@ -25,6 +25,9 @@ __all__ = [
     "segments_from_alpha_by",
     "alpha_postprocess_settings",
     "segments_from_labels",
+    "segments_from_proba_contrast",
+    "segments_from_proba_by",
+    "model_postprocess_settings",
     "labels_from_changepoints",
 ]
 
@@ -231,6 +234,39 @@ def labels_from_changepoints(changepoints, values, length: int) -> np.ndarray:
 
 
 
+def _check_window_options(window, threshold, min_gap, unit: str) -> None:
+    for name, value in (("window", window), ("min_gap", min_gap)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1 (points); got {value!r}")
+    if not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"threshold ({unit}) must be a finite number >= 0; got {threshold!r}")
+
+
+def _window_contrast(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates t (window <= t <= L - window) and the difference of the window means after and before
+    t: mean(values[t : t + window]) - mean(values[t - window : t]), shape (T,) + values.shape[1:]."""
+    c = np.concatenate((np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)))
+    t = np.arange(window, values.shape[0] - window + 1)
+    return t, (c[t + window] - 2 * c[t] + c[t - window]) / window
+
+
+def _greedy_peaks(t: np.ndarray, contrast: np.ndarray, length: int, threshold: float, min_gap: int) -> np.ndarray:
+    """Local maxima of `contrast` (at candidates t), taken greedily from the highest down while they
+    exceed `threshold`, skipping any closer than `min_gap` points to one already taken or to either end."""
+    chosen: list[int] = []
+    padded = np.concatenate(([-np.inf], contrast, [-np.inf]))
+    peak = (contrast >= padded[:-2]) & (contrast >= padded[2:])  # only local maxima, no side lobes
+    for i in np.argsort(-contrast, kind="stable"):
+        if contrast[i] <= threshold:
+            break
+        if not peak[i]:
+            continue
+        cp = int(t[i])
+        if min(cp, length - cp) >= min_gap and all(abs(cp - k) >= min_gap for k in chosen):
+            chosen.append(cp)
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
 def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25,
                                  min_gap: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Segment one trajectory's point-wise alpha by the contrast of window means (our alternative to
@@ -245,48 +281,78 @@ def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25
     Returns (changepoints int64 (K,), segment_alphas float (K + 1,)), conventions as segments_from_alpha.
     """
     a = _check_alpha(alpha)
-    for name, value in (("window", window), ("min_gap", min_gap)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1 (points); got {value!r}")
-    if not np.isfinite(threshold) or threshold < 0:
-        raise ValueError(f"threshold (alpha units) must be a finite number >= 0; got {threshold!r}")
-    length = a.size
-    chosen: list[int] = []
-    if length >= 2 * window:
-        c = np.concatenate(([0.0], np.cumsum(a)))
-        t = np.arange(window, length - window + 1)
-        contrast = np.abs(c[t + window] - 2 * c[t] + c[t - window]) / window
-        padded = np.concatenate(([-np.inf], contrast, [-np.inf]))
-        peak = (contrast >= padded[:-2]) & (contrast >= padded[2:])  # only local maxima, no side lobes
-        for i in np.argsort(-contrast, kind="stable"):
-            if contrast[i] <= threshold:
-                break
-            if not peak[i]:
-                continue
-            cp = int(t[i])
-            if min(cp, length - cp) >= min_gap and all(abs(cp - k) >= min_gap for k in chosen):
-                chosen.append(cp)
-    changepoints = np.sort(np.asarray(chosen, dtype=np.int64))
+    _check_window_options(window, threshold, min_gap, "alpha units")
+    changepoints = np.zeros(0, dtype=np.int64)
+    if a.size >= 2 * window:
+        t, diff = _window_contrast(a, window)
+        changepoints = _greedy_peaks(t, np.abs(diff), a.size, threshold, min_gap)
     return changepoints, _segment_means(a, changepoints)
+
+
+def segments_from_proba_contrast(proba, window: int = 16, threshold: float = 0.4,
+                                 min_gap: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Segment one trajectory's class probabilities by the contrast of window means.
+
+    Like :func:`segments_from_alpha_contrast`, with the contrast at t the total-variation distance
+    between the mean class probabilities of the ``window`` points after and before t,
+    0.5 * sum_c |mean(p[t : t + window, c]) - mean(p[t - window : t, c])|, in [0, 1]. Unlike a change of
+    the argmax, a flicker between two classes of similar probability (e.g. FBM and SBM near alpha = 1,
+    where both are Brownian motion) makes no changepoint.
+
+    proba : (L, n_classes) class probabilities of ONE trajectory (rows sum to 1), finite.
+    window : points on each side. threshold : probability units, in [0, 1].
+    Returns (changepoints int64 (K,), segment_labels int64 (K + 1,)): the class with the largest mean
+    probability over each segment.
+    """
+    p = np.asarray(proba, dtype=float)
+    if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 2:
+        raise ValueError(
+            f"proba must be (L, n_classes) for ONE trajectory, with at least 2 classes; got shape {p.shape}"
+        )
+    if not np.all(np.isfinite(p)):
+        raise ValueError("proba must be finite; found NaN or inf")
+    _check_window_options(window, threshold, min_gap, "probability units")
+    changepoints = np.zeros(0, dtype=np.int64)
+    if p.shape[0] >= 2 * window:
+        t, diff = _window_contrast(p, window)
+        changepoints = _greedy_peaks(t, 0.5 * np.abs(diff).sum(axis=1), p.shape[0], threshold, min_gap)
+    edges = np.concatenate(([0], changepoints))
+    labels = np.add.reduceat(p, edges, axis=0).argmax(axis=1).astype(np.int64)
+    return changepoints, labels
 
 
 PAPER_EPS = 0.028  # the Appendix threshold, tuned by the paper for its own network
 PAPER_SETTINGS = {"method": "appendix", "eps": PAPER_EPS, "min_gap": 10}
 
 
-def alpha_postprocess_settings(predictor=None) -> dict:
-    """How to segment an alpha network's output: the settings tuned for it and stored in its weight card
-    (``postprocess``, see benchmarks/tune_postprocess.py), else the paper's Appendix rule, eps 0.028."""
+LABEL_SETTINGS = {"method": "labels", "min_gap": 10}  # every argmax change, runs under 10 points absorbed
+
+
+def _card_settings(predictor, keys: dict, default: dict) -> dict:
+    """The "postprocess" entry of a predictor's weight card, completed from `default`."""
     card = getattr(predictor, "card", None) or {}
     tuned = card.get("postprocess", {})
-    keys = {"appendix": ("eps", "min_gap"), "contrast": ("window", "threshold", "min_gap")}
-    method = tuned.get("method", "appendix")
+    method = tuned.get("method", default["method"])
     if method not in keys:
         raise ValueError(f"unknown post-processing method {method!r} in the weight card; use one of {sorted(keys)}")
     settings = {"method": method}
     for k in keys[method]:
-        settings[k] = tuned.get(k, PAPER_SETTINGS.get(k))
+        settings[k] = tuned.get(k, default.get(k))
     return settings
+
+
+def alpha_postprocess_settings(predictor=None) -> dict:
+    """How to segment an alpha network's output: the settings tuned for it and stored in its weight card
+    (``postprocess``, see benchmarks/tune_postprocess.py), else the paper's Appendix rule, eps 0.028."""
+    keys = {"appendix": ("eps", "min_gap"), "contrast": ("window", "threshold", "min_gap")}
+    return _card_settings(predictor, keys, PAPER_SETTINGS)
+
+
+def model_postprocess_settings(predictor=None) -> dict:
+    """How to segment a model network's output: the settings in its weight card (``postprocess``), else
+    a changepoint at every change of the predicted class (LABEL_SETTINGS)."""
+    keys = {"labels": ("min_gap",), "contrast": ("window", "threshold", "min_gap")}
+    return _card_settings(predictor, keys, {**LABEL_SETTINGS, "window": 16, "threshold": 0.4})
 
 
 def segments_from_alpha_by(alpha, settings: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -295,3 +361,12 @@ def segments_from_alpha_by(alpha, settings: dict) -> tuple[np.ndarray, np.ndarra
     if settings.get("method", "appendix") == "contrast":
         return segments_from_alpha_contrast(alpha, **options)
     return segments_from_alpha(alpha, **options)
+
+
+def segments_from_proba_by(proba, settings: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Dispatch to segments_from_labels of the argmax ("labels", runs under min_gap absorbed) or
+    segments_from_proba_contrast ("contrast"). proba: (L, n_classes) of one trajectory."""
+    options = {k: v for k, v in settings.items() if k != "method"}
+    if settings.get("method", "labels") == "contrast":
+        return segments_from_proba_contrast(proba, **options)
+    return segments_from_labels(labels_from_proba(proba), min_length=options.get("min_gap", 1))

@@ -27,10 +27,14 @@ in the input's order, and its ``reason`` column says why a row was not analysed)
 
 Segmentation of one piece (SCIENCE.md section 5), see :func:`combine_changepoints`:
 
-- alpha task: changepoints from the point-wise alpha by the paper's Appendix algorithm
-  (:func:`uandi.postprocess.segments_from_alpha` with ``eps`` and ``min_gap``);
-- model task: changepoints where the point-wise class (argmax) changes, after runs shorter than
-  ``min_gap`` points are absorbed by their neighbours (:func:`uandi.postprocess.segments_from_labels`);
+- alpha task: changepoints from the point-wise alpha by the rule in the alpha model's weight card
+  (:func:`uandi.postprocess.segments_from_alpha_contrast`), or by the paper's Appendix algorithm
+  (:func:`uandi.postprocess.segments_from_alpha` with ``eps`` and ``min_gap``) when ``eps`` is given;
+- model task: changepoints by the rule in the model's weight card: peaks of the contrast between the
+  class probabilities of the windows before and after each point
+  (:func:`uandi.postprocess.segments_from_proba_contrast`), or where the point-wise class (argmax)
+  changes, after runs shorter than ``min_gap`` points are absorbed by their neighbours
+  (:func:`uandi.postprocess.segments_from_labels`);
 - both tasks: all alpha changepoints are kept, and a model changepoint is added only where it lies at
   least ``min_gap`` points from every kept changepoint (so a change seen by both networks counts once,
   at the place the alpha algorithm put it: the steepest change of alpha). Every segment has at least
@@ -55,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from .constants import MIN_TRACK_LENGTH
-from .postprocess import alpha_postprocess_settings, segments_from_alpha_by, segments_from_labels
+from .postprocess import alpha_postprocess_settings, model_postprocess_settings, segments_from_alpha_by, segments_from_proba_by
 
 __all__ = ["TASKS", "combine_changepoints", "segment", "write_outputs"]
 
@@ -263,11 +267,11 @@ def combine_changepoints(alpha_changepoints, model_changepoints, length: int, mi
     return np.asarray(sorted(kept), dtype=np.int64)
 
 
-def _segment_piece(alpha, proba, alpha_settings: dict, min_gap: int) -> tuple:
+def _segment_piece(alpha, proba, alpha_settings: dict, model_settings: dict, min_gap: int) -> tuple:
     """Changepoints and per-segment (alpha, class index, probability) of one piece."""
     length = len(alpha) if alpha is not None else len(proba)
     alpha_cps = segments_from_alpha_by(alpha, alpha_settings)[0] if alpha is not None else []
-    model_cps = segments_from_labels(proba.argmax(axis=1), min_length=min_gap)[0] if proba is not None else []
+    model_cps = segments_from_proba_by(proba, model_settings)[0] if proba is not None else []
     cps = combine_changepoints(alpha_cps, model_cps, length, min_gap)
     edges = np.concatenate(([0], cps))
     counts = np.diff(np.append(edges, length))
@@ -352,6 +356,7 @@ def segment(
         alpha_settings["min_gap"] = min_gap
     else:
         alpha_settings = {"method": "appendix", "eps": float(eps), "min_gap": min_gap}
+    model_settings = {**model_postprocess_settings(predictors.get("model")), "min_gap": min_gap}
     classes = tuple(predictors["model"].classes) if "model" in predictors else ()
     plan = _plan(canonical, min_length)
     n = len(canonical)
@@ -375,7 +380,7 @@ def segment(
         rows = used[starts[p] : starts[p] + lengths[p]]
         alpha = outputs["alpha"][k] if "alpha" in outputs else None
         proba = outputs["model"][k] if "model" in outputs else None
-        cps, counts, seg_alpha, best, prob = _segment_piece(alpha, proba, alpha_settings, min_gap)
+        cps, counts, seg_alpha, best, prob = _segment_piece(alpha, proba, alpha_settings, model_settings, min_gap)
         seg_ids = np.repeat(np.arange(counts.size), counts)
         seg_pt[rows] = seg_ids
         if alpha is not None:
