@@ -107,3 +107,24 @@ def test_weights_round_trip_without_a_card(runs, tmp_path):
     path.with_suffix(".json").unlink()  # the config also lives in the file's own metadata
     x = walk(2, 60)
     np.testing.assert_allclose(load(path).predict(x), m.predict(x), atol=1e-6)
+
+
+def test_negligible_weights_are_zeroed_on_loading(runs, tmp_path):
+    """Weights below 1e-20 (subnormal products on CPU, 3x slower) load as exact zeros, and the
+    outputs do not change."""
+    import torch
+
+    from uandi.predict import read_weights
+
+    m = load(runs / "model")
+    x = walk(3, 80)
+    with torch.no_grad():
+        weight = next(p for p in m.net.parameters() if p.dim() > 1)
+        weight.view(-1)[:5] = torch.tensor([1e-30, -1e-25, 1e-21, 1e-39, 0.5])
+    path = write_weights(m.net, m.config, tmp_path / "tiny.safetensors")
+    state, _ = read_weights(path)
+    loaded = next(t for k, t in state.items() if t.dim() > 1 and torch.equal(t.view(-1)[4:5], torch.tensor([0.5])))
+    assert loaded.view(-1)[:4].tolist() == [0.0, 0.0, 0.0, 0.0]
+    with torch.no_grad():
+        weight.view(-1)[:4] = 0.0
+    np.testing.assert_allclose(load(path).predict_proba(x), m.predict_proba(x), atol=1e-7)

@@ -48,6 +48,23 @@ def write_weights(net: torch.nn.Module, cfg: ModelConfig, path, card: dict | Non
     return path
 
 
+NEGLIGIBLE_WEIGHT = 1e-20  # |w| below this is set to 0 on loading, see _zero_negligible_weights
+
+
+def _zero_negligible_weights(state: dict) -> None:
+    """Set float weights with |w| < 1e-20 to exactly 0, in place.
+
+    Weight decay drives unused weights towards 0 without reaching it; times small activations their
+    products fall below float32's smallest normal number (1.2e-38), and CPU arithmetic on such subnormal
+    numbers is very slow: the shipped model network ran 3x slower on one thread. A weight 19 orders of
+    magnitude below the typical one (~0.1) is far below the float32 resolution of any sum it enters, so
+    zeroing it changes no output.
+    """
+    for tensor in state.values():
+        if tensor.is_floating_point():
+            tensor[tensor.abs() < NEGLIGIBLE_WEIGHT] = 0.0
+
+
 def read_weights(path) -> tuple[dict, dict]:
     """(state dict, card) of a .safetensors weights file; the card falls back to the file's metadata."""
     from safetensors import SafetensorError
@@ -64,6 +81,7 @@ def read_weights(path) -> tuple[dict, dict]:
             meta = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
         raise ValueError(f"{path} is not a readable .safetensors weights file ({e}); re-export or re-download it") from e
+    _zero_negligible_weights(state)
     card_file = path.with_suffix(".json")
     card = json.loads(card_file.read_text()) if card_file.is_file() else {}
     if "config" not in card:
