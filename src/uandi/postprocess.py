@@ -29,6 +29,7 @@ __all__ = [
     "segments_from_proba_by",
     "model_postprocess_settings",
     "labels_from_changepoints",
+    "segment_means",
 ]
 
 
@@ -74,10 +75,15 @@ def _check_alpha(alpha) -> np.ndarray:
     return a
 
 
-def _segment_means(a: np.ndarray, changepoints: np.ndarray) -> np.ndarray:
-    """Mean of `a` over each segment between changepoints (segments tile the whole trajectory)."""
-    edges = np.concatenate(([0], changepoints, [a.size]))
-    return np.array([a[s:e].mean() for s, e in zip(edges[:-1], edges[1:])], dtype=float)
+def segment_means(values, changepoints) -> np.ndarray:
+    """Mean of `values` (L,) or (L, C) over each segment between changepoints: (K + 1,) or (K + 1, C).
+
+    changepoints: increasing first points of new segments, in 1 .. L-1; the segments tile the trajectory.
+    """
+    v = np.asarray(values, dtype=float)
+    edges = np.concatenate(([0], np.asarray(changepoints, dtype=np.int64)))
+    counts = np.diff(np.append(edges, v.shape[0]))
+    return np.add.reduceat(v, edges, axis=0) / counts.reshape(-1, *([1] * (v.ndim - 1)))
 
 
 def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -138,7 +144,7 @@ def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[n
         changepoints.append(plateau_last[k] + int(np.argmax(np.abs(beta[gap]))) + 1)
     changepoints = np.asarray(changepoints, dtype=np.int64)
 
-    return changepoints, _segment_means(a, changepoints)
+    return changepoints, segment_means(a, changepoints)
 
 
 def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,7 +292,7 @@ def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25
     if a.size >= 2 * window:
         t, diff = _window_contrast(a, window)
         changepoints = _greedy_peaks(t, np.abs(diff), a.size, threshold, min_gap)
-    return changepoints, _segment_means(a, changepoints)
+    return changepoints, segment_means(a, changepoints)
 
 
 def segments_from_proba_contrast(proba, window: int = 16, threshold: float = 0.4,
@@ -316,9 +322,7 @@ def segments_from_proba_contrast(proba, window: int = 16, threshold: float = 0.4
     if p.shape[0] >= 2 * window:
         t, diff = _window_contrast(p, window)
         changepoints = _greedy_peaks(t, 0.5 * np.abs(diff).sum(axis=1), p.shape[0], threshold, min_gap)
-    edges = np.concatenate(([0], changepoints))
-    labels = np.add.reduceat(p, edges, axis=0).argmax(axis=1).astype(np.int64)
-    return changepoints, labels
+    return changepoints, segment_means(p, changepoints).argmax(axis=1).astype(np.int64)
 
 
 PAPER_EPS = 0.028  # the Appendix threshold, tuned by the paper for its own network

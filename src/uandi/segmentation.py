@@ -59,7 +59,13 @@ import numpy as np
 import pandas as pd
 
 from .constants import MIN_TRACK_LENGTH
-from .postprocess import alpha_postprocess_settings, model_postprocess_settings, segments_from_alpha_by, segments_from_proba_by
+from .postprocess import (
+    alpha_postprocess_settings,
+    model_postprocess_settings,
+    segment_means,
+    segments_from_alpha_by,
+    segments_from_proba_by,
+)
 
 __all__ = ["TASKS", "combine_changepoints", "segment", "write_outputs"]
 
@@ -273,12 +279,11 @@ def _segment_piece(alpha, proba, alpha_settings: dict, model_settings: dict, min
     alpha_cps = segments_from_alpha_by(alpha, alpha_settings)[0] if alpha is not None else []
     model_cps = segments_from_proba_by(proba, model_settings)[0] if proba is not None else []
     cps = combine_changepoints(alpha_cps, model_cps, length, min_gap)
-    edges = np.concatenate(([0], cps))
-    counts = np.diff(np.append(edges, length))
-    seg_alpha = np.add.reduceat(alpha, edges) / counts if alpha is not None else None
+    counts = np.diff(np.concatenate(([0], cps, [length])))
+    seg_alpha = segment_means(alpha, cps) if alpha is not None else None
     if proba is None:
         return cps, counts, seg_alpha, None, None
-    mean_p = np.add.reduceat(proba, edges, axis=0) / counts[:, None]  # (segments, C)
+    mean_p = segment_means(proba, cps)  # (segments, C)
     best = mean_p.argmax(axis=1)
     return cps, counts, seg_alpha, best, mean_p[np.arange(best.size), best]
 
