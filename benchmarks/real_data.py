@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import write_block  # noqa: E402
 
 from uandi import segment  # noqa: E402
-from uandi.io import read_tracks  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 LONG = 100  # points: the pieces summarised
@@ -58,9 +57,8 @@ def long_pieces(points: pd.DataFrame, x: str, y: str) -> tuple[pd.DataFrame, lis
 def summarise(name: str, points: pd.DataFrame, segments: pd.DataFrame, x: str, y: str) -> dict:
     keep, tracks = long_pieces(points, x, y)
     pieces = keep.groupby(["track_id", "piece"]).ngroups
-    analysed = segments[(segments["reason"] == "") & segments["length"].notna()]
-    per_piece = analysed.groupby(["track_id", "piece"]).size()
-    per_piece = per_piece[per_piece.index.isin(keep.set_index(["track_id", "piece"]).index.unique())]
+    lengths = segments[segments["reason"] == ""].groupby(["track_id", "piece"])["length"]
+    per_piece = lengths.size()[lengths.sum() >= LONG]  # segments of each piece of >= LONG points
     exponent, corr = step_statistics(tracks)
     labels = keep["model"].value_counts(normalize=True)
     q1, med, q3 = keep["alpha"].quantile([0.25, 0.5, 0.75])
@@ -109,10 +107,9 @@ def main(argv=None) -> None:
         rows.append(summarise(name, p, s, "x", "y"))
 
     saspt_points, saspt_segments = segment(REAL / "saspt_sample_tracks.csv")
-    raw = read_tracks(REAL / "saspt_sample_tracks.csv")
     analysed = saspt_points["reason"] == ""
     saspt_line = (
-        f"saspt sample ({raw['track_id'].nunique()} tracks, {len(raw)} points): "
+        f"saspt sample ({saspt_segments['track_id'].nunique()} tracks, {len(saspt_points)} points): "
         f"{int(analysed.sum())} points in {saspt_segments.loc[saspt_segments['reason'] == '', 'track_id'].nunique()} "
         f"tracks long enough to analyse ({(~analysed).mean():.0%} of the points are in pieces shorter than 20 points "
         f"and come back with their reason); median alpha of the analysed points "

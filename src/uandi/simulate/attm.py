@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import completed_renewals, normal_pairs, positions_from_steps, renewal_durations, take_per_row
+from ._common import (
+    completed_renewals,
+    normal_pairs,
+    positions_from_steps,
+    renewal_durations,
+    take_per_row,
+)
 
 
 def attm_gamma(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import normal_pairs, per_frame_sum, positions_from_steps, renewal_durations, renewal_frames
+from ._common import (
+    normal_pairs,
+    per_frame_sum,
+    positions_from_steps,
+    renewal_durations,
+    renewal_frames,
+)
 
 
 def ctrw_steps(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.float64) -> np.ndarray:
