@@ -7,6 +7,8 @@
     nohup python scripts/train_shipped.py model 6600 --cycle 2 > runs/model-b8-c2.log &
     python -m uandi.cli export runs/alpha-b8-c2 --out src/uandi/weights/alpha.safetensors
     python -m uandi.cli export runs/model-b8-c2 --out src/uandi/weights/model.safetensors
+    # alpha on all five models (the subtask-2 mix), warm-started from the FBM-only alpha network:
+    nohup python scripts/train_shipped.py alpha-all 7800 > runs/alpha-all-b8.log &
 
 Both run side by side with one torch thread each (2 cores). The second argument is a wall-time limit in
 seconds; the run stops cleanly there and a restart with the same arguments continues it (resume=True),
@@ -20,6 +22,10 @@ steps (512,000 trajectories, each simulated on the fly and seen once).
 Cycle 2: the same data recipe with fresh seeds, starting from cycle 1's best weights, a second cosine
 schedule with peak 1e-3 over another 16,000 steps (the cycle-1 curves were still improving when the
 learning rate reached its floor).
+alpha-all: the alpha network's architecture and data recipe, but every segment is one of the five models
+(the subtask-2 mix, each model in its own alpha range, consecutive segments of different models), so
+the exponent is learnt for ATTM, CTRW, LW and SBM too. Warm-started from the shipped FBM-only alpha
+network, one cosine cycle (peak 1e-3) over 18,000 steps (576,000 trajectories).
 """
 
 import argparse
@@ -32,14 +38,19 @@ from uandi.train import TrainConfig, train
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("task", choices=["alpha", "model"])
+    ap.add_argument("task", choices=["alpha", "model", "alpha-all"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    seed = (1 if a.task == "alpha" else 2) + 2 * (a.cycle - 1)
+    seed = {"alpha": 1, "model": 2, "alpha-all": 11}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": f"runs/{a.task}-b8/best.safetensors"}
-    cfg = TrainConfig(preset=f"small-{a.task}", model_overrides={"width": 8}, steps=16000, batch_size=32,
+    steps = 16000
+    if a.task == "alpha-all":
+        steps = 18000
+        stage = {"lr": 1e-3, "init_from": "src/uandi/weights/alpha.safetensors", "sim_task": "model"}
+    preset = "small-alpha" if a.task == "alpha-all" else f"small-{a.task}"
+    cfg = TrainConfig(preset=preset, model_overrides={"width": 8}, steps=steps, batch_size=32,
                       schedule="cosine", lengths=(50, 500), noise=(0.0, 0.1),
                       sim_options={"diffusion_factor": [0.5, 2.0]}, val_n=1000, val_lengths=(200, 500),
                       val_every=1000, seed=seed, time_limit=a.limit, **stage)

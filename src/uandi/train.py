@@ -46,6 +46,7 @@ class TrainConfig:
     lengths: tuple = (200, 200)  # (min, max) training length in points, drawn per batch
     noise: tuple = (0.0, 0.0)  # (min, max) localization noise sigma_n per trajectory
     sim_options: dict = field(default_factory=dict)  # uandi.simulate.dataset options (scale, ...)
+    sim_task: str | None = None  # simulated data if not the network's task: "model" = alpha on all five models
     data: str | None = None  # a dataset folder (fixed data) instead of the on-the-fly stream
     val_n: int = 1000  # fixed validation set size
     val_lengths: tuple = (200,)  # validation lengths; the metric is their mean
@@ -102,7 +103,7 @@ def make_validation_set(cfg: TrainConfig, mcfg: ModelConfig) -> list:
     for i, length in enumerate(cfg.val_lengths):
         rng = np.random.default_rng([cfg.val_seed, i])
         noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.val_n) if cfg.noise[1] > 0 else 0.0
-        d = simulate_dataset(mcfg.task, cfg.val_n, int(length), rng, noise=noise,
+        d = simulate_dataset(cfg.sim_task or mcfg.task, cfg.val_n, int(length), rng, noise=noise,
                              **options_for_length(cfg.sim_options, int(length)))
         feats = torch.from_numpy(network_input(d.x, mcfg.representation)).transpose(1, 2).contiguous()
         sets.append((feats, targets_for(mcfg.task, d.alpha, d.model, mcfg.classes or MODELS)))
@@ -158,7 +159,7 @@ class FixedBatches:
 
 def _stream_iterator(cfg: TrainConfig, mcfg: ModelConfig, rank: int, start: int):
     scfg = StreamConfig(mcfg.task, cfg.batch_size, tuple(cfg.lengths), tuple(cfg.noise), mcfg.representation,
-                        dict(cfg.sim_options), mcfg.classes or MODELS)
+                        dict(cfg.sim_options), mcfg.classes or MODELS, cfg.sim_task)
     if cfg.workers > 0:
         from torch.utils.data import DataLoader
 

@@ -52,6 +52,7 @@ class StreamConfig:
     representation: str = "increments"
     sim_options: dict = field(default_factory=dict)  # passed to uandi.simulate.dataset
     classes: tuple = MODELS  # output classes of a model-task network (targets are indices into it)
+    sim_task: str | None = None  # what to simulate, if not `task`: "model" trains alpha on the five-model mix
 
 
 def options_for_length(sim_options: dict, length: int) -> dict:
@@ -69,7 +70,7 @@ def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
     length = int(rng.integers(cfg.lengths[0], cfg.lengths[1] + 1))
     noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.batch_size) if cfg.noise[1] > 0 else 0.0
     opts = options_for_length(cfg.sim_options, length)
-    data = simulate_dataset(cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
+    data = simulate_dataset(cfg.sim_task or cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
     feats = network_input(data.x, cfg.representation)  # (B, L, C)
     return torch.from_numpy(feats).transpose(1, 2).contiguous(), targets_for(cfg.task, data.alpha, data.model, cfg.classes)
 
