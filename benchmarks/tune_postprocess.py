@@ -24,8 +24,9 @@ import torch
 
 from uandi.metrics import changepoint_scores
 from uandi.postprocess import segments_from_alpha_by, segments_from_proba_by
-from uandi.predict import _resolve, load
+from uandi.predict import load
 from uandi.simulate import dataset
+from uandi.weights import resolve
 
 GRID = {
     "alpha": ([{"method": "appendix", "eps": e} for e in (0.02, 0.028, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)]
@@ -69,7 +70,7 @@ def main():
             best = (setting, mean)
     print(f"best {best[0]} (mean F1 {best[1]:.4f})")
     if a.write_card:
-        card_path = _resolve(a.weights).with_suffix(".json")
+        card_path = resolve(a.weights).with_suffix(".json")
         card = json.loads(card_path.read_text())
         card["postprocess"] = {**best[0], "tuned_f1": round(best[1], 4),
                                "command": f"python benchmarks/tune_postprocess.py --weights {a.weights} --n {a.n}"}

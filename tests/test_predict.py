@@ -1,11 +1,15 @@
 """Inference contract: shapes, lists of any length, clipping, probabilities, and clear errors."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from uandi.predict import MIN_LENGTH, load, write_weights
+from uandi.predict import MIN_LENGTH, load
+from uandi.weights import write_weights
 from uandi.train import TrainConfig, train
 
 
@@ -78,9 +82,29 @@ def test_predict_proba_refused_for_alpha(runs):
         load(runs / "alpha").predict_proba(walk(1, 50))
 
 
-def test_unknown_model_name(tmp_path):
-    with pytest.raises(ValueError, match="shipped model name"):
-        load("no-such-model")
+def test_unknown_network_name(tmp_path):
+    with pytest.raises(ValueError, match="shipped network's name"):
+        load("no-such-network")
+
+
+def test_inference_imports_no_training_or_simulation_code():
+    """`import uandi; uandi.load(...)` and a segmentation load only what inference needs (cheap, and no
+    cycle back into training); checked in a fresh interpreter, where nothing else was imported first."""
+    code = (
+        "import sys, numpy as np, pandas as pd, uandi\n"
+        "net = uandi.load('alpha', device='cpu')\n"
+        "net.predict(np.cumsum(np.ones((1, 30, 2)), axis=1))\n"
+        "uandi.segment(pd.DataFrame({'track_id': 0, 'frame': range(30), 'x': np.arange(30.0) ** 0.5,"
+        " 'y': np.sin(np.arange(30.0))}), device='cpu')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('uandi'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert {"uandi.predict", "uandi.weights", "uandi.segmentation"} <= loaded  # the check sees real imports
+    for training_or_simulation in ("uandi.train", "uandi.simulate", "uandi.data.stream", "uandi.data.files"):
+        assert training_or_simulation not in loaded
 
 
 def test_corrupt_weights_file(tmp_path):
@@ -114,7 +138,7 @@ def test_negligible_weights_are_zeroed_on_loading(runs, tmp_path):
     outputs do not change."""
     import torch
 
-    from uandi.predict import read_weights
+    from uandi.weights import read_weights
 
     m = load(runs / "model")
     x = walk(3, 80)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import uandi
-from uandi.predict import sha256
+from uandi.weights import sha256
 from uandi.simulate import dataset, trajectories
 
 WEIGHTS = Path(str(resources.files("uandi") / "weights"))

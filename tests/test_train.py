@@ -9,7 +9,8 @@ import textwrap
 import pytest
 import torch
 
-from uandi.predict import load, read_weights
+from uandi.predict import load
+from uandi.weights import read_weights
 from uandi.train import TrainConfig, lr_factor, train
 
 TINY = dict(preset="tiny-alpha", batch_size=8, lengths=(40, 60), val_n=16, val_lengths=(50,), lr=3e-3)

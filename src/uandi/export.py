@@ -12,7 +12,7 @@ import platform
 import shutil
 from pathlib import Path
 
-from .predict import read_weights, sha256
+from .weights import read_weights, sha256
 
 
 def export_run(run, out, note: str = "", extra: dict | None = None) -> Path:

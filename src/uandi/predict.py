@@ -1,114 +1,26 @@
 """Inference: weights file -> Predictor -> point-wise alpha or class probabilities, any track length.
 
-    m = uandi.load("alpha")            # shipped model, or a path to a .safetensors file / run folder
-    alpha = m.predict(x)               # x: (N, L, 2) positions or a list of (L_i, 2) arrays
-    m = uandi.load("model")
-    proba = m.predict_proba(x)         # (N, L, 5), classes in m.classes (uandi.MODELS order)
+    net = uandi.load("alpha")                  # shipped network, or a .safetensors file / run folder
+    alpha = net.predict(x)                     # x: (N, L, 2) positions or a list of (L_i, 2) arrays
+    net = uandi.load("diffusion-model")
+    proba = net.predict_proba(x)               # (N, L, 5), classes in net.classes (uandi.MODELS order)
 
-Weights are `.safetensors` (no pickle: loading never runs code) with the network config stored in the
-file's metadata and, beside it, a JSON card (config, training recipe, validation metrics, sha256).
+Weight files, their cards and the shipped networks' names are `uandi.weights`' business; this module
+only turns a resolved file into a network on a device. It never imports the training code.
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from .constants import ALPHA_MAX, ALPHA_MIN, MIN_TRACK_LENGTH
 from .data.normalize import network_input
+from .nn.device import resolve_device
 from .nn.registry import ModelConfig, build_model
+from .weights import read_weights, resolve
 
 MIN_LENGTH = MIN_TRACK_LENGTH  # shortest track analysed, in points (two minimal segments)
-SHIPPED = ("alpha", "model")
-
-
-def sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def write_weights(net: torch.nn.Module, cfg: ModelConfig, path, card: dict | None = None) -> Path:
-    """Write `path` (.safetensors, config in its metadata) and `path` with .json (the weight card)."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    save_file(state, str(path), metadata={"uandi_config": json.dumps(cfg.to_dict())})
-    full_card = {"config": cfg.to_dict(), **(card or {}), "file": path.name, "sha256": sha256(path),
-                 "bytes": path.stat().st_size}
-    path.with_suffix(".json").write_text(json.dumps(full_card, indent=2))
-    return path
-
-
-NEGLIGIBLE_WEIGHT = 1e-20  # |w| below this is set to 0 on loading, see _zero_negligible_weights
-
-
-def _zero_negligible_weights(state: dict) -> None:
-    """Set float weights with |w| < 1e-20 to exactly 0, in place.
-
-    Weight decay drives unused weights towards 0 without reaching it; times small activations their
-    products fall below float32's smallest normal number (1.2e-38), and CPU arithmetic on such subnormal
-    numbers is very slow: the shipped model network ran 3x slower on one thread. A weight 19 orders of
-    magnitude below the typical one (~0.1) is far below the float32 resolution of any sum it enters, so
-    zeroing it changes no output.
-    """
-    for tensor in state.values():
-        if tensor.is_floating_point():
-            tensor[tensor.abs() < NEGLIGIBLE_WEIGHT] = 0.0
-
-
-def read_weights(path) -> tuple[dict, dict]:
-    """(state dict, card) of a .safetensors weights file; the card falls back to the file's metadata."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist")
-    try:
-        state = load_file(str(path))
-        from safetensors import safe_open
-
-        with safe_open(str(path), "pt") as f:
-            meta = f.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as e:
-        raise ValueError(f"{path} is not a readable .safetensors weights file ({e}); re-export or re-download it") from e
-    _zero_negligible_weights(state)
-    card_file = path.with_suffix(".json")
-    card = json.loads(card_file.read_text()) if card_file.is_file() else {}
-    if "config" not in card:
-        if "uandi_config" not in meta:
-            raise ValueError(f"{path} carries no uandi network config (no metadata, no {card_file.name})")
-        card["config"] = json.loads(meta["uandi_config"])
-    return state, card
-
-
-def _resolve(name_or_path) -> Path:
-    if isinstance(name_or_path, str) and name_or_path in SHIPPED:
-        p = Path(str(resources.files("uandi") / "weights" / f"{name_or_path}.safetensors"))
-        if not p.is_file():
-            raise FileNotFoundError(f"the shipped model {name_or_path!r} is missing from this installation ({p})")
-        return p
-    p = Path(name_or_path)
-    if p.is_dir():
-        for candidate in ("best.safetensors", "model.safetensors"):
-            if (p / candidate).is_file():
-                return p / candidate
-        raise FileNotFoundError(f"folder {p} holds no best.safetensors or model.safetensors")
-    if p.suffix != ".safetensors" or not p.exists():
-        raise ValueError(
-            f"unknown model {name_or_path!r}: give a shipped model name ({', '.join(SHIPPED)}), "
-            "a .safetensors file or a training run folder"
-        )
-    return p
 
 
 def as_tracks(x, min_length: int = MIN_LENGTH) -> tuple[list, bool]:
@@ -199,10 +111,9 @@ class Predictor:
 
 
 def load(name_or_path="alpha", device: str = "auto") -> Predictor:
-    """Load a shipped model ("alpha", "model") or a weights file / training run folder."""
-    from .train import resolve_device
-
-    path = _resolve(name_or_path)
+    """Load a shipped network (see uandi.weights.SHIPPED: "alpha", "diffusion-model") or a weights file
+    or training run folder, onto `device` ("auto": the GPU if torch sees one, "cpu", "cuda")."""
+    path = resolve(name_or_path)
     state, card = read_weights(path)
     cfg = ModelConfig.from_dict(card["config"])
     net = build_model(cfg)

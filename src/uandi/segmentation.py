@@ -66,6 +66,7 @@ from .postprocess import (
     segments_from_alpha_by,
     segments_from_proba_by,
 )
+from .weights import default_network
 
 __all__ = ["TASKS", "combine_changepoints", "segment", "write_outputs"]
 
@@ -138,7 +139,7 @@ def _resolve_predictors(tasks, weights, device) -> dict:
         raise ValueError(f"weights= has unknown task(s) {sorted(unknown)}; its keys are tasks {TASKS}")
     predictors = {}
     for task in tasks:
-        spec = weights.get(task, task)  # default: the shipped model named like the task
+        spec = weights.get(task) or default_network(task)
         if isinstance(spec, (str, os.PathLike)):
             from .predict import load
 

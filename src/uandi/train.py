@@ -30,8 +30,10 @@ import torch.nn.functional as F
 from .constants import MODELS
 from .data.normalize import network_input
 from .data.stream import StreamConfig, options_for_length, simulate_batch, targets_for
+from .nn.device import resolve_device
 from .nn.registry import ModelConfig, build_model, count_parameters, preset
 from .simulate.compose import dataset as simulate_dataset
+from .weights import read_weights, write_weights
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,6 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> "TrainConfig":
         tuples = {"lengths", "noise", "val_lengths"}
         return cls(**{k: (tuple(v) if k in tuples else v) for k, v in d.items()})
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was asked for but torch sees no CUDA GPU; use --device cpu or auto")
-    return torch.device(device)
 
 
 def loss_fn(task: str, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -178,8 +172,6 @@ def _stream_iterator(cfg: TrainConfig, mcfg: ModelConfig, rank: int, start: int)
 def load_initial_weights(net, path: str, mcfg: ModelConfig) -> list:
     """Transfer learning: copy every tensor whose name and shape match; returns the names left fresh
     (e.g. the head when going from 5 to 2 classes)."""
-    from .predict import read_weights
-
     state, _ = read_weights(path)
     own = net.state_dict()
     fresh = [k for k in own if k not in state or state[k].shape != own[k].shape]
@@ -295,8 +287,6 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
             if improved:
                 best = m
                 torch.save({"model": net.state_dict()}, out / "best.pt")
-                from .predict import write_weights
-
                 write_weights(net, mcfg, out / "best.safetensors",
                               card={"validation": {"metric": "mDice" if higher_better else "MAE", "value": m,
                                                    "lengths": list(cfg.val_lengths), "n": cfg.val_n},
