@@ -1,5 +1,9 @@
 """Tests for uandi.io: every format onto the canonical table, and every bad-input error."""
 
+import bz2
+import gzip
+import lzma
+import re
 import sys
 from pathlib import Path
 
@@ -9,8 +13,7 @@ import pytest
 import scipy.io
 
 from uandi.io import CANONICAL_COLUMNS, read_tracks, write_table
-
-REAL_DATA = Path(__file__).parents[2] / "shared" / "data" / "real"
+from uandi.notices import UandiNotice
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -302,7 +305,7 @@ def test_unknown_format(tmp_path):
     path = write_text(tmp_path / "tracks.csv", "particle,frame,x,y\n0,0,0,0\n")
     with pytest.raises(ValueError, match="unknown format 'excel'"):
         read_tracks(path, format="excel")
-    with pytest.raises(ValueError, match="pass format="):
+    with pytest.raises(ValueError, match=r"pass --format \(Python: format=\)"):
         read_tracks(write_text(tmp_path / "tracks.dat", "particle,frame,x,y\n"))
 
 
@@ -355,13 +358,12 @@ def test_write_table_refuses_unknown_extension(tmp_path):
 # --- real data ---------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not REAL_DATA.is_dir(), reason="shared real data not present")
 @pytest.mark.parametrize(
     "name,n_rows,n_tracks",
     [("saspt_sample_tracks.csv", 5071, 1000), ("granik2019_brownian_beads.mat", 265229, 3420)],
 )
-def test_real_files(name, n_rows, n_tracks):
-    tracks = read_tracks(REAL_DATA / name)
+def test_real_files(real_data, name, n_rows, n_tracks):
+    tracks = read_tracks(real_data / name)
     assert len(tracks) == n_rows
     assert tracks["track_id"].nunique() == n_tracks
     assert tracks["row"].tolist() == list(range(n_rows))
@@ -380,3 +382,115 @@ def test_mat_without_track_matrix(tmp_path):
     scipy.io.savemat(tmp_path / "xy.mat", {"xy": np.zeros((5, 2))})
     with pytest.raises(ValueError, match=r"expected a numeric \(n, 3\) matrix.*xy \(5, 2\)"):
         read_tracks(tmp_path / "xy.mat")
+
+
+# --- ids, frames, separators, compression: odd input read exactly or refused ---------------------
+
+
+def test_track_ids_are_kept_as_the_exact_text_unless_plain_integers(tmp_path):
+    path = write_text(
+        tmp_path / "ids.csv",
+        "track,frame,x,y\n2.1,0,0,0\n2.10,0,1,1\n1,0,2,2\n01,0,3,3\n007,0,4,4\n7,0,5,5\n",
+    )
+    tracks = read_tracks(path)
+    assert tracks["track_id"].tolist() == ["2.1", "2.10", "1", "01", "007", "7"]
+    assert tracks["track_id"].nunique() == 6
+    plain = read_tracks(write_text(tmp_path / "plain.csv", "track,frame,x,y\n7,0,0,0\n-2,0,1,1\n"))
+    assert plain["track_id"].dtype == np.int64 and plain["track_id"].tolist() == [7, -2]
+
+
+def test_plain_integer_ids_with_a_missing_one_stay_integers(tmp_path):
+    tracks = read_tracks(write_text(tmp_path / "gap.csv", "track,frame,x,y\n3,0,0,0\n,1,1,1\n"))
+    assert str(tracks["track_id"].dtype) == "Int64"
+    assert tracks["track_id"].iloc[0] == 3 and tracks["track_id"].isna().iloc[1]
+
+
+@pytest.mark.parametrize("name", ["time", "Frame_Time", "POSITION_T", "t (s)", "Slice"])
+def test_rows_out_of_the_order_of_a_time_like_column_are_refused(tmp_path, name):
+    path = write_text(tmp_path / "unsorted.csv", f"track,{name},x,y\n1,2,0,0\n1,0,1,1\n1,1,2,2\n")
+    with pytest.raises(ValueError, match=rf"not in the order of the column '{re.escape(name)}'.*"
+                                         rf"--columns frame={re.escape(name)}"):
+        read_tracks(path)
+    tracks = read_tracks(path, columns={"frame": name})
+    assert tracks["frame"].tolist() == [2, 0, 1]
+
+
+def test_frame_number_names_are_recognised(tmp_path):
+    path = write_text(tmp_path / "fn.csv", "track,Frame_Number,x,y\n1,5,0,0\n1,3,1,1\n")
+    assert read_tracks(path)["frame"].tolist() == [5, 3]
+
+
+def test_frames_numbered_in_row_order_come_with_a_notice(tmp_path):
+    path = write_text(tmp_path / "sorted.csv", "track,time,x,y\n1,0.0,0,0\n1,0.1,1,1\n1,0.2,2,2\n")
+    numbered = r"\['time'\] were not used as frames; the points of each track were numbered"
+    with pytest.warns(UandiNotice, match=numbered):
+        tracks = read_tracks(path)
+    assert tracks["frame"].tolist() == [0, 1, 2] and tracks["time"].tolist() == [0.0, 0.1, 0.2]
+
+
+def test_infinite_or_huge_frames_are_refused(tmp_path):
+    path = write_text(tmp_path / "inf.csv", "track,frame,x,y\n1,0,0,0\n1,inf,1,1\n")
+    with pytest.raises(ValueError, match="frame column 'frame' holds inf"):
+        read_tracks(path)
+    with pytest.raises(ValueError, match="below 2\\*\\*53"):
+        read_tracks(write_text(tmp_path / "huge.csv", "track,frame,x,y\n1,1e300,0,0\n"))
+
+
+def test_semicolon_csv_with_decimal_commas_is_read_with_a_notice(tmp_path):
+    path = write_text(tmp_path / "excel.csv", "track;frame;x;y\nA;0;1,5;2,25\nA;1;-0,5;3\n")
+    with pytest.warns(UandiNotice, match="semicolon-separated table with decimal commas"):
+        tracks = read_tracks(path)
+    assert tracks["x"].tolist() == [1.5, -0.5] and tracks["y"].tolist() == [2.25, 3.0]
+    assert tracks["track_id"].tolist() == ["A", "A"]
+
+
+def test_delimiter_argument_and_a_hint_when_the_header_is_not_split(tmp_path):
+    path = write_text(tmp_path / "bar.csv", "track|frame|x|y\n1|0|0.5|1.5\n")
+    tracks = read_tracks(path, delimiter="|")
+    assert tracks["x"].tolist() == [0.5]
+    with pytest.raises(ValueError, match="semicolon-separated; pass --delimiter ';'"):
+        read_tracks(write_text(tmp_path / "semi.tsv", "track;frame;x;y\n1;0;0;0\n"))
+    with pytest.raises(ValueError, match="delimiter applies to"):
+        read_tracks(write_text(tmp_path / "a.txt", "2;0;1;0;1\n"), delimiter=";")
+    with pytest.raises(ValueError, match="one character"):
+        read_tracks(path, delimiter="||")
+
+
+@pytest.mark.parametrize("compress", [gzip.open, bz2.open, lzma.open])
+def test_compressed_text_files_are_read_by_their_inner_suffix(tmp_path, compress):
+    suffix = {gzip.open: ".gz", bz2.open: ".bz2", lzma.open: ".xz"}[compress]
+    path = tmp_path / f"tracks.csv{suffix}"
+    with compress(path, "wt") as handle:
+        handle.write("particle,frame,x,y\n007,0,1.0,2.0\n007,1,1.5,2.5\n")
+    tracks = read_tracks(path)
+    assert tracks.attrs["format"] == "csv" and tracks["track_id"].tolist() == ["007", "007"]
+    andi = tmp_path / f"andi.txt{suffix}"
+    with compress(andi, "wt") as handle:
+        handle.write("2;0;1;2;0;0;0\n")
+    assert read_tracks(andi)["x"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_compressed_xml_and_refused_compressed_binary(tmp_path):
+    xml = tmp_path / "tracks.xml.gz"
+    with gzip.open(xml, "wt") as handle:
+        handle.write(TRACKMATE_XML)
+    assert read_tracks(xml)["frame"].tolist() == [0, 1, 3, 5, 6]
+    with gzip.open(tmp_path / "tracks.npy.gz", "wb") as handle:
+        np.save(handle, np.zeros((1, 3, 2)))
+    with pytest.raises(ValueError, match="decompress it first"):
+        read_tracks(tmp_path / "tracks.npy.gz")
+    (tmp_path / "broken.csv.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    with pytest.raises(ValueError, match="cannot read or decompress"):
+        read_tracks(tmp_path / "broken.csv.gz")
+
+
+def test_header_only_file_gives_an_empty_table_and_a_notice(tmp_path):
+    with pytest.warns(UandiNotice, match="header but no data rows"):
+        tracks = read_tracks(write_text(tmp_path / "empty.csv", "particle,frame,x,y\n"))
+    assert len(tracks) == 0 and list(tracks.columns[:4]) == list(CANONICAL_COLUMNS)
+
+
+def test_binary_file_named_csv_is_refused_clearly(tmp_path):
+    (tmp_path / "image.csv").write_bytes(b"track,frame,x,y\n\xff\xfe\x00\x01,0,0,0\n")
+    with pytest.raises(ValueError, match="not UTF-8 text"):
+        read_tracks(tmp_path / "image.csv")

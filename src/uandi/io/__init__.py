@@ -17,9 +17,12 @@ row        int64   0-based index of the localisation in the file (data rows for 
                    written back in the input's order
 ========== ======= ==============================================================================
 
-Formats (``format=``; None picks it from the extension, sniffing .csv and .txt):
+Formats (``format=``; None picks it from the extension, sniffing .csv and .txt). Text formats may
+be compressed (``tracks.csv.gz``, ``.bz2``, ``.xz``: read as the format of the inner name).
 
-- ``csv``, ``tsv``, ``parquet``: tables with named columns (see column names below).
+- ``csv``, ``tsv``, ``parquet``: tables with named columns (see column names below). A .csv file's
+  field separator is guessed from its header (comma, semicolon, tab or bar; a semicolon file with
+  decimal commas is read as such, with a notice), or given with ``delimiter=``.
 - ``trackmate-csv``: TrackMate spots table (header with TRACK_ID, POSITION_X, ...; one header
   line in TrackMate < 7, four in TrackMate >= 7).
 - ``trackmate-xml``: TrackMate "Export tracks to XML" (``<Tracks><particle><detection t= x= y=
@@ -33,13 +36,20 @@ Formats (``format=``; None picks it from the extension, sniffing .csv and .txt):
 - ``npy``: NumPy (N, L, 2) array, N tracks of L points (x, y); NaN points are kept.
 
 Column names for tables (``columns=`` maps canonical names to the file's, e.g.
-``{"track_id": "particle", "frame": "t"}``; ``{"frame": None}`` ignores a frame column and numbers
-the points; ``{"z": None}`` says no column is z). Otherwise the first present of these aliases is
-used, matched case-insensitively (:data:`COLUMN_ALIASES`):
+``{"track_id": "particle", "frame": "t"}``, on the command line ``--columns track_id=particle,frame=t``;
+``{"frame": None}`` (``--columns frame=``) ignores a frame column and numbers the points;
+``{"z": None}`` says no column is z). Otherwise the first present of these aliases is used, matched
+case-insensitively (:data:`COLUMN_ALIASES`):
 
 - track_id: track_id, trackid, track, traj_idx (AnDi 2024), trajectory (saspt), traj,
-  particle (trackpy), id
-- frame: frame, frames, frame_idx, t
+  particle (trackpy), id. Ids are kept as the exact values the file holds: text that is a plain
+  integer ("7") becomes int64, any other text ("007", "2.10", "cell A") stays a string, so "1" and
+  "01" are different tracks.
+- frame: frame, frames, frame_idx, frame_index, frame_number, framenumber, frame_no, t. Without
+  one, the points are numbered in row order within each track and a
+  :class:`~uandi.notices.UandiNotice` says so; if a column that looks like time (``time``,
+  ``Frame_Time``, ``POSITION_T``, ...) is present and the rows are not in its order within a
+  track, the file is refused rather than analysed out of order.
 - x: x, position_x, pos_x;  y: y, position_y, pos_y  (matched by name, never by position)
 - z: z, position_z, pos_z - only 2D tracks are supported: a varying z is refused, a constant z
   (2D data) is kept as an extra column.
@@ -58,7 +68,14 @@ from pathlib import Path
 import pandas as pd
 
 from ._canonical import CANONICAL_COLUMNS, COLUMN_ALIASES
-from ._formats import FORMATS, READERS, require_pyarrow, sniff_format
+from ._formats import (
+    DELIMITED_FORMATS,
+    FORMATS,
+    READERS,
+    check_compression,
+    require_pyarrow,
+    sniff_format,
+)
 
 __all__ = ["CANONICAL_COLUMNS", "COLUMN_ALIASES", "FORMATS", "read_tracks", "write_table"]
 
@@ -69,6 +86,7 @@ def read_tracks(
     path: str | os.PathLike,
     format: str | None = None,
     columns: Mapping[str, str | None] | None = None,
+    delimiter: str | None = None,
 ) -> pd.DataFrame:
     """Read a track file into the canonical long table (see the module docstring).
 
@@ -79,6 +97,8 @@ def read_tracks(
         sniffed for TrackMate spots CSV and AnDi 2020 txt).
     columns : canonical name -> file column name, for tables whose names the aliases miss;
         for .mat files ``{"variable": name}`` picks the matrix.
+    delimiter : field separator of a csv, tsv or TrackMate CSV file (e.g. ``";"``); None guesses
+        a .csv file's from its header (a notice says when it is not a comma).
 
     Returns
     -------
@@ -99,7 +119,22 @@ def read_tracks(
         format = sniff_format(path)
     elif format not in READERS:
         raise ValueError(f"unknown format {format!r}; use one of {list(FORMATS)} or None")
-    tracks = READERS[format](path, columns)
+    else:
+        check_compression(path, format)
+    options = {}
+    if delimiter is not None:
+        if format not in DELIMITED_FORMATS:
+            raise ValueError(
+                f"{path}: a delimiter applies to {list(DELIMITED_FORMATS)} files, not to the "
+                f"{format} format; leave it out"
+            )
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
+            raise ValueError(
+                f"delimiter must be one character such as ',' ';' or a tab, not a quote or line "
+                f"break; got {delimiter!r}"
+            )
+        options["delimiter"] = delimiter
+    tracks = READERS[format](path, columns, **options)
     tracks.attrs.update({"format": format, "source": str(path)})
     return tracks
 

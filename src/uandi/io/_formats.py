@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import io
+import lzma
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..notices import notify
 from ._canonical import build_canonical, resolve_columns
 
 FORMATS = ("csv", "tsv", "parquet", "trackmate-csv", "trackmate-xml", "andi-txt", "mat", "npy")
@@ -23,6 +29,15 @@ _BY_SUFFIX = {
     ".npy": "npy",
 }
 _SNIFFED_SUFFIXES = (".csv", ".txt")
+# Compressed text files are read as the format of the name without the compression suffix
+# (tracks.csv.gz is a csv); binary formats must be decompressed first.
+_COMPRESSIONS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_TEXT_FORMATS = ("csv", "tsv", "trackmate-csv", "trackmate-xml", "andi-txt")
+DELIMITED_FORMATS = ("csv", "tsv", "trackmate-csv")
+# Field separators tried when a .csv file's separator is not given: the one that splits the header
+# into the most fields wins, comma on ties (European spreadsheets write semicolons).
+_SEPARATORS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"[-+]?[0-9]*,[0-9]+([eE][-+]?[0-9]+)?")
 
 # TrackMate spots-table feature keys, preferred over the generic aliases for that format.
 _TRACKMATE_COLUMNS = {
@@ -48,12 +63,49 @@ def require_pyarrow():
     return pq
 
 
+def compression_of(path: Path) -> str | None:
+    """The compression suffix of ``path`` (".gz", ".bz2", ".xz") or None."""
+    suffix = path.suffix.lower()
+    return suffix if suffix in _COMPRESSIONS else None
+
+
+def format_suffix(path: Path) -> str:
+    """The suffix that names the format: ".csv" for both tracks.csv and tracks.csv.gz."""
+    if compression_of(path):
+        return Path(path.stem).suffix.lower()
+    return path.suffix.lower()
+
+
+def open_binary(path: Path):
+    """The file's bytes, decompressed if its name ends in .gz, .bz2 or .xz."""
+    compression = compression_of(path)
+    return _COMPRESSIONS[compression](path, "rb") if compression else open(path, "rb")
+
+
+def open_text(path: Path, errors: str = "strict"):
+    """The file as text (UTF-8, a byte-order mark skipped), decompressed by its suffix."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors=errors, newline="")
+
+
+def _lines(path: Path, count: int) -> list[str]:
+    """The first ``count`` non-blank lines, stripped (invalid bytes replaced)."""
+    source = str(path)
+    lines: list[str] = []
+    try:
+        with open_text(path, errors="replace") as handle:
+            for line in handle:
+                if line.strip():
+                    lines.append(line.strip())
+                    if len(lines) == count:
+                        break
+    except (OSError, EOFError, lzma.LZMAError) as err:
+        raise ValueError(f"{source}: cannot read or decompress the file: {err}") from err
+    return lines
+
+
 def _first_line(path: Path) -> str:
-    with open(path, encoding="utf-8-sig", errors="replace") as handle:
-        for line in handle:
-            if line.strip():
-                return line.strip()
-    return ""
+    lines = _lines(path, 1)
+    return lines[0] if lines else ""
 
 
 def _is_trackmate_header(line: str) -> bool:
@@ -73,10 +125,13 @@ def _is_andi_line(line: str) -> bool:
 
 
 def sniff_format(path: Path) -> str:
-    """Format name from the extension; .csv and .txt are told apart by their first line."""
-    suffix = path.suffix.lower()
+    """Format name from the extension; .csv and .txt are told apart by their first line.
+    A compressed file (.gz, .bz2, .xz) is named by the suffix before the compression's."""
+    suffix = format_suffix(path)
     if suffix in _BY_SUFFIX:
-        return _BY_SUFFIX[suffix]
+        fmt = _BY_SUFFIX[suffix]
+        check_compression(path, fmt)
+        return fmt
     if suffix in _SNIFFED_SUFFIXES:
         line = _first_line(path)
         if _is_trackmate_header(line):
@@ -89,8 +144,46 @@ def sniff_format(path: Path) -> str:
             return "tsv"
     raise ValueError(
         f"{path}: cannot tell the file format from the extension {suffix!r} and first line; "
-        f"pass format= (one of {list(FORMATS)})"
+        f"pass --format (Python: format=), one of {list(FORMATS)}"
     )
+
+
+def check_compression(path: Path, fmt: str) -> None:
+    """Refuse a compressed file of a binary format, which is read from the disk directly."""
+    if compression_of(path) and fmt not in _TEXT_FORMATS:
+        raise ValueError(
+            f"{path}: a compressed {fmt} file cannot be read directly; decompress it first "
+            f"(e.g. gunzip {path.name}). Compressed csv, tsv, txt and xml files are read as they are"
+        )
+
+
+def sniff_delimiter(path: Path, source: str) -> tuple[str, str]:
+    """(field separator, decimal mark) of a delimited text file, from its first lines.
+
+    The separator that splits the header line into the most fields wins (comma on ties); a
+    semicolon-separated file whose numbers have decimal commas ("1,5") is read with decimal ",".
+    Anything but a plain comma-separated file is reported with a notice.
+    """
+    lines = _lines(path, 21)
+    if not lines:
+        return ",", "."
+    counts = [len(next(csv.reader([lines[0]], delimiter=sep), [])) for sep in _SEPARATORS]
+    separator = _SEPARATORS[int(np.argmax(counts))]
+    decimal = "."
+    if separator == ";" and any(
+        _DECIMAL_COMMA.fullmatch(field.strip())
+        for line in lines[1:]
+        for field in next(csv.reader([line], delimiter=";"), [])
+    ):
+        decimal = ","
+    if separator != ",":
+        names = {";": "semicolon", "\t": "tab", "|": "bar"}
+        comma = " with decimal commas" if decimal == "," else ""
+        notify(
+            f"{source}: read as a {names[separator]}-separated table{comma} (guessed from the "
+            f"header); pass --delimiter (Python: delimiter=) if that is wrong"
+        )
+    return separator, decimal
 
 
 def _reject_columns(columns, fmt: str, source: str) -> None:
@@ -108,20 +201,31 @@ def _read_csv(path: Path, source: str, **kwargs) -> pd.DataFrame:
         raise ValueError(f"{source}: the file is empty") from err
     except pd.errors.ParserError as err:
         raise ValueError(f"{source}: cannot parse as a delimited table: {err}") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{source}: not UTF-8 text ({err.reason} at byte {err.start}); a track table must be "
+            f"a text file: save it as UTF-8 CSV"
+        ) from err
+    except (OSError, EOFError, lzma.LZMAError) as err:
+        raise ValueError(f"{source}: cannot read or decompress the file: {err}") from err
 
 
-def _read_delimited(path: Path, columns, sep: str, source: str) -> pd.DataFrame:
+def _read_delimited(path: Path, columns, sep: str, source: str, decimal: str = ".") -> pd.DataFrame:
     names = _read_csv(path, source, sep=sep, nrows=0).columns
     mapping = resolve_columns(names, columns, source=source)
-    return build_canonical(_read_csv(path, source, sep=sep), mapping, source=source)
+    # Track ids are read as text: "1" and "01", or "2.1" and "2.10", stay different tracks.
+    table = _read_csv(path, source, sep=sep, decimal=decimal, dtype={mapping["track_id"]: str})
+    return build_canonical(table, mapping, source=source)
 
 
-def read_csv(path: Path, columns) -> pd.DataFrame:
-    return _read_delimited(path, columns, ",", f"{path} (csv)")
+def read_csv(path: Path, columns, delimiter: str | None = None) -> pd.DataFrame:
+    source = f"{path} (csv)"
+    sep, decimal = (delimiter, ".") if delimiter else sniff_delimiter(path, source)
+    return _read_delimited(path, columns, sep, source, decimal)
 
 
-def read_tsv(path: Path, columns) -> pd.DataFrame:
-    return _read_delimited(path, columns, "\t", f"{path} (tsv)")
+def read_tsv(path: Path, columns, delimiter: str | None = None) -> pd.DataFrame:
+    return _read_delimited(path, columns, delimiter or "\t", f"{path} (tsv)")
 
 
 def read_parquet(path: Path, columns) -> pd.DataFrame:
@@ -139,9 +243,9 @@ def read_parquet(path: Path, columns) -> pd.DataFrame:
     return build_canonical(table, mapping, source=source)
 
 
-def _trackmate_extra_header_lines(path: Path, source: str) -> tuple[list[str], int]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
+def _trackmate_extra_header_lines(path: Path, source: str, sep: str) -> tuple[list[str], int]:
+    with open_text(path, errors="replace") as handle:
+        reader = csv.reader(handle, delimiter=sep)
         header = next(reader, [])
         if not {"TRACK_ID", "POSITION_X"} <= set(header):
             raise ValueError(
@@ -162,11 +266,16 @@ def _trackmate_extra_header_lines(path: Path, source: str) -> tuple[list[str], i
     return header, extra
 
 
-def read_trackmate_csv(path: Path, columns) -> pd.DataFrame:
+def read_trackmate_csv(path: Path, columns, delimiter: str | None = None) -> pd.DataFrame:
     source = f"{path} (trackmate-csv)"
-    header, extra = _trackmate_extra_header_lines(path, source)
+    sep = delimiter or ","
+    try:
+        header, extra = _trackmate_extra_header_lines(path, source, sep)
+    except (OSError, EOFError, lzma.LZMAError) as err:
+        raise ValueError(f"{source}: cannot read or decompress the file: {err}") from err
     mapping = resolve_columns(header, columns, source=source, defaults=_TRACKMATE_COLUMNS)
-    table = _read_csv(path, source, skiprows=range(1, 1 + extra))
+    table = _read_csv(path, source, sep=sep, skiprows=range(1, 1 + extra),
+                      dtype={mapping["track_id"]: str})
     return build_canonical(table, mapping, source=source)
 
 
@@ -178,9 +287,11 @@ def read_trackmate_xml(path: Path, columns) -> pd.DataFrame:
     root = None
     attributes: dict[str, str] = {}
     particle = -1
+    handle = None
     try:
+        handle = open_binary(path)
         # iterparse + clearing finished particles keeps memory flat on large exports.
-        for event, element in ET.iterparse(path, events=("start", "end")):
+        for event, element in ET.iterparse(handle, events=("start", "end")):
             if root is None:
                 root = element
                 attributes = dict(root.attrib)
@@ -213,6 +324,11 @@ def read_trackmate_xml(path: Path, columns) -> pd.DataFrame:
                 root.clear()
     except ET.ParseError as err:
         raise ValueError(f"{source}: not valid XML: {err}") from err
+    except (OSError, EOFError, lzma.LZMAError) as err:
+        raise ValueError(f"{source}: cannot read or decompress the file: {err}") from err
+    finally:
+        if handle is not None:
+            handle.close()
     if root is None:
         raise ValueError(f"{source}: the file is empty")
     table = pd.DataFrame(
@@ -247,8 +363,11 @@ def read_andi_txt(path: Path, columns) -> pd.DataFrame:
     """AnDi 2020 challenge file: one trajectory per line, ``dim;x1;...;xn;y1;...;yn``."""
     source = f"{path} (andi-txt)"
     _reject_columns(columns, "andi-txt", source)
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        lines = [(number, line.strip().rstrip(";")) for number, line in enumerate(handle, 1)]
+    try:
+        with open_text(path, errors="replace") as handle:
+            lines = [(number, line.strip().rstrip(";")) for number, line in enumerate(handle, 1)]
+    except (OSError, EOFError, lzma.LZMAError) as err:
+        raise ValueError(f"{source}: cannot read or decompress the file: {err}") from err
     lines = [(number, line) for number, line in lines if line]
     # Check every line's dimension before parsing any coordinates.
     for number, line in lines:
