@@ -102,7 +102,10 @@ def test_normalisations():
     d = scaled_increments(x)
     assert np.all(d[:, 0] == 0)
     np.testing.assert_allclose((d[:, 1:] ** 2).sum(axis=(1, 2)) / (2 * 99), 1.0, rtol=1e-5)
-    assert network_input(x, "both").shape == (3, 100, 4)
+    both = network_input(x, "both")
+    assert both.shape == (3, 4, 100) and both.flags["C_CONTIGUOUS"]  # channels first, as the networks read
+    np.testing.assert_array_equal(both[:, :2], zscore(x).transpose(0, 2, 1))
+    np.testing.assert_array_equal(both[:, 2:], scaled_increments(x).transpose(0, 2, 1))
     assert np.all(np.isfinite(zscore(np.zeros((1, 30, 2)))))  # an immobile track stays finite
     with pytest.raises(ValueError, match="representation"):
         network_input(x, "fourier")

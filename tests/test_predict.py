@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from uandi.predict import MIN_LENGTH, load
+from uandi.constants import MIN_TRACK_LENGTH
+from uandi.predict import load
 from uandi.weights import write_weights
 from uandi.train import TrainConfig, train
 
@@ -46,7 +47,7 @@ def test_model_proba_sums_to_one_and_predict_is_argmax(runs):
 
 def test_list_of_lengths_comes_back_as_a_list_in_order(runs):
     m = load(runs / "alpha")
-    tracks = [walk(1, L, seed=L)[0] for L in (MIN_LENGTH, 301, 45, 301, 1000)]
+    tracks = [walk(1, L, seed=L)[0] for L in (MIN_TRACK_LENGTH, 301, 45, 301, 1000)]
     out = m.predict(tracks, batch_size=2)
     assert isinstance(out, list) and [len(o) for o in out] == [len(t) for t in tracks]
     # the same track alone gives the same answer as inside a mixed batch
@@ -66,7 +67,7 @@ def test_prediction_does_not_depend_on_units_or_offset(runs):
         (np.zeros((2, 100, 3)), "2D"),
         (np.zeros((100, 2)), r"x\[None\]"),
         (np.full((1, 50, 2), np.nan), "NaN"),
-        (np.zeros((1, MIN_LENGTH - 1, 2)), "at least"),
+        (np.zeros((1, MIN_TRACK_LENGTH - 1, 2)), "at least"),
         ([np.zeros((50, 3))], "2D"),
         ("tracks.csv", "numpy array"),
     ],

@@ -7,38 +7,25 @@ once per module (a few seconds).
 
 import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import uandi
-from uandi.constants import MODELS
+from uandi.constants import MIN_TRACK_LENGTH, MODELS
 from uandi.io import read_tracks
-from uandi.segmentation import MIN_LENGTH, combine_changepoints, segment, write_outputs
+from uandi.segmentation import combine_changepoints, segment, write_outputs
 from uandi.simulate import dataset
 
-REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 ADDED = ["piece", "alpha", "model", *(f"p_{m}" for m in MODELS), "segment", "segment_alpha", "reason"]
 
 
 # --- fixtures --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny nets run fastest on one thread; on a busy 2-core machine torch's default intra-op threads
-    spin against other processes (granik file: ~11 s on one thread, 90-170 s on two under load)."""
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory, one_torch_thread):
+def tiny_weights(tmp_path_factory):
     """{"alpha": Predictor, "model": Predictor}: two tiny U-AnDi nets, 2 training steps each."""
     from uandi.predict import load
     from uandi.train import TrainConfig, train
@@ -392,10 +379,22 @@ def test_bad_arguments_are_refused(fake_weights, tmp_path):
         segment(tmp_path / "missing.csv", weights=fake_weights)
 
 
-def test_min_length_matches_the_networks():
-    from uandi.predict import MIN_LENGTH as network_minimum
-
-    assert MIN_LENGTH == network_minimum
+def test_the_shortest_piece_analysed_is_the_shortest_the_networks_take(tiny_weights):
+    """A piece of MIN_TRACK_LENGTH points goes through the real networks; one point fewer is reported
+    too short, and asking segment() for shorter pieces than the networks take is refused."""
+    lengths = (MIN_TRACK_LENGTH, MIN_TRACK_LENGTH - 1)
+    steps = np.random.default_rng(3).standard_normal((sum(lengths), 2))
+    table = pd.DataFrame({"track_id": np.repeat([10, 11], lengths),
+                          "frame": np.concatenate([np.arange(n) for n in lengths]), "x": steps[:, 0], "y": steps[:, 1]})
+    points, segments = segment(table, weights=tiny_weights)
+    too_short = f"too short ({MIN_TRACK_LENGTH - 1} < {MIN_TRACK_LENGTH})"
+    assert points.loc[points["track_id"] == 10, "alpha"].notna().all()
+    assert (points.loc[points["track_id"] == 11, "reason"] == too_short).all()
+    assert segments.groupby("track_id")["reason"].first().tolist() == ["", too_short]
+    with pytest.raises(ValueError, match="at least"):
+        tiny_weights["alpha"].predict(np.zeros((1, MIN_TRACK_LENGTH - 1, 2)))
+    with pytest.raises(ValueError, match="networks' minimum"):
+        segment(table, weights=tiny_weights, min_length=MIN_TRACK_LENGTH - 1)
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -444,12 +443,8 @@ def test_write_outputs_real_figures(tmp_path, fake_weights):
 
 # --- real data ---------------------------------------------------------------------------------------
 
-needs_real_data = pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"real data folder {REAL_DATA} is absent")
-
-
-@needs_real_data
-def test_real_saspt_csv_every_row_once(tiny_weights):
-    path = REAL_DATA / "saspt_sample_tracks.csv"
+def test_real_saspt_csv_every_row_once(tiny_weights, real_data):
+    path = real_data / "saspt_sample_tracks.csv"
     points, segments = segment(path, weights=tiny_weights)
     n = len(read_tracks(path))
     assert len(points) == n and points["row"].tolist() == list(range(n))
@@ -462,18 +457,16 @@ def test_real_saspt_csv_every_row_once(tiny_weights):
     assert segments.loc[segments["piece"].notna(), "length"].sum() == in_pieces.sum()
 
 
-@needs_real_data
-def test_real_granik_mat_every_row_once(tiny_weights):
-    path = REAL_DATA / "granik2019_brownian_beads.mat"
+def test_real_granik_mat_every_row_once(tiny_weights, real_data):
+    path = real_data / "granik2019_brownian_beads.mat"
     points, segments = segment(path, weights=tiny_weights)
     assert len(points) == 265229 and (points["row"].to_numpy() == np.arange(265229)).all()
     assert segments["track_id"].nunique() == 3420
     assert segments["length"].sum() == 265229  # every point in one segment or one too-short piece
 
 
-@needs_real_data
-def test_shipped_alpha_model_finds_brownian_beads_near_alpha_1():
-    points, _ = segment(REAL_DATA / "granik2019_brownian_beads.mat", tasks=("alpha",))
+def test_shipped_alpha_network_finds_brownian_beads_near_alpha_1(real_data):
+    points, _ = segment(real_data / "granik2019_brownian_beads.mat", tasks=("alpha",))
     long_pieces = points.groupby(["track_id", "piece"])["alpha"].transform("size") >= 100
     median = points.loc[long_pieces & (points["reason"] == ""), "alpha"].median()
     assert 0.7 < median < 1.2, f"median alpha {median:.2f} on Brownian beads"

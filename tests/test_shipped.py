@@ -1,53 +1,70 @@
-"""The shipped models: load offline from the package, carry complete cards, and make sense physically."""
+"""The shipped networks: every one in the table loads offline, carries a complete card, and makes sense
+physically; its tuned post-processing finds the changepoints of simulated tracks."""
 
 import json
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import uandi
-from uandi.weights import sha256
+from uandi.postprocess import alpha_postprocess_settings, model_postprocess_settings
 from uandi.simulate import dataset, trajectories
+from uandi.weights import ALIASES, SHIPPED, default_network, sha256, shipped_path
 
-WEIGHTS = Path(str(resources.files("uandi") / "weights"))
+SETTINGS = {"alpha": alpha_postprocess_settings, "model": model_postprocess_settings}
 
 
-@pytest.mark.parametrize("name", ["alpha", "model"])
+@pytest.mark.parametrize("name", list(SHIPPED))
 def test_card_is_complete_and_matches_the_file(name):
-    f = WEIGHTS / f"{name}.safetensors"
+    f = shipped_path(name)
     card = json.loads(f.with_suffix(".json").read_text())
+    task = SHIPPED[name].task
     assert f.stat().st_size < 25 * 2**20
     assert card["sha256"] == sha256(f)
-    assert card["task"] == name
-    for key in ("config", "training", "validation", "software", "postprocess" if name == "alpha" else "config"):
+    assert card["task"] == task == card["config"]["task"]
+    for key in ("config", "training", "validation", "software", "postprocess"):
         assert key in card, key
     assert card["training"]["trajectory_passes"] > 0 and card["training"]["hours"] > 0
     assert card["training"]["recipe"]["lengths"][0] <= 50 and card["training"]["recipe"]["lengths"][1] >= 500
-    if name == "model":
+    if task == "model":
         assert card["classes"] == list(uandi.MODELS)
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_card_postprocessing_is_what_the_network_uses_and_met_its_target(name):
+    card_rule = json.loads(shipped_path(name).with_suffix(".json").read_text())["postprocess"]
+    settings = SETTINGS[SHIPPED[name].task](uandi.load(name, device="cpu"))
+    assert settings == {k: card_rule[k] for k in settings}  # nothing from the defaults
+    assert card_rule["tuned_f1"] >= 0.80  # the changepoint target of the shipped networks
+
+
+def test_one_default_network_per_task_and_old_names_are_aliases():
+    assert default_network("alpha") == "alpha" and default_network("model") == "diffusion-model"
+    assert set(ALIASES.values()) <= set(SHIPPED) and not set(ALIASES) & set(SHIPPED)
+    with pytest.warns(FutureWarning, match="now called 'diffusion-model'"):
+        old = uandi.load("model", device="cpu")
+    assert old.card == uandi.load("diffusion-model", device="cpu").card
 
 
 def test_shipped_alpha_reads_fbm_exponents():
     rng = np.random.default_rng(0)
-    m = uandi.load("alpha")
+    net = uandi.load("alpha")
     for alpha in (0.3, 1.0, 1.6):
         x = trajectories("fbm", 64, 300, alpha, rng)
-        pred = m.predict(x)[:, 20:-20]  # away from the ends, where a window sees the whole context
+        pred = net.predict(x)[:, 20:-20]  # away from the ends, where a window sees the whole context
         # single-segment FBM: the network's median error should sit well inside its training spread
         assert abs(np.median(pred) - alpha) < 0.15, (alpha, np.median(pred))
 
 
-def test_shipped_model_tells_the_models_apart_better_than_chance():
-    m = uandi.load("model")
+def test_shipped_diffusion_model_tells_the_models_apart_better_than_chance():
+    net = uandi.load("diffusion-model")
     d = dataset("model", 200, 300, np.random.default_rng(1))
-    acc = (m.predict(d.x) == d.model).mean()
+    acc = (net.predict(d.x) == d.model).mean()
     assert acc > 0.6  # chance is 0.2; the validation mDice in the card is higher still
 
 
-def test_shipped_models_work_on_any_length():
+def test_shipped_networks_work_on_any_length():
     rng = np.random.default_rng(2)
     tracks = [rng.standard_normal((n, 2)).cumsum(0) for n in (20, 57, 1000)]
     assert [len(a) for a in uandi.load("alpha").predict(tracks)] == [20, 57, 1000]
-    assert [p.shape for p in uandi.load("model").predict_proba(tracks)] == [(20, 5), (57, 5), (1000, 5)]
+    assert [p.shape for p in uandi.load("diffusion-model").predict_proba(tracks)] == [(20, 5), (57, 5), (1000, 5)]

@@ -6,12 +6,13 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import torch
 
 from uandi.predict import load
+from uandi.train import TrainConfig, lr_factor, train, validation_metric
 from uandi.weights import read_weights
-from uandi.train import TrainConfig, lr_factor, train
 
 TINY = dict(preset="tiny-alpha", batch_size=8, lengths=(40, 60), val_n=16, val_lengths=(50,), lr=3e-3)
 
@@ -62,6 +63,16 @@ def test_transfer_learning_replaces_the_head(tmp_path):
     assert torch.allclose(two[body], five[body], atol=1e-6)  # lr ~0: the body is the loaded one
     m = load(tmp_path / "two")
     assert m.predict_proba(torch.randn(1, 40, 2).cumsum(1).numpy()).shape == (1, 40, 2)
+
+
+def test_validation_metric_clips_alpha_and_skips_ignored_classes():
+    # alpha: predictions outside [0.05, 2] count as clipped, as every benchmark scores them
+    pred = np.array([[-1.0, 0.5, 3.0]], dtype=np.float32)
+    assert validation_metric("alpha", pred, np.array([[0.05, 1.0, 1.5]]), 1) == pytest.approx((0 + 0.5 + 0.5) / 3, rel=1e-6)
+    # model: per-trajectory accuracy over the points the loss scores (-100: a model outside the classes)
+    pred = np.array([[0, 1, 1, 0], [1, 1, 1, 1]])
+    target = np.array([[0, 1, -100, -100], [1, 0, 0, 0]])
+    assert validation_metric("model", pred, target, 2) == pytest.approx((1.0 + 0.25) / 2)
 
 
 def test_cosine_schedule_warms_up_and_decays():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from .checks import check_int
 from .constants import ALPHA_MAX, ALPHA_MIN, MODELS
 
 __all__ = [
@@ -78,12 +79,6 @@ def _check_labels(labels: np.ndarray, n_classes: int, name: str) -> np.ndarray:
     return labels
 
 
-def _check_n_classes(n_classes) -> int:
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer (5 for {MODELS}); got {n_classes!r}")
-    return int(n_classes)
-
-
 def mae(pred, true) -> float:
     """Mean absolute error over all points (paper Eq. 2), alpha units (dimensionless).
 
@@ -137,7 +132,7 @@ def mdice(pred_labels, true_labels, n_classes: int = 5) -> float:
     pred_labels, true_labels: integer class indices, arrays (N, L) (a 1D array is one trajectory) or
     lists of 1D arrays of varying lengths.
     """
-    n_classes = _check_n_classes(n_classes)
+    n_classes = check_int(n_classes, f"n_classes (5 for {MODELS})")
     preds, trues = _paired(pred_labels, true_labels)
     accuracies = []
     for n, (p, t) in enumerate(zip(preds, trues)):
@@ -154,7 +149,7 @@ def confusion_matrix(pred, true, n_classes: int = 5) -> np.ndarray:
 
     pred, true: integer class indices, arrays of any shape or lists of 1D arrays, pooled over points.
     """
-    n_classes = _check_n_classes(n_classes)
+    n_classes = check_int(n_classes, f"n_classes (5 for {MODELS})")
     p, t = _flat_pair(pred, true)
     p = _check_labels(p, n_classes, "pred")
     t = _check_labels(t, n_classes, "true")

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from .checks import check_int
 from .constants import ALPHA_MAX, MODELS
 
 __all__ = [
@@ -253,8 +254,7 @@ def examples_figure(examples, path=None, ncols: int = 1) -> Figure:
     examples = list(examples)
     if not examples:
         raise ValueError("examples must hold at least one dict of track_figure arguments")
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols (examples per row) must be an integer >= 1; got {ncols!r}")
+    check_int(ncols, "ncols (examples per row)")
     tracks, titles = [], []
     for i, example in enumerate(examples):
         unknown = set(example) - set(TRACK_KEYS)

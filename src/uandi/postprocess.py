@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_int
 from .constants import ALPHA_MAX, ALPHA_MIN
 
 __all__ = [
@@ -125,8 +126,7 @@ def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[n
     eps = float(eps)
     if not np.isfinite(eps) or eps < 0:
         raise ValueError(f"eps (threshold on |alpha_(i+1) - alpha_i|) must be a finite number >= 0; got {eps!r}")
-    if isinstance(min_gap, bool) or not isinstance(min_gap, (int, np.integer)) or min_gap < 1:
-        raise ValueError(f"min_gap (minimum segment plateau, in points) must be an integer >= 1; got {min_gap!r}")
+    check_int(min_gap, "min_gap (minimum segment plateau, in points)")
 
     length = a.size
     beta = np.diff(a)  # (L-1,)
@@ -178,8 +178,7 @@ def segments_from_labels(labels, min_length: int = 1) -> tuple[np.ndarray, np.nd
             f"labels must be an integer array of class indices; got dtype {lab.dtype}. "
             "Use labels_from_proba(proba) or labels.astype(int)."
         )
-    if isinstance(min_length, bool) or not isinstance(min_length, (int, np.integer)) or min_length < 1:
-        raise ValueError(f"min_length (minimum run length, in points) must be an integer >= 1; got {min_length!r}")
+    check_int(min_length, "min_length (minimum run length, in points)")
     lab = lab.astype(np.int64)
 
     starts, run_labels = _runs(lab)
@@ -218,8 +217,7 @@ def labels_from_changepoints(changepoints, values, length: int) -> np.ndarray:
 
     Returns an array (L,) with the dtype of ``values``.
     """
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
-        raise ValueError(f"length (points per trajectory) must be an integer >= 1; got {length!r}")
+    check_int(length, "length (points per trajectory)")
     cps = np.asarray(changepoints)
     if cps.size == 0:
         cps = cps.reshape(0).astype(np.int64)
@@ -239,11 +237,9 @@ def labels_from_changepoints(changepoints, values, length: int) -> np.ndarray:
     return np.repeat(vals, seg_lengths)
 
 
-
 def _check_window_options(window, threshold, min_gap, unit: str) -> None:
-    for name, value in (("window", window), ("min_gap", min_gap)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1 (points); got {value!r}")
+    check_int(window, "window (points on each side)")
+    check_int(min_gap, "min_gap (shortest segment, in points)")
     if not np.isfinite(threshold) or threshold < 0:
         raise ValueError(f"threshold ({unit}) must be a finite number >= 0; got {threshold!r}")
 

@@ -20,10 +20,8 @@ from .nn.device import resolve_device
 from .nn.registry import ModelConfig, build_model
 from .weights import read_weights, resolve
 
-MIN_LENGTH = MIN_TRACK_LENGTH  # shortest track analysed, in points (two minimal segments)
 
-
-def as_tracks(x, min_length: int = MIN_LENGTH) -> tuple[list, bool]:
+def as_tracks(x, min_length: int = MIN_TRACK_LENGTH) -> tuple[list, bool]:
     """Check positions and return (list of (L_i, 2) float64 arrays, input_was_array)."""
     if isinstance(x, np.ndarray) or torch.is_tensor(x):
         arr = np.asarray(x, dtype=np.float64)
@@ -53,7 +51,7 @@ def as_tracks(x, min_length: int = MIN_LENGTH) -> tuple[list, bool]:
 
 
 class Predictor:
-    """A network with its config: batched, normalised inference on tracks of any length >= MIN_LENGTH."""
+    """A network with its config: batched, normalised inference on tracks of any length >= MIN_TRACK_LENGTH."""
 
     def __init__(self, net: torch.nn.Module, config: ModelConfig, card: dict, device: torch.device):
         self.net, self.config, self.card, self.device = net.eval(), config, card, device
@@ -77,8 +75,8 @@ class Predictor:
         for length, idx in by_length.items():
             for s in range(0, len(idx), batch_size):
                 chunk = idx[s : s + batch_size]
-                feats = network_input(np.stack([tracks[i] for i in chunk]), self.config.representation)
-                logits = self.net(torch.from_numpy(feats).transpose(1, 2).to(self.device))  # (B, C, L)
+                feats = network_input(np.stack([tracks[i] for i in chunk]), self.config.representation)  # (B, C, L)
+                logits = self.net(torch.from_numpy(feats).to(self.device))  # (B, n_outputs, L)
                 res = logits.transpose(1, 2).float().cpu().numpy()  # (B, L, C)
                 for j, i in enumerate(chunk):
                     out[i] = res[j]

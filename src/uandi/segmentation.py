@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .checks import check_int
 from .constants import MIN_TRACK_LENGTH
 from .postprocess import (
     alpha_postprocess_settings,
@@ -71,7 +72,6 @@ from .weights import default_network
 __all__ = ["TASKS", "combine_changepoints", "segment", "write_outputs"]
 
 TASKS = ("alpha", "model")
-MIN_LENGTH = MIN_TRACK_LENGTH  # the networks' minimum, as uandi.predict.MIN_LENGTH
 
 
 # --- input -----------------------------------------------------------------------------------------
@@ -84,12 +84,6 @@ def _check_tasks(tasks) -> tuple:
     if not tasks or len(set(tasks)) != len(tasks) or not set(tasks) <= set(TASKS):
         raise ValueError(f"tasks must be a non-empty selection of {TASKS} without repeats; got {tasks!r}")
     return tuple(t for t in TASKS if t in tasks)  # fixed order: alpha first
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _output_names(tasks: tuple, classes: tuple) -> list:
@@ -294,7 +288,7 @@ def segment(
     *,
     tasks=TASKS,
     weights: Mapping | None = None,
-    min_length: int = MIN_LENGTH,
+    min_length: int = MIN_TRACK_LENGTH,
     columns: Mapping | None = None,
     format: str | None = None,
     eps: float | None = None,
@@ -348,10 +342,10 @@ def segment(
         piece, segment.
     """
     tasks = _check_tasks(tasks)
-    if _check_int(min_length, "min_length", 1) < MIN_LENGTH:
-        raise ValueError(f"min_length must be at least {MIN_LENGTH} points, the networks' minimum; got {min_length}")
-    min_gap = _check_int(min_gap, "min_gap", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    if check_int(min_length, "min_length") < MIN_TRACK_LENGTH:
+        raise ValueError(f"min_length must be at least {MIN_TRACK_LENGTH} points, the networks' minimum; got {min_length}")
+    min_gap = check_int(min_gap, "min_gap")
+    batch_size = check_int(batch_size, "batch_size")
     if eps is not None and (not np.isfinite(eps) or eps < 0):
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
 

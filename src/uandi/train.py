@@ -27,11 +27,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import metrics
 from .constants import MODELS
 from .data.normalize import network_input
 from .data.stream import StreamConfig, options_for_length, simulate_batch, targets_for
 from .nn.device import resolve_device
 from .nn.registry import ModelConfig, build_model, count_parameters, preset
+from .postprocess import clip_alpha
 from .simulate.compose import dataset as simulate_dataset
 from .weights import read_weights, write_weights
 
@@ -99,33 +101,41 @@ def make_validation_set(cfg: TrainConfig, mcfg: ModelConfig) -> list:
         noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.val_n) if cfg.noise[1] > 0 else 0.0
         d = simulate_dataset(cfg.sim_task or mcfg.task, cfg.val_n, int(length), rng, noise=noise,
                              **options_for_length(cfg.sim_options, int(length)))
-        feats = torch.from_numpy(network_input(d.x, mcfg.representation)).transpose(1, 2).contiguous()
+        feats = torch.from_numpy(network_input(d.x, mcfg.representation))  # (N, C, L)
         sets.append((feats, targets_for(mcfg.task, d.alpha, d.model, mcfg.classes or MODELS)))
     return sets
 
 
+def validation_metric(task: str, pred: np.ndarray, target: np.ndarray, n_classes: int) -> float:
+    """The metric that picks the best weights, from uandi.metrics as every benchmark scores it: MAE of
+    the clipped alpha (task alpha, pred and target (N, L)), or mDice of the class indices (task model);
+    points whose target is -100 (a model outside the network's classes, ignored by the loss as well)
+    are left out."""
+    if task == "alpha":
+        return metrics.mae(clip_alpha(pred), target)
+    kept = [(p[t >= 0], t[t >= 0]) for p, t in zip(pred, target) if (t >= 0).any()]
+    return metrics.mdice([p for p, _ in kept], [t for _, t in kept], n_classes=n_classes)
+
+
 @torch.no_grad()
 def evaluate_network(net, mcfg: ModelConfig, val_sets: list, device, batch: int = 256) -> dict:
-    """Validation loss and metric: MAE (alpha, lower is better) or mDice = mean per-trajectory point
-    accuracy (model, higher is better), averaged over the validation lengths."""
+    """Validation loss and metric (see validation_metric: MAE, lower is better, or mDice, higher is
+    better), averaged over the validation lengths."""
     net.eval()
-    losses, metrics = [], []
+    losses, scores = [], []
     for feats_all, target_all in val_sets:
-        tot_loss, tot_metric = 0.0, 0.0
+        tot_loss, preds = 0.0, []
         for s in range(0, len(feats_all), batch):
             feats, target = feats_all[s : s + batch].to(device), target_all[s : s + batch].to(device)
-            logits = net(feats)
+            logits = net(feats)  # (B, n_outputs, L)
             tot_loss += loss_fn(mcfg.task, logits, target).item() * len(feats)
-            if mcfg.task == "alpha":
-                pred = logits[:, 0].clamp(0.05, 2.0)
-                tot_metric += (pred - target).abs().mean(dim=1).sum().item()
-            else:
-                tot_metric += (logits.argmax(1) == target).float().mean(dim=1).sum().item()
+            pred = logits[:, 0] if mcfg.task == "alpha" else logits.argmax(1)  # (B, L)
+            preds.append(pred.cpu().numpy())
         losses.append(tot_loss / len(feats_all))
-        metrics.append(tot_metric / len(feats_all))
+        scores.append(validation_metric(mcfg.task, np.concatenate(preds), target_all.numpy(), mcfg.n_outputs))
     net.train()
-    return {"val_loss": float(np.mean(losses)), "val_metric": float(np.mean(metrics)),
-            "val_metric_per_length": [round(m, 5) for m in metrics]}
+    return {"val_loss": float(np.mean(losses)), "val_metric": float(np.mean(scores)),
+            "val_metric_per_length": [round(m, 5) for m in scores]}
 
 
 class FixedBatches:

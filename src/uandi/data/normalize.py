@@ -1,7 +1,9 @@
 """Input normalisation for the networks: one function per representation, one dispatcher.
 
-All functions take positions (N, L, 2) (any float dtype, channels last) and return float32 features
-(N, L, C). Each trajectory is normalised on its own, so the network never sees absolute units.
+All functions take positions (N, L, 2) (any float dtype, channels last, as users hold them); the
+representations return float32 features (N, L, C), and `network_input`, the one way from positions to
+what a network reads, returns them channels first, (N, C, L). Each trajectory is normalised on its own,
+so the network never sees absolute units.
 """
 
 from __future__ import annotations
@@ -33,11 +35,14 @@ def scaled_increments(x: np.ndarray) -> np.ndarray:
 
 
 def network_input(x: np.ndarray, representation: str) -> np.ndarray:
-    """Features (N, L, C) for a network trained on `representation` ("positions", "increments", "both")."""
+    """A network's input from positions x (N, L, 2): contiguous float32 features (N, C, L) of the
+    `representation` it was trained on ("positions", "increments", "both")."""
     if representation == "positions":
-        return zscore(x)
-    if representation == "increments":
-        return scaled_increments(x)
-    if representation == "both":
-        return np.concatenate([zscore(x), scaled_increments(x)], axis=2)
-    raise ValueError(f"unknown input representation {representation!r}; choose one of {sorted(REPRESENTATIONS)}")
+        feats = zscore(x)  # (N, L, 2)
+    elif representation == "increments":
+        feats = scaled_increments(x)  # (N, L, 2)
+    elif representation == "both":
+        feats = np.concatenate([zscore(x), scaled_increments(x)], axis=2)  # (N, L, 4)
+    else:
+        raise ValueError(f"unknown input representation {representation!r}; choose one of {sorted(REPRESENTATIONS)}")
+    return np.ascontiguousarray(feats.transpose(0, 2, 1))  # (N, C, L)

@@ -36,9 +36,9 @@ class FixedDataset(Dataset):
 
     def __getitem__(self, i):
         x, alpha, model, _ = self.data[i]
-        feats = network_input(np.asarray(x)[None], self.representation)[0]  # (L, C)
+        feats = network_input(np.asarray(x)[None], self.representation)[0]  # (C, L)
         y = targets_for(self.task, np.asarray(alpha)[None], np.asarray(model)[None], self.classes)[0]
-        return torch.from_numpy(feats.T.copy()), y  # (C, L), (L,)
+        return torch.from_numpy(feats), y  # (C, L), (L,)
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
     noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.batch_size) if cfg.noise[1] > 0 else 0.0
     opts = options_for_length(cfg.sim_options, length)
     data = simulate_dataset(cfg.sim_task or cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
-    feats = network_input(data.x, cfg.representation)  # (B, L, C)
-    return torch.from_numpy(feats).transpose(1, 2).contiguous(), targets_for(cfg.task, data.alpha, data.model, cfg.classes)
+    feats = network_input(data.x, cfg.representation)  # (B, C, L)
+    return torch.from_numpy(feats), targets_for(cfg.task, data.alpha, data.model, cfg.classes)
 
 
 class SimStream(IterableDataset):
