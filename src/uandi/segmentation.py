@@ -60,6 +60,7 @@ import pandas as pd
 
 from .checks import check_int
 from .constants import MIN_TRACK_LENGTH
+from .notices import notify
 from .postprocess import (
     alpha_postprocess_settings,
     model_postprocess_settings,
@@ -100,23 +101,21 @@ def _output_names(tasks: tuple, classes: tuple) -> list:
     return names
 
 
-def _read_input(table_or_path, columns, format) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def _read_input(table_or_path, columns, format, delimiter=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(the user's table, the canonical analysis table, canonical name -> user's column name)."""
     from .io import read_tracks
     from .io._canonical import build_canonical, resolve_columns
 
     if isinstance(table_or_path, (str, os.PathLike)):
-        table = read_tracks(table_or_path, format=format, columns=columns)
+        table = read_tracks(table_or_path, format=format, columns=columns, delimiter=delimiter)
         return table, table, {k: k for k in ("track_id", "frame", "x", "y")}
     if not isinstance(table_or_path, pd.DataFrame):
         raise TypeError(
             f"segment() takes a track file path or a pandas DataFrame; got {type(table_or_path).__name__}"
         )
-    if format is not None:
-        raise ValueError("format= is for reading files; leave it out when passing a DataFrame")
+    if format is not None or delimiter is not None:
+        raise ValueError("format= and delimiter= are for reading files; leave them out when passing a DataFrame")
     table = table_or_path
-    if len(table) == 0:
-        raise ValueError("the track table has no rows")
     # Same column rules and checks as the file readers: aliases, 1D and varying-z (3D) refusal,
     # numeric coordinates, integer frames (numbered 0..n-1 in row order within a track if absent).
     mapping = resolve_columns(list(table.columns), columns, source="DataFrame")
@@ -291,6 +290,7 @@ def segment(
     min_length: int = MIN_TRACK_LENGTH,
     columns: Mapping | None = None,
     format: str | None = None,
+    delimiter: str | None = None,
     eps: float | None = None,
     min_gap: int = 10,
     device: str = "auto",
@@ -314,6 +314,7 @@ def segment(
     min_length : shortest piece analysed, in points (>= 20, the networks' minimum).
     columns : canonical name -> column name in the file or DataFrame (see read_tracks).
     format : file format for a path (see read_tracks); None picks it from the extension.
+    delimiter : field separator of a delimited file (see read_tracks); None guesses it.
     eps : threshold on |alpha_(i+1) - alpha_i| of the paper's Appendix algorithm. None (default): the
         post-processing tuned for the alpha network and stored in its card (``postprocess``: the
         Appendix rule with its eps, or the window-contrast rule), else the Appendix rule with eps 0.028.
@@ -349,7 +350,7 @@ def segment(
     if eps is not None and (not np.isfinite(eps) or eps < 0):
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
 
-    table, canonical, names = _read_input(table_or_path, columns, format)
+    table, canonical, names = _read_input(table_or_path, columns, format, delimiter)
     predictors = _resolve_predictors(tasks, weights, device)
     if eps is None:
         alpha_settings = alpha_postprocess_settings(predictors.get("alpha"))
@@ -458,6 +459,8 @@ def _points_table(table, tasks, classes, plan, alpha_pt, proba_pt, seg_pt, seg_a
     taken = [r for r in renamed.values() if r in points.columns]
     if taken:
         raise ValueError(f"the input has columns {clashes} and {taken}; rename one so segment() can add its columns")
+    for old, new in renamed.items():
+        notify(f"the input's column {old!r} is kept as {new!r}: segment() writes its own {old!r}")
     points = points.rename(columns=renamed)
     if "row" not in points.columns:
         points["row"] = np.arange(len(points), dtype=np.int64)
