@@ -5,16 +5,112 @@
     uandi evaluate --weights runs/alpha --data data/alpha500 --out runs/alpha/eval
     uandi segment tracks.csv --plot
     uandi export runs/alpha --out src/uandi/weights/alpha.safetensors
+
+Every command checks its arguments, its input, that it can write its output folder and that the
+asked-for device exists *before* any analysis, simulation or training starts. A bad argument or
+input ends with one line on stderr, ``uandi <command>: error: <what is wrong and how to fix it>``,
+and exit code 2; odd but valid input is handled and reported as ``uandi <command>: note: ...``
+lines (see uandi.notices). No traceback reaches the user: an unexpected error (a bug) is one line
+with exit code 1, and its traceback is shown with the environment variable UANDI_DEBUG=1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import shutil
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 from .constants import MIN_TRACK_LENGTH
+from .notices import UandiNotice
+
+# Training lengths above this are refused before anything is allocated: activations grow with
+# batch x length, and tracks of any length are analysed by networks trained on shorter ones.
+MAX_TRAIN_LENGTH = 10_000
+# Keys of --columns: canonical column names (uandi.io.COLUMN_ALIASES) and a .mat file's variable.
+COLUMN_KEYS = ("track_id", "frame", "x", "y", "z", "variable")
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": " "}
+
+
+# --- pre-flight checks: all of them run before any work starts -----------------------------------
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _check_count(value, option: str, minimum: int) -> None:
+    _require(value is None or value >= minimum, f"{option} must be an integer >= {minimum}; got {value}")
+
+
+def _check_number(value, option: str, minimum: float, strict: bool = False) -> None:
+    ok = value is None or (math.isfinite(value) and (value > minimum if strict else value >= minimum))
+    _require(ok, f"{option} must be a finite number {'>' if strict else '>='} {minimum:g}; got {value}")
+
+
+def check_device(device: str) -> None:
+    """--device cuda needs a GPU that torch can see; say so before loading or training anything."""
+    if device != "cuda":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        build = ("this torch is a CPU-only build" if torch.version.cuda is None
+                 else f"this torch is built for CUDA {torch.version.cuda} but sees no GPU or driver")
+        raise ValueError(f"--device cuda: no CUDA GPU available ({build}); use --device cpu, or "
+                         f"--device auto to use a GPU when there is one")
+
+
+def check_writable_folder(folder: Path, option: str) -> None:
+    """The output folder (existing or to be created) can take new files; nothing is created here.
+
+    Probes the folder itself, or the nearest existing folder above one that does not exist yet,
+    with a temporary file that is removed at once (permission bits alone do not tell: a read-only
+    file system, or root)."""
+    folder = Path(folder).absolute()
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"output folder {folder}: {existing} is a file, not a folder; choose "
+                         f"another folder with {option}")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        where = "" if existing == folder else f" (the folder {folder} would be created in it)"
+        raise ValueError(f"cannot write into {existing}{where}: {err.strerror or err}; choose a "
+                         f"writable output folder with {option}") from None
+
+
+def _parse_columns(text: str | None) -> dict | None:
+    """--columns frame=time,x=X_um,y=Y_um,track_id=cell -> {"frame": "time", ...}; "frame=" -> None."""
+    if not text:
+        return None
+    columns = {}
+    for item in text.split(","):
+        key, equals, name = item.partition("=")
+        key = key.strip()
+        _require(bool(equals) and key in COLUMN_KEYS,
+                 f"--columns takes name=column pairs separated by commas, names from {list(COLUMN_KEYS)}, "
+                 f"e.g. --columns frame=time,track_id=cell (frame= numbers the rows); got {item!r}")
+        _require(key not in columns, f"--columns names {key!r} twice")
+        columns[key] = name if name != "" else None
+    return columns
+
+
+def _parse_delimiter(text: str | None) -> str | None:
+    if text is None:
+        return None
+    delimiter = _DELIMITER_NAMES.get(text.lower(), text)
+    _require(len(delimiter) == 1, f"--delimiter takes one character (e.g. ';' or tab); got {text!r}")
+    return delimiter
 
 
 def _pair(text: str, kind=float) -> tuple:
@@ -55,8 +151,10 @@ def cmd_simulate(a) -> int:
 
     from .data.files import write_dataset
 
-    if a.noise < 0:
-        raise SystemExit(f"--noise must be >= 0, got {a.noise}")
+    _check_number(a.noise, "--noise", 0)
+    _check_count(a.workers, "--workers", 1)
+    _check_count(a.shard_size, "--shard-size", 1)
+    check_writable_folder(Path(a.out), "--out")
     opts = _sim_options(a)
     if a.noise:
         opts["noise"] = a.noise
@@ -67,7 +165,53 @@ def cmd_simulate(a) -> int:
     return 0
 
 
+def _check_train_args(a) -> tuple:
+    """(lengths, noise, val_lengths) after checking every number and the run folder."""
+    _check_count(a.steps, "--steps", 1)
+    _check_count(a.batch_size, "--batch-size", 1)
+    _check_count(a.val_n, "--val-n", 1)
+    _check_count(a.val_every, "--val-every", 1)
+    _check_count(a.workers, "--workers", 0)
+    _check_count(a.threads, "--threads", 1)
+    _check_number(a.lr, "--lr", 0, strict=True)
+    _check_number(a.weight_decay, "--weight-decay", 0)
+    _check_number(a.time_limit, "--time-limit", 0, strict=True)
+    try:
+        lengths = _pair(a.lengths, int)
+        val_lengths = tuple(int(v) for v in a.val_lengths.split(","))
+        noise = _pair(a.noise)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise ValueError(f"--lengths and --val-lengths take integers ('200' or '50,500'), --noise numbers "
+                         f"('0' or '0,0.5'); got {a.lengths!r}, {a.val_lengths!r}, {a.noise!r}") from None
+    for option, values in (("--lengths", lengths), ("--val-lengths", val_lengths)):
+        _require(all(MIN_TRACK_LENGTH <= v <= MAX_TRAIN_LENGTH for v in values),
+                 f"{option} must lie between {MIN_TRACK_LENGTH} and {MAX_TRAIN_LENGTH} points; got "
+                 f"{','.join(map(str, values))}. Longer tracks need no longer training: inference runs "
+                 f"on any length")
+    _require(lengths[0] <= lengths[1], f"--lengths 'min,max' needs min <= max; got {a.lengths!r}")
+    _require(all(math.isfinite(v) and v >= 0 for v in noise) and noise[0] <= noise[1],
+             f"--noise must be >= 0, as 'sigma' or 'min,max' with min <= max; got {a.noise!r}")
+    out = Path(a.out)
+    if a.resume:
+        _require((out / "last.pt").is_file(),
+                 f"--resume: {out / 'last.pt'} does not exist, so there is no run to continue; leave out "
+                 f"--resume to start a new run in {out}")
+    else:
+        _require(not (out / "last.pt").exists() and not (out / "metrics.jsonl").exists(),
+                 f"{out} already holds a training run; pass --resume to continue it, or choose a new --out")
+    if a.init_from:
+        _require(Path(a.init_from).is_file(), f"--init-from {a.init_from}: no such weights file")
+    if a.data:
+        from .data.files import read_dataset
+
+        read_dataset(a.data)  # a clear error for a folder that is not a dataset
+    check_writable_folder(out, "--out")
+    check_device(a.device)
+    return lengths, noise, val_lengths
+
+
 def cmd_train(a) -> int:
+    lengths, noise, val_lengths = _check_train_args(a)
     import torch
 
     from .train import TrainConfig, train
@@ -88,19 +232,28 @@ def cmd_train(a) -> int:
         sim["models"] = tuple(a.classes.split(","))
     cfg = TrainConfig(
         preset=a.preset, model_overrides=overrides, steps=a.steps, batch_size=a.batch_size, lr=a.lr,
-        schedule=a.schedule, weight_decay=a.weight_decay, lengths=_pair(a.lengths, int), noise=_pair(a.noise),
-        sim_options=sim, data=a.data, val_n=a.val_n, val_lengths=tuple(int(v) for v in a.val_lengths.split(",")),
+        schedule=a.schedule, weight_decay=a.weight_decay, lengths=lengths, noise=noise,
+        sim_options=sim, data=a.data, val_n=a.val_n, val_lengths=val_lengths,
         val_every=a.val_every, seed=a.seed, workers=a.workers, device=a.device, amp=a.amp,
         init_from=a.init_from, time_limit=a.time_limit,
     )
-    metric = "val mDice" if cfg.model_config().task == "model" else "val MAE"
+    metric = "val mDice" if cfg.model_config().task == "model" else "val MAE"  # checks the preset
 
     def report(step, r):
         print(f"step {step:6d}  seen {r['trajectories']:8d}  {r['seconds']:7.0f}s  loss {r['train_loss']:.4f}  "
               f"{metric} {r['val_metric']:.4f}  best {r['best']:.4f}", flush=True)
 
-    train(cfg, a.out, resume=a.resume, progress=report)
-    print(f"run folder: {a.out} (best weights: {Path(a.out) / 'best.safetensors'})")
+    out = Path(a.out)
+    created = not out.exists()
+    try:
+        train(cfg, out, resume=a.resume, progress=report)
+    except BaseException:
+        # a run that failed before its first checkpoint leaves no folder holding only config.json
+        if created and out.is_dir() and not (out / "last.pt").exists():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    best = out / "best.safetensors"
+    print(f"run folder: {out} (best weights: {best if best.is_file() else 'none written'})")
     return 0
 
 
@@ -109,11 +262,16 @@ def cmd_evaluate(a) -> int:
     from .evaluate import evaluate
     from .predict import load
 
+    _check_count(a.max_n, "--max-n", 1)
+    _check_count(a.examples, "--examples", 0)
     data = read_dataset(a.data)  # checks the folder before loading any network
+    out = Path(a.out) if a.out else Path(a.data) / "evaluation"
+    check_writable_folder(out, "--out")
+    check_device(a.device)
     m = load(a.weights, device=a.device)
     if data.task != m.task:
-        raise SystemExit(f"dataset {a.data} is for task {data.task!r} but the weights predict {m.task!r}")
-    out = Path(a.out) if a.out else Path(a.data) / "evaluation"
+        raise ValueError(f"dataset {a.data} is for task {data.task!r} but the weights predict {m.task!r}; "
+                         f"pass weights of a {data.task} network")
     result = evaluate(m, data, out, n_examples=a.examples, max_n=a.max_n)
     keys = ("mae", "mdice", "macro_dice")
     summary = {k: round(result[k], 4) for k in keys if k in result}
@@ -131,28 +289,53 @@ def cmd_export(a) -> int:
     return 0
 
 
-def cmd_segment(a) -> int:
-    from tqdm import tqdm
+def _output_stem(src: Path) -> str:
+    """tracks.csv -> tracks, tracks.csv.gz -> tracks."""
+    from .io._formats import compression_of
 
-    from .segmentation import segment, write_outputs
+    return Path(src.stem).stem if compression_of(src) else src.stem
+
+
+def cmd_segment(a) -> int:
+    from .io import FORMATS
 
     if a.example:
         from importlib import resources
 
+        _require(not a.input, "give either a track file or --example, not both")
         src = Path(str(resources.files("uandi") / "examples" / "example_tracks.csv"))
     elif a.input:
         src = Path(a.input)
     else:
-        raise SystemExit("give a track file (CSV, TSV, Parquet, TrackMate CSV/XML, AnDi txt, .mat, .npy) or --example")
+        raise ValueError("give a track file (CSV, TSV, Parquet, TrackMate CSV/XML, AnDi txt, .mat, .npy) or --example")
     tasks = tuple(t.strip() for t in a.tasks.split(","))
+    _require(bool(tasks) and set(tasks) <= {"alpha", "model"} and len(set(tasks)) == len(tasks),
+             f"--tasks takes alpha, model or alpha,model; got {a.tasks!r}")
     weights = {}
     if a.weights:
         for item in a.weights.split(","):
             task, _, w = item.partition("=")
-            if not w:
-                raise SystemExit(f"--weights takes task=path pairs, e.g. alpha=runs/a/best.safetensors; got {item!r}")
+            _require(bool(w) and task in tasks,
+                     f"--weights takes task=path pairs for the tasks run ({','.join(tasks)}), e.g. "
+                     f"alpha=runs/a/best.safetensors; got {item!r}")
             weights[task] = w
+    _check_count(a.min_length, "--min-length", MIN_TRACK_LENGTH)
+    _check_count(a.max_plots, "--max-plots", 0)
+    _require(a.format is None or a.format in FORMATS, f"--format must be one of {list(FORMATS)}; got {a.format!r}")
+    columns = _parse_columns(a.columns)
+    delimiter = _parse_delimiter(a.delimiter)
+    _require(src.is_file(), f"{src}: no such file; check the path")
     out = Path(a.output) if a.output else (Path.cwd() / "uandi-example" if a.example else src.parent)
+    check_writable_folder(out, "-o/--output")
+    check_device(a.device)
+    return _run_segment(a, src, out, tasks, weights, columns, delimiter)
+
+
+def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) -> int:
+    from tqdm import tqdm
+
+    from .segmentation import segment, write_outputs
+
     with tqdm(total=0, unit="point", desc="segment", disable=a.quiet) as bar:
         def progress(done, total):
             bar.total = total
@@ -160,11 +343,19 @@ def cmd_segment(a) -> int:
             bar.refresh()
 
         points, segments = segment(src, tasks=tasks, weights=weights or None, min_length=a.min_length,
-                                   format=a.format, device=a.device, progress=progress)
-    written = write_outputs(points, segments, out, src.stem, plot=a.plot or a.example, max_plots=a.max_plots)
-    n_ok = int((points["reason"] == "").sum()) if "reason" in points else len(points)
+                                   columns=columns, format=a.format, delimiter=delimiter, device=a.device,
+                                   progress=progress)
+    written = write_outputs(points, segments, out, _output_stem(src), plot=a.plot or a.example,
+                            max_plots=a.max_plots)
+    reasons = points["reason"] if "reason" in points else None
+    n_ok = int((reasons == "").sum()) if reasons is not None else len(points)
+    n_segments = int((segments["reason"] == "").sum()) if "reason" in segments else len(segments)
     print(f"{len(points)} points in {segments['track_id'].nunique()} tracks: {n_ok} analysed, "
-          f"{len(segments)} segments")
+          f"{n_segments} segments")
+    if reasons is not None and n_ok < len(points):
+        kinds = reasons[reasons != ""].str.split(" (", n=1, regex=False).str[0]  # "too short (5 < 20)"
+        print("not analysed: " + ", ".join(f"{n} points {kind}" for kind, n in kinds.value_counts().items())
+              + f" (column 'reason' of {_output_stem(src)}_points.csv)")
     for p in written:
         print(f"wrote {p}")
     return 0
@@ -239,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="task=path pairs, e.g. alpha=runs/a,model=runs/m (default: shipped models)")
     p.add_argument("--format", help="force the input format (csv, tsv, parquet, trackmate-csv, trackmate-xml, "
                                     "andi-txt, mat, npy)")
+    p.add_argument("--columns", help="the file's column names, e.g. track_id=cell,frame=time,x=X_um,y=Y_um "
+                                     "(frame= numbers the rows; variable=NAME picks a .mat matrix)")
+    p.add_argument("--delimiter", help="field separator of a CSV file, e.g. ';' or tab (default: guessed)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_segment)
@@ -253,11 +447,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as e:
-        print(f"uandi {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    prefix = f"uandi {args.command}"
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UandiNotice):
+            print(f"{prefix}: note: {message}", file=sys.stderr)
+        else:
+            print(f"{prefix}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UandiNotice)
+        warnings.showwarning = show
+        try:
+            return args.func(args)
+        except (ValueError, FileNotFoundError, FileExistsError) as e:
+            print(f"{prefix}: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"{prefix}: interrupted", file=sys.stderr)
+            return 130
+        except MemoryError:
+            print(f"{prefix}: error: out of memory; use smaller inputs, batches or lengths", file=sys.stderr)
+            return 1
+        except Exception as e:  # a bug: one line for the user, the traceback on request
+            if os.environ.get("UANDI_DEBUG"):
+                raise
+            print(f"{prefix}: internal error: {type(e).__name__}: {e}. This is a bug in uandi; please "
+                  f"report it with the command. UANDI_DEBUG=1 shows the traceback", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":
