@@ -109,3 +109,12 @@ def test_normalisations():
     assert np.all(np.isfinite(zscore(np.zeros((1, 30, 2)))))  # an immobile track stays finite
     with pytest.raises(ValueError, match="representation"):
         network_input(x, "fourier")
+
+
+@pytest.mark.parametrize("representation", ["positions", "increments", "both"])
+def test_network_input_does_not_depend_on_the_unit_of_the_positions(rng, representation):
+    x = np.cumsum(rng.normal(size=(3, 50, 2)), axis=1) + 7.0  # (N, L, 2)
+    reference = network_input(x, representation)
+    assert np.array_equal(network_input(x * 2.0**600, representation), reference)  # exact powers of two
+    for scale in (1e-300, 1e-12, 1e12, 1e300):
+        np.testing.assert_allclose(network_input(x * scale, representation), reference, rtol=1e-5, atol=1e-5)
