@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: a seeded generator, one torch thread, the real-data folder."""
+"""Shared pytest fixtures: a seeded generator, one torch thread, the real-data folder, a small Predictor."""
 
 import os
 from pathlib import Path
@@ -38,3 +38,24 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real data folder {REAL_DATA} is absent (set UANDI_REAL_DATA)")
     return REAL_DATA
+
+
+@pytest.fixture
+def conv_predictor():
+    """make(task, postprocess) -> a real uandi Predictor around a 1x1 convolution with fixed weights:
+    untrained nets give a flat output, this one follows the steps of the track (so post-processing has
+    changes to find), and its card holds the rule `postprocess`."""
+    torch = pytest.importorskip("torch")
+    from uandi.nn import ModelConfig
+    from uandi.predict import Predictor
+
+    def make(task: str, postprocess: dict | None = None):
+        n_outputs = 1 if task == "alpha" else 5
+        net = torch.nn.Conv1d(2, n_outputs, kernel_size=1)  # (B, 2, L) scaled increments -> (B, n_outputs, L)
+        with torch.no_grad():
+            net.weight.copy_(torch.linspace(-0.4, 0.5, 2 * n_outputs).reshape(n_outputs, 2, 1))
+            net.bias.fill_(1.0)  # alpha near 1, inside the clipping range
+        config = ModelConfig(task=task, width=4, n_outputs=n_outputs)
+        return Predictor(net, config, {"postprocess": postprocess} if postprocess else {}, torch.device("cpu"))
+
+    return make

@@ -314,3 +314,56 @@ def test_score_segments_the_probabilities_when_the_settings_say_so():
     assert [c.tolist() for c in out["_pred_changepoints"]] == [[60], [40, 80]]
     with pytest.raises(ValueError, match="pass proba"):
         score("model", labels, np.ones(labels.shape), model, truth, model_settings=contrast)
+
+
+# --- settings with overrides; one track from outputs to Segments --------------------------------------
+
+from uandi.postprocess import (  # noqa: E402
+    Segments,
+    combine_changepoints,
+    segment_columns,
+    segment_statistics,
+    segment_track,
+)
+
+
+def test_overrides_replace_card_settings_and_none_keeps_them():
+    card = SimpleNamespace(card={"postprocess": {"method": "contrast", "window": 12, "threshold": 0.25, "min_gap": 10}})
+    assert alpha_postprocess_settings(card, threshold=0.4, window=None) == {
+        "method": "contrast", "window": 12, "threshold": 0.4, "min_gap": 10}
+    # another method starts from its own defaults, not from the card's rule
+    assert alpha_postprocess_settings(card, method="appendix") == PAPER_SETTINGS
+    assert alpha_postprocess_settings(card, method="appendix", eps=0.05, min_gap=15) == {
+        "method": "appendix", "eps": 0.05, "min_gap": 15}
+    assert model_postprocess_settings(None, min_gap=20) == {"method": "labels", "min_gap": 20}
+    with pytest.raises(ValueError, match=r"\['eps'\] are not settings of the 'contrast'"):
+        alpha_postprocess_settings(card, eps=0.05)
+    with pytest.raises(ValueError, match="post-processing method"):
+        model_postprocess_settings(None, method="appendix")
+
+
+def test_segment_statistics_columns_are_the_declared_ones():
+    """The segments table takes its columns from segment_columns, also when no piece was analysed."""
+    positions = np.zeros((60, 2))
+    alpha, proba = np.linspace(0.2, 1.8, 60), one_hot_ish([1, 3], [25, 35])
+    for a, p in ((alpha, None), (None, proba), (alpha, proba)):
+        values = segment_statistics(positions, np.array([25]), alpha=a, proba=p)
+        assert list(values) == segment_columns(a is not None, p is not None)
+        assert all(v.shape == (2,) for v in values.values())
+
+
+def test_segment_track_merges_both_networks_and_reports_each_segment():
+    alpha = np.repeat([0.4, 1.4], [50, 70])
+    proba = one_hot_ish([2, 0, 3], [53, 47, 20])  # FBM, then ATTM from 53 (the alpha change), LW from 100
+    track = segment_track(np.zeros((120, 2)), alpha=alpha, proba=proba, min_gap=10)
+    assert isinstance(track, Segments) and len(track) == 3 and track.length == 120
+    np.testing.assert_array_equal(track.changepoints, [50, 100])  # 53 is the alpha change seen again
+    np.testing.assert_array_equal(track.starts, [0, 50, 100])
+    np.testing.assert_array_equal(track.lengths, [50, 50, 20])
+    np.testing.assert_array_equal(track.labels(), np.repeat([0, 1, 2], [50, 50, 20]))
+    np.testing.assert_allclose(track["alpha"], [0.4, 1.4, 1.4])
+    assert track["model"].tolist() == ["fbm", "attm", "lw"]
+    np.testing.assert_allclose(track["probability"], [0.9, (3 * 0.025 + 47 * 0.9) / 50, 0.9])
+    np.testing.assert_array_equal(combine_changepoints([50], [53, 100], 120, 10), track.changepoints)
+    with pytest.raises(ValueError, match="needs the point-wise alpha"):
+        segment_track(np.zeros((120, 2)))

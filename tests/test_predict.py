@@ -153,3 +153,48 @@ def test_negligible_weights_are_zeroed_on_loading(runs, tmp_path):
     with torch.no_grad():
         weight.view(-1)[:4] = 0.0
     np.testing.assert_allclose(load(path).predict_proba(x), m.predict_proba(x), atol=1e-7)
+
+
+def test_length_batches_group_equal_lengths_in_sorted_chunks():
+    from uandi.predict import length_batches
+
+    batches = length_batches([50, 30, 50, 50, 30, 70], batch_size=2)
+    assert [b.tolist() for b in batches] == [[1, 4], [0, 2], [3], [5]]
+    assert sorted(i for b in length_batches([5] * 7, 3) for i in b) == list(range(7))
+
+
+def test_segment_uses_the_card_rule_and_overrides(conv_predictor):
+    from uandi.postprocess import segment_track
+
+    m = conv_predictor("alpha")  # no rule in its card: the paper's Appendix rule
+    x = walk(3, 90)
+    tracks = m.segment(x)
+    assert len(tracks) == 3 and all(t.length == 90 and list(t.values) == ["alpha"] for t in tracks)
+    # the same as the per-track function with the card's rule
+    alpha = m.predict(x)
+    for t, a, positions in zip(tracks, alpha, x):
+        ref = segment_track(positions, alpha=a, alpha_rule=m.postprocess_settings(), min_gap=10)
+        np.testing.assert_array_equal(t.changepoints, ref.changepoints)
+        np.testing.assert_array_equal(t["alpha"], ref["alpha"])
+    # overrides: another method and its settings; a low threshold cuts the rough alpha(t) often
+    few = sum(len(t) for t in m.segment(x, method="contrast", threshold=10.0))
+    assert few == 3 and sum(len(t) for t in m.segment(list(x), method="contrast", window=5, threshold=0.05)) > 6
+    with pytest.raises(ValueError, match="not settings"):
+        m.segment(x, window=8)  # a setting of the contrast rule, not of the card's Appendix rule
+
+
+def test_segment_of_a_diffusion_model_network_names_classes(runs):
+    m = load(runs / "model")
+    (track,) = m.segment(walk(1, 80), method="labels", min_gap=1)
+    assert list(track.values) == ["model", "probability"] and set(track["model"]) <= set(m.classes)
+    assert np.all((track["probability"] > 0) & (track["probability"] <= 1))
+
+
+def test_pointwise_is_what_the_postprocessing_reads(runs):
+    a, m = load(runs / "alpha"), load(runs / "model")
+    x = walk(2, 64)
+    np.testing.assert_array_equal(np.stack(a.pointwise(x)), a.predict(x))
+    np.testing.assert_array_equal(np.stack(m.pointwise(list(x), check_input=False)), m.predict_proba(x))
+    done = []
+    m.pointwise(x, batch_size=1, progress=done.append)
+    assert done == [64, 64]

@@ -1,4 +1,5 @@
-"""Tests for uandi.segment (module uandi.segmentation): whole track tables in, every row back once, odd rows handled and reported.
+"""Tests for uandi.segment (uandi.segmentation with uandi.tracks and uandi.results): whole track tables
+or arrays in, every row back once, odd rows handled and reported.
 
 Network-independent logic (pieces, merging of changepoints, per-segment statistics) runs on a fake
 predictor whose output is known exactly; the plumbing to real networks uses two tiny nets trained
@@ -15,7 +16,8 @@ import pytest
 import uandi
 from uandi.constants import MIN_TRACK_LENGTH, MODELS
 from uandi.io import read_tracks
-from uandi.segmentation import combine_changepoints, segment, write_outputs
+from uandi.postprocess import combine_changepoints
+from uandi.segmentation import segment, write_outputs
 from uandi.simulate import dataset
 
 ADDED = ["piece", "alpha", "model", *(f"p_{m}" for m in MODELS), "segment", "segment_alpha", "reason"]
@@ -52,24 +54,24 @@ class FakePredictor:
         self.task = task
         self.calls = []
 
-    def predict(self, x, batch_size=256):
-        assert self.task == "alpha"
+    def pointwise(self, x, batch_size=256, *, progress=None, check_input=True):
         self.calls.append(len(x))
-        return [np.where(np.arange(len(t)) < len(t) // 2, 0.5, 1.5) for t in x]
+        if progress is not None:
+            progress(sum(len(t) for t in x))
+        return [self._alpha(len(t)) if self.task == "alpha" else self._proba(len(t)) for t in x]
 
-    def predict_proba(self, x, batch_size=256):
-        assert self.task == "model"
-        self.calls.append(len(x))
-        out = []
-        for t in x:
-            length = len(t)
-            label = np.full(length, MODELS.index("ctrw"))
-            label[: length // 2 + 3] = MODELS.index("fbm")
-            label[length - 15 :] = MODELS.index("lw")
-            proba = np.full((length, 5), 0.05)
-            proba[np.arange(length), label] = 0.8
-            out.append(proba)
-        return out
+    @staticmethod
+    def _alpha(length):
+        return np.where(np.arange(length) < length // 2, 0.5, 1.5)
+
+    @staticmethod
+    def _proba(length):
+        label = np.full(length, MODELS.index("ctrw"))
+        label[: length // 2 + 3] = MODELS.index("fbm")
+        label[length - 15 :] = MODELS.index("lw")
+        proba = np.full((length, 5), 0.05)
+        proba[np.arange(length), label] = 0.8
+        return proba
 
 
 @pytest.fixture
@@ -337,9 +339,24 @@ def test_input_column_named_like_an_output_is_kept_with_suffix(fake_weights):
     np.testing.assert_allclose(points["alpha"], [0.5] * 60 + [1.5] * 60)
 
 
-def test_pieces_are_batched_into_few_network_calls(fake_weights):
-    segment(simulated_table(n_tracks=4), weights=fake_weights, batch_size=3)
-    assert fake_weights["alpha"].calls == [3, 1] and fake_weights["model"].calls == [3, 1]
+def test_each_network_is_called_once_with_every_analysed_piece(fake_weights):
+    table = simulated_table(n_tracks=4)
+    table = table[~((table["track_id"] == 11) & (table["frame"] == 100))]  # pieces of 95 and 24 points
+    segment(table, weights=fake_weights, batch_size=3)
+    assert fake_weights["alpha"].calls == [5] and fake_weights["model"].calls == [5]
+
+
+def test_pieces_reach_the_network_in_batches_of_equal_length(tiny_weights):
+    """Grouped by length once (in the Predictor), batch_size pieces at most per forward pass."""
+    table = simulated_table(n_tracks=4)
+    table = table[~((table["track_id"] == 11) & (table["frame"] == 100))]  # pieces of 95 and 24 points
+    shapes = []
+    hook = tiny_weights["alpha"].net.register_forward_hook(lambda module, args, out: shapes.append(args[0].shape))
+    try:
+        segment(table, tasks="alpha", weights=tiny_weights, batch_size=3)
+    finally:
+        hook.remove()
+    assert sorted((s[0], s[2]) for s in shapes) == [(1, 24), (1, 95), (1, 120), (2, 120)]  # (pieces, length)
 
 
 # --- bad input: clear errors before any work ---------------------------------------------------------
@@ -374,7 +391,11 @@ def test_bad_arguments_are_refused(fake_weights, tmp_path):
     with pytest.raises(ValueError, match="format"):
         segment(table, weights=fake_weights, format="csv")
     with pytest.raises(TypeError, match="DataFrame"):
-        segment(table.to_numpy(), weights=fake_weights)
+        segment({"x": [0.0]}, weights=fake_weights)
+    with pytest.raises(ValueError, match=r"\(N, L, 2\)"):
+        segment(table[["x", "y"]].to_numpy(), weights=fake_weights)
+    with pytest.raises(ValueError, match="columns="):
+        segment(np.zeros((1, 30, 2)), weights=fake_weights, columns={"x": "x"})
     with pytest.raises(ValueError, match="no such file"):
         segment(tmp_path / "missing.csv", weights=fake_weights)
 
@@ -470,3 +491,37 @@ def test_shipped_alpha_network_finds_brownian_beads_near_alpha_1(real_data):
     long_pieces = points.groupby(["track_id", "piece"])["alpha"].transform("size") >= 100
     median = points.loc[long_pieces & (points["reason"] == ""), "alpha"].median()
     assert 0.7 < median < 1.2, f"median alpha {median:.2f} on Brownian beads"
+
+
+# --- positions in, and the one path shared with Predictor.segment ------------------------------------
+
+
+def test_positions_give_the_same_results_as_the_equivalent_table(fake_weights):
+    x = dataset("model", 3, 80, np.random.default_rng(4)).x.astype(np.float64)  # (3, 80, 2)
+    x[1, 30] = np.nan  # splits track 1 into pieces of 30 and 49 points, as in a table
+    points, segments = segment(x, weights=fake_weights)
+    table = pd.DataFrame({"track_id": np.repeat([0, 1, 2], 80), "frame": np.tile(np.arange(80), 3),
+                          "x": x[:, :, 0].ravel(), "y": x[:, :, 1].ravel()})
+    ref_points, ref_segments = segment(table, weights=fake_weights)
+    pd.testing.assert_frame_equal(points, ref_points)
+    pd.testing.assert_frame_equal(segments, ref_segments)
+    assert segments.groupby("track_id")["piece"].nunique().tolist() == [1, 2, 1]
+    list_points, _ = segment(list(x), weights=fake_weights)  # a list of (L_i, 2) arrays: the same
+    pd.testing.assert_frame_equal(list_points, points)
+
+
+@pytest.mark.parametrize("task", ["alpha", "model"])
+def test_segment_tables_agree_with_predictor_segment(task, conv_predictor):
+    """uandi.segment and Predictor.segment run the same per-track code: the same changepoints and
+    per-segment values, to the last bit, by the rule in the network's card."""
+    x = dataset("model", 5, 150, np.random.default_rng(6)).x.astype(np.float64)
+    net = conv_predictor(task, {"method": "contrast", "window": 5, "threshold": 0.05, "min_gap": 10})
+    by_track = net.segment(x, min_gap=12)
+    _, segments = segment(x, tasks=task, weights={task: net}, min_gap=12)
+    assert sum(len(track) for track in by_track) > 10  # several segments per track to compare
+    for i, track in enumerate(by_track):
+        rows = segments[segments["track_id"] == i]
+        np.testing.assert_array_equal(rows["first_frame"].to_numpy()[1:], track.changepoints)
+        np.testing.assert_array_equal(rows["length"], track.lengths)
+        for name, values in track.values.items():
+            assert rows[name].tolist() == values.tolist(), name

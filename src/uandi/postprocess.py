@@ -9,14 +9,19 @@ Conventions used throughout:
 - Class labels are indices into ``uandi.constants.MODELS`` (attm, ctrw, fbm, lw, sbm).
 
 Only numpy is needed here; the functions work on one trajectory at a time unless stated otherwise.
+The last section puts the pieces together for one track: both networks' changepoints merged
+(combine_changepoints), per-segment values (segment_statistics), the result (Segments) - the per-track
+logic that Predictor.segment and uandi.segment share.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .checks import check_int
-from .constants import ALPHA_MAX, ALPHA_MIN
+from .constants import ALPHA_MAX, ALPHA_MIN, MODELS
 
 __all__ = [
     "clip_alpha",
@@ -31,6 +36,11 @@ __all__ = [
     "model_postprocess_settings",
     "labels_from_changepoints",
     "segment_means",
+    "combine_changepoints",
+    "Segments",
+    "segment_columns",
+    "segment_statistics",
+    "segment_track",
 ]
 
 
@@ -323,36 +333,53 @@ def segments_from_proba_contrast(proba, window: int = 16, threshold: float = 0.4
 
 PAPER_EPS = 0.028  # the Appendix threshold, tuned by the paper for its own network
 PAPER_SETTINGS = {"method": "appendix", "eps": PAPER_EPS, "min_gap": 10}
-
-
 LABEL_SETTINGS = {"method": "labels", "min_gap": 10}  # every argmax change, runs under 10 points absorbed
 
+# The rules for each network's output: method -> its settings. Defaults: the paper's rules, and the
+# contrast rules' function defaults.
+ALPHA_RULES = {"appendix": ("eps", "min_gap"), "contrast": ("window", "threshold", "min_gap")}
+MODEL_RULES = {"labels": ("min_gap",), "contrast": ("window", "threshold", "min_gap")}
+_ALPHA_DEFAULTS = {**PAPER_SETTINGS, "window": 8, "threshold": 0.25}
+_MODEL_DEFAULTS = {**LABEL_SETTINGS, "window": 16, "threshold": 0.4}
 
-def _card_settings(predictor, keys: dict, default: dict) -> dict:
-    """The "postprocess" entry of a predictor's weight card, completed from `default`."""
+
+def _card_settings(predictor, rules: dict, default: dict, overrides: dict) -> dict:
+    """The "postprocess" entry of a predictor's weight card, with `overrides` (None: keep the card's
+    value) applied and the rest completed from `default`."""
     card = getattr(predictor, "card", None) or {}
     tuned = card.get("postprocess", {})
-    method = tuned.get("method", default["method"])
-    if method not in keys:
-        raise ValueError(f"unknown post-processing method {method!r} in the weight card; use one of {sorted(keys)}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    method = overrides.pop("method", tuned.get("method", default["method"]))
+    if method not in rules:
+        raise ValueError(f"unknown post-processing method {method!r}; use one of {sorted(rules)}")
+    unknown = sorted(set(overrides) - set(rules[method]))
+    if unknown:
+        raise ValueError(f"{unknown} are not settings of the {method!r} post-processing; its settings are "
+                         f"{list(rules[method])} (and method, one of {sorted(rules)})")
+    card_values = tuned if tuned.get("method", default["method"]) == method else {}  # the card's rule only
     settings = {"method": method}
-    for k in keys[method]:
-        settings[k] = tuned.get(k, default.get(k))
+    for k in rules[method]:
+        settings[k] = overrides.get(k, card_values.get(k, default.get(k)))
     return settings
 
 
-def alpha_postprocess_settings(predictor=None) -> dict:
+def alpha_postprocess_settings(predictor=None, **overrides) -> dict:
     """How to segment an alpha network's output: the settings tuned for it and stored in its weight card
-    (``postprocess``, see benchmarks/tune_postprocess.py), else the paper's Appendix rule, eps 0.028."""
-    keys = {"appendix": ("eps", "min_gap"), "contrast": ("window", "threshold", "min_gap")}
-    return _card_settings(predictor, keys, PAPER_SETTINGS)
+    (``postprocess``, see benchmarks/tune_postprocess.py), else the paper's Appendix rule, eps 0.028.
+
+    overrides: ``method`` ("appendix" or "contrast") and that method's settings (``eps``; ``window``,
+    ``threshold``; ``min_gap``, see segments_from_alpha and segments_from_alpha_contrast); None keeps
+    the card's value. A method other than the card's starts from its defaults."""
+    return _card_settings(predictor, ALPHA_RULES, _ALPHA_DEFAULTS, overrides)
 
 
-def model_postprocess_settings(predictor=None) -> dict:
-    """How to segment a model network's output: the settings in its weight card (``postprocess``), else
-    a changepoint at every change of the predicted class (LABEL_SETTINGS)."""
-    keys = {"labels": ("min_gap",), "contrast": ("window", "threshold", "min_gap")}
-    return _card_settings(predictor, keys, {**LABEL_SETTINGS, "window": 16, "threshold": 0.4})
+def model_postprocess_settings(predictor=None, **overrides) -> dict:
+    """How to segment a diffusion-model network's output: the settings in its weight card
+    (``postprocess``), else a changepoint at every change of the predicted class (LABEL_SETTINGS).
+
+    overrides: ``method`` ("labels" or "contrast") and that method's settings (``window``,
+    ``threshold``, ``min_gap``, see segments_from_proba_contrast); None keeps the card's value."""
+    return _card_settings(predictor, MODEL_RULES, _MODEL_DEFAULTS, overrides)
 
 
 def segments_from_alpha_by(alpha, settings: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -370,3 +397,112 @@ def segments_from_proba_by(proba, settings: dict) -> tuple[np.ndarray, np.ndarra
     if settings.get("method", "labels") == "contrast":
         return segments_from_proba_contrast(proba, **options)
     return segments_from_labels(labels_from_proba(proba), min_length=options.get("min_gap", 1))
+
+
+# --- one track: the networks' outputs -> changepoints -> segments with their values -----------------
+
+
+def combine_changepoints(alpha_changepoints, model_changepoints, length: int, min_gap: int = 10) -> np.ndarray:
+    """One set of changepoints for a track of `length` points from the two networks' sets.
+
+    Every alpha changepoint is kept (the Appendix algorithm already spaces them at least `min_gap`
+    points apart and from the ends, and places each at the steepest change of alpha); then, in order
+    of position, each model changepoint is added if it lies at least `min_gap` points from every kept
+    changepoint and from both ends. A change that both networks see therefore counts once, where the
+    alpha network put it. Either set may be empty; changepoints are first points of new segments.
+    Returns a sorted int64 array; every resulting segment has at least `min_gap` points.
+    """
+    kept: list[int] = []
+    for cp in [*np.asarray(alpha_changepoints, np.int64).tolist(), *np.asarray(model_changepoints, np.int64).tolist()]:
+        if cp < min_gap or length - cp < min_gap:
+            continue
+        if all(abs(cp - k) >= min_gap for k in kept):
+            kept.append(cp)
+    return np.asarray(sorted(kept), dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class Segments:
+    """The segments of one track of `length` points: where it changes, and a row of values per segment.
+
+    changepoints : int64 (K,), the first point of each new segment, increasing, in 1 .. length-1.
+    length : points in the track, L.
+    values : per-segment columns, name -> array (K + 1,), in segment order; see segment_statistics
+        (``alpha``, ``model``, ``probability``, ...). ``segments["alpha"]`` reads one.
+    """
+
+    changepoints: np.ndarray
+    length: int
+    values: dict
+
+    def __len__(self) -> int:
+        return self.changepoints.size + 1
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    @property
+    def starts(self) -> np.ndarray:
+        """First point of each segment, int64 (K + 1,)."""
+        return np.concatenate(([0], self.changepoints)).astype(np.int64)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Points in each segment, int64 (K + 1,)."""
+        return np.diff(np.append(self.starts, self.length))
+
+    def labels(self) -> np.ndarray:
+        """Segment index (0, 1, ...) of every point, int64 (L,)."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
+
+
+def segment_columns(alpha: bool, proba: bool) -> list[str]:
+    """Names of the per-segment values segment_statistics returns, in its order, given which point-wise
+    outputs it had; the segments table has these columns (also when no track was long enough)."""
+    return (["alpha"] if alpha else []) + (["model", "probability"] if proba else [])
+
+
+def segment_statistics(positions, changepoints, *, alpha=None, proba=None, classes=MODELS) -> dict:
+    """Per-segment values of one track: the one place where what is reported per segment is computed,
+    for Predictor.segment, uandi.segment's segments table and the files written from it.
+
+    positions : (L, 2) the track's positions in the input's units (for statistics of the motion
+        itself; the network-based values below do not read them).
+    changepoints : int64 (K,), first points of new segments.
+    alpha : (L,) point-wise alpha, or None. proba : (L, C) class probabilities in the order
+        `classes`, or None.
+
+    Returns columns (each (K + 1,)), named as segment_columns lists them: ``alpha`` = mean of the
+    point-wise alpha (dimensionless); ``model`` = the class with the largest mean probability (its
+    name); ``probability`` = that mean probability.
+    """
+    values = {}
+    if alpha is not None:
+        values["alpha"] = segment_means(alpha, changepoints)
+    if proba is not None:
+        mean_p = segment_means(proba, changepoints)  # (K + 1, C)
+        best = mean_p.argmax(axis=1)
+        values["model"] = np.asarray(classes, dtype=object)[best]
+        values["probability"] = mean_p[np.arange(best.size), best]
+    return values
+
+
+def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None = None,
+                  model_rule: dict | None = None, min_gap: int = 10, classes=MODELS) -> Segments:
+    """Segment one track from the point-wise outputs of one network or both (SCIENCE.md section 5).
+
+    positions : (L, 2), the track's positions (input units). alpha : (L,) point-wise alpha or None;
+    proba : (L, C) class probabilities (order `classes`) or None; at least one of them.
+    alpha_rule, model_rule : settings as alpha_postprocess_settings / model_postprocess_settings return
+        (default: the paper's Appendix rule; a changepoint at every class change).
+    min_gap : shortest segment, in points, when the two networks' changepoints are merged
+        (combine_changepoints).
+    """
+    if alpha is None and proba is None:
+        raise ValueError("segment_track needs the point-wise alpha, the class probabilities, or both")
+    length = len(positions)
+    alpha_cps = segments_from_alpha_by(alpha, alpha_rule or PAPER_SETTINGS)[0] if alpha is not None else []
+    model_cps = segments_from_proba_by(proba, model_rule or LABEL_SETTINGS)[0] if proba is not None else []
+    changepoints = combine_changepoints(alpha_cps, model_cps, length, min_gap)
+    return Segments(changepoints, length,
+                    segment_statistics(positions, changepoints, alpha=alpha, proba=proba, classes=classes))

@@ -4,6 +4,8 @@
     alpha = net.predict(x)                     # x: (N, L, 2) positions or a list of (L_i, 2) arrays
     net = uandi.load("diffusion-model")
     proba = net.predict_proba(x)               # (N, L, 5), classes in net.classes (uandi.MODELS order)
+    segments = net.segment(x)                  # per track: changepoints, per-segment model and probability
+    segments = net.segment(x, threshold=0.5)   # a setting of the tuned post-processing overridden
 
 Weight files, their cards and the shipped networks' names are `uandi.weights`' business; this module
 only turns a resolved file into a network on a device. It never imports the training code.
@@ -14,98 +16,143 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .constants import ALPHA_MAX, ALPHA_MIN, MIN_TRACK_LENGTH
+from .constants import ALPHA_MAX, ALPHA_MIN
 from .data.normalize import network_input
 from .nn.device import resolve_device
 from .nn.registry import ModelConfig, build_model
+from .postprocess import Segments, alpha_postprocess_settings, model_postprocess_settings, segment_track
+from .tracks import as_tracks
 from .weights import read_weights, resolve
 
 
-def as_tracks(x, min_length: int = MIN_TRACK_LENGTH) -> tuple[list, bool]:
-    """Check positions and return (list of (L_i, 2) float64 arrays, input_was_array)."""
-    if isinstance(x, np.ndarray) or torch.is_tensor(x):
-        arr = np.asarray(x, dtype=np.float64)
-        if arr.ndim == 2 and arr.shape[-1] == 2:
-            raise ValueError("positions must be (N, L, 2); for one track of shape (L, 2) pass x[None] or [x]")
-        if arr.ndim != 3 or arr.shape[-1] != 2:
-            raise ValueError(
-                f"positions must have shape (N, L, 2) (N tracks, L points, x and y); got {arr.shape}. "
-                "Only 2D tracks are supported."
-            )
-        tracks, was_array = list(arr), True
-    elif isinstance(x, (list, tuple)):
-        tracks, was_array = [np.asarray(t, dtype=np.float64) for t in x], False
-        for i, t in enumerate(tracks):
-            if t.ndim != 2 or t.shape[1] != 2:
-                raise ValueError(f"track {i} has shape {t.shape}; each track must be (L, 2): only 2D tracks are supported")
-    else:
-        raise TypeError(f"positions must be a numpy array (N, L, 2) or a list of (L, 2) arrays, got {type(x).__name__}")
-    if not tracks:
-        raise ValueError("no tracks given")
-    for i, t in enumerate(tracks):
-        if len(t) < min_length:
-            raise ValueError(f"track {i} has {len(t)} points; at least {min_length} are needed for a prediction")
-        if not np.all(np.isfinite(t)):
-            raise ValueError(f"track {i} contains NaN or inf positions; remove or interpolate them first")
-    return tracks, was_array
+def length_batches(lengths, batch_size: int) -> list[np.ndarray]:
+    """Indices of tracks in batches of equal length: tracks sorted by length (stable), cut into chunks
+    of `batch_size`, each chunk split where the length changes.
+
+    Equal lengths, not padding: padding would change a non-causal network's predictions. The cut
+    points do not depend on anything but the lengths, so a track gets the same batch (and the same
+    float rounding) however its results are used.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.argsort(lengths, kind="stable")
+    batches = []
+    for s in range(0, order.size, batch_size):
+        chunk = order[s : s + batch_size]
+        cuts = np.flatnonzero(np.diff(lengths[chunk])) + 1
+        batches += np.split(chunk, cuts)
+    return batches
 
 
 class Predictor:
-    """A network with its config: batched, normalised inference on tracks of any length >= MIN_TRACK_LENGTH."""
+    """A network with its config and card: batched, normalised inference on tracks of any length >=
+    MIN_TRACK_LENGTH, and segmentation by the post-processing tuned for it.
+
+    Positions in any unit (the input is normalised per track), time in frames.
+    """
 
     def __init__(self, net: torch.nn.Module, config: ModelConfig, card: dict, device: torch.device):
         self.net, self.config, self.card, self.device = net.eval(), config, card, device
 
     @property
     def task(self) -> str:
+        """"alpha" (the exponent at every point) or "model" (the diffusion model at every point)."""
         return self.config.task
 
     @property
     def classes(self) -> tuple:
+        """Class names of a diffusion-model network's outputs, in output order (uandi.MODELS)."""
         return self.config.classes
 
     @torch.no_grad()
-    def _outputs(self, x, batch_size: int) -> tuple[list, bool]:
-        """Raw network outputs per track, (L_i, n_outputs) float32 each, in input order."""
-        tracks, was_array = as_tracks(x)
+    def _outputs(self, tracks: list, batch_size: int, progress=None) -> list:
+        """Raw network outputs per track, (L_i, n_outputs) float32 each, in input order. `tracks` are
+        checked (L_i, 2) float arrays; progress(n) is called with the points of each finished batch."""
         out = [None] * len(tracks)
-        by_length: dict[int, list] = {}
-        for i, t in enumerate(tracks):
-            by_length.setdefault(len(t), []).append(i)
-        for length, idx in by_length.items():
-            for s in range(0, len(idx), batch_size):
-                chunk = idx[s : s + batch_size]
-                feats = network_input(np.stack([tracks[i] for i in chunk]), self.config.representation)  # (B, C, L)
-                logits = self.net(torch.from_numpy(feats).to(self.device))  # (B, n_outputs, L)
-                res = logits.transpose(1, 2).float().cpu().numpy()  # (B, L, C)
-                for j, i in enumerate(chunk):
-                    out[i] = res[j]
-        return out, was_array
+        for batch in length_batches([len(t) for t in tracks], batch_size):
+            feats = network_input(np.stack([tracks[i] for i in batch]), self.config.representation)  # (B, C, L)
+            logits = self.net(torch.from_numpy(feats).to(self.device))  # (B, n_outputs, L)
+            res = logits.transpose(1, 2).float().cpu().numpy()  # (B, L, n_outputs)
+            for j, i in enumerate(batch):
+                out[i] = res[j]
+            if progress is not None:
+                progress(res.shape[0] * res.shape[1])
+        return out
 
     @staticmethod
     def _pack(values: list, was_array: bool):
         return np.stack(values) if was_array else values
 
+    @staticmethod
+    def _alpha(raw: list) -> list:
+        return [np.clip(o[:, 0], ALPHA_MIN, ALPHA_MAX) for o in raw]  # (L,) each
+
+    @staticmethod
+    def _proba(raw: list) -> list:
+        probabilities = []
+        for o in raw:  # (L, C) logits
+            e = np.exp(o - o.max(axis=1, keepdims=True))
+            probabilities.append(e / e.sum(axis=1, keepdims=True))
+        return probabilities
+
     def predict(self, x, batch_size: int = 256):
-        """Alpha task: (N, L) float alpha clipped to [0.05, 2]. Model task: (N, L) int class ids.
-        A list input gives a list back."""
-        out, was_array = self._outputs(x, batch_size)
-        if self.task == "alpha":
-            vals = [np.clip(o[:, 0], ALPHA_MIN, ALPHA_MAX) for o in out]
-        else:
-            vals = [o.argmax(axis=1) for o in out]
-        return self._pack(vals, was_array)
+        """Alpha network: (N, L) float alpha clipped to [0.05, 2]. Diffusion-model network: (N, L) int
+        class ids (order `classes`). x: positions (N, L, 2) or a list of (L_i, 2) arrays, which gives a
+        list back."""
+        tracks, was_array = as_tracks(x)
+        raw = self._outputs(tracks, batch_size)
+        values = self._alpha(raw) if self.task == "alpha" else [o.argmax(axis=1) for o in raw]
+        return self._pack(values, was_array)
 
     def predict_proba(self, x, batch_size: int = 256):
-        """Model task only: (N, L, n_classes) class probabilities (softmax), order `self.classes`."""
+        """Diffusion-model network only: (N, L, n_classes) class probabilities (softmax), order `classes`."""
         if self.task != "model":
             raise ValueError("predict_proba is for a diffusion-model classifier; this network predicts alpha")
-        out, was_array = self._outputs(x, batch_size)
-        vals = []
-        for o in out:
-            e = np.exp(o - o.max(axis=1, keepdims=True))
-            vals.append(e / e.sum(axis=1, keepdims=True))
-        return self._pack(vals, was_array)
+        tracks, was_array = as_tracks(x)
+        return self._pack(self._proba(self._outputs(tracks, batch_size)), was_array)
+
+    def pointwise(self, x, batch_size: int = 256, *, progress=None, check_input: bool = True) -> list:
+        """What the post-processing reads, per track: alpha (L_i,) clipped to [0.05, 2] (alpha network)
+        or class probabilities (L_i, n_classes) (diffusion-model network), as a list in input order.
+
+        progress : None or a callable, called with the number of points of each finished batch.
+        check_input : False skips the checks of `as_tracks` for a caller that made them already
+            (uandi.segment's pieces); x must then be a list of finite (L_i, 2) float arrays with
+            L_i >= MIN_TRACK_LENGTH.
+        """
+        tracks = as_tracks(x)[0] if check_input else x
+        raw = self._outputs(tracks, batch_size, progress)
+        return self._alpha(raw) if self.task == "alpha" else self._proba(raw)
+
+    def postprocess_settings(self, **overrides) -> dict:
+        """The rule that cuts this network's output into segments: the card's tuned one, with
+        `overrides` (None: the card's value); see uandi.postprocess.alpha_postprocess_settings and
+        model_postprocess_settings for the methods and their settings."""
+        if self.task == "alpha":
+            return alpha_postprocess_settings(self, **overrides)
+        return model_postprocess_settings(self, **overrides)
+
+    def segment(self, x, batch_size: int = 256, **overrides) -> list[Segments]:
+        """Changepoints and per-segment values of each track, by the post-processing tuned for this
+        network (its card's ``postprocess``).
+
+        x : positions (N, L, 2) or a list of (L_i, 2) arrays, in any unit; time in frames.
+        overrides : the post-processing's settings, None meaning the value tuned in the card:
+            ``method`` (alpha network: "appendix" or "contrast"; diffusion-model network: "labels" or
+            "contrast"), ``eps`` (Appendix threshold, alpha per frame), ``window`` (points on each
+            side), ``threshold`` (alpha units, or probability units in [0, 1]), ``min_gap`` (shortest
+            segment, in points).
+
+        Returns one uandi.postprocess.Segments per track: ``.changepoints`` (K,) (first points of new
+        segments, 0-based frames), ``.starts``, ``.lengths`` and per-segment ``.values``: ``alpha`` (mean
+        point-wise alpha), or ``model`` (class name) and ``probability`` (its mean probability).
+        """
+        rule = self.postprocess_settings(**overrides)
+        tracks = as_tracks(x)[0]
+        outputs = self.pointwise(tracks, batch_size, check_input=False)
+        key = "alpha" if self.task == "alpha" else "proba"
+        rule_key = "alpha_rule" if self.task == "alpha" else "model_rule"
+        return [segment_track(t, **{key: out, rule_key: rule}, min_gap=rule["min_gap"], classes=self.classes)
+                for t, out in zip(tracks, outputs)]
 
 
 def load(name_or_path="alpha", device: str = "auto") -> Predictor:

@@ -67,7 +67,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._canonical import CANONICAL_COLUMNS, COLUMN_ALIASES
+from ._canonical import CANONICAL_COLUMNS, COLUMN_ALIASES, build_canonical, resolve_columns
 from ._formats import (
     DELIMITED_FORMATS,
     FORMATS,
@@ -77,7 +77,7 @@ from ._formats import (
     sniff_format,
 )
 
-__all__ = ["CANONICAL_COLUMNS", "COLUMN_ALIASES", "FORMATS", "read_tracks", "write_table"]
+__all__ = ["CANONICAL_COLUMNS", "COLUMN_ALIASES", "FORMATS", "canonical_tracks", "read_tracks", "write_table"]
 
 _WRITE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 
@@ -137,6 +137,15 @@ def read_tracks(
     tracks = READERS[format](path, columns, **options)
     tracks.attrs.update({"format": format, "source": str(path)})
     return tracks
+
+
+def canonical_tracks(table: pd.DataFrame, columns: Mapping[str, str | None] | None = None) -> pd.DataFrame:
+    """The canonical long table of a DataFrame already in memory, by the readers' rules and checks
+    (column aliases and ``columns=``, 1D and varying-z refusal, numeric coordinates, integer frames,
+    frames numbered in row order within a track when there is no frame column). ``row`` is each row's
+    position 0..n-1; ``attrs["input_columns"]`` says which of the table's columns became which."""
+    mapping = resolve_columns(list(table.columns), columns, source="DataFrame")
+    return build_canonical(table, mapping, source="DataFrame")
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
