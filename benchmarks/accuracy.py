@@ -135,26 +135,28 @@ def fmt(v, digits=4):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10_000, help="trajectories per validation set")
-    ap.add_argument("--alpha", default="alpha", help="alpha weights (shipped name or path)")
-    ap.add_argument("--model", default="model", help="model weights (shipped name or path)")
+    ap.add_argument("--alpha", default="alpha", help="alpha network (shipped name or path)")
+    ap.add_argument("--model", default="diffusion-model", help="diffusion-model network (shipped name or path)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-speed", action="store_true", help="skip the throughput table")
     ap.add_argument("--out", default="docs/results.md")
     ap.add_argument("--json", help="also write all metrics as JSON here")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    ma, mm = load(a.alpha, device="cpu"), load(a.model, device="cpu")
-    alpha_rows = run_sets("alpha", ma, ALPHA_SETS, a.n, 11)
-    model_rows = run_sets("model", mm, MODEL_SETS, a.n, 22)
+    alpha_net, model_net = load(a.alpha, device="cpu"), load(a.model, device="cpu")
+    alpha_rows = run_sets("alpha", alpha_net, ALPHA_SETS, a.n, 11)
+    model_rows = run_sets("model", model_net, MODEL_SETS, a.n, 22)
+    classes = model_net.classes
 
     cmd = "python benchmarks/accuracy.py" + ("" if a.n == 10_000 else f" --n {a.n}")
     lines = ["# Results: shipped models on fixed validation sets", "",
              f"Reproduce: `{cmd}` ({a.n} trajectories per set, seeded; {a.threads} CPU threads).",
-             f"Weights: `{a.alpha}` ({ma.card.get('sha256', '')[:12]}), `{a.model}` ({mm.card.get('sha256', '')[:12]}).",
-             f"Changepoints from alpha(t): {alpha_postprocess_settings(ma)} (tuned for this network by",
+             f"Weights: `{a.alpha}` ({alpha_net.card.get('sha256', '')[:12]}), "
+             f"`{a.model}` ({model_net.card.get('sha256', '')[:12]}).",
+             f"Changepoints from alpha(t): {alpha_postprocess_settings(alpha_net)} (tuned for this network by",
              "benchmarks/tune_postprocess.py on other seeds; 'F1 (Appendix 0.028)' is the paper's rule as written,",
              "with |beta|). Changepoints from the class probabilities: "
-             f"{model_postprocess_settings(mm)} (tuned the same way;",
+             f"{model_postprocess_settings(model_net)} (tuned the same way;",
              "'F1 (class changes)' puts one wherever the predicted class changes, after merging runs shorter than",
              "10 points). Matched one-to-one (Hungarian), TP if",
              "|dc| < 10. The paper's numbers are on its own protocol (native scales, 200,000 trajectories, L = 500).", "",
@@ -178,9 +180,9 @@ def main():
                      f"{fmt(r['f1_label_changes'])} | {fmt(cp['jsc'])} | "
                      f"{fmt(cp['rmse'], 2)} | {fmt(paper and paper['mdice'])} | {fmt(paper and paper['f1'])} |")
     lines += ["", "Per-class point accuracy (rows of the confusion matrix, true class):", "",
-              "| set | " + " | ".join(c.upper() for c in mm.classes) + " |", "|---|" + "---|" * len(mm.classes)]
+              "| set | " + " | ".join(c.upper() for c in classes) + " |", "|---|" + "---|" * len(classes)]
     for r in model_rows:
-        lines.append(f"| {r['name']} | " + " | ".join(fmt(r["accuracy_per_class"][c], 3) for c in mm.classes) + " |")
+        lines.append(f"| {r['name']} | " + " | ".join(fmt(r["accuracy_per_class"][c], 3) for c in classes) + " |")
     lines += ["", "Paper (native scales, L = 500): above 0.97 for CTRW, FBM, LW, SBM; ATTM about 0.86.", "",
               "Point accuracy where the true alpha is within 0.1 of 1 (where ATTM, FBM and SBM all approach",
               "Brownian motion) and elsewhere:", "",
@@ -190,8 +192,8 @@ def main():
     lines.append("")
     big = next(r for r in model_rows if r["name"] == "L=500, scale-free")
     lines += ["Confusion matrix, L = 500 scale-free (rows true, columns predicted, counts of points):", "",
-              "| true \\ pred | " + " | ".join(c.upper() for c in mm.classes) + " |", "|---|" + "---|" * len(mm.classes)]
-    for c, row in zip(mm.classes, big["confusion"]):
+              "| true \\ pred | " + " | ".join(c.upper() for c in classes) + " |", "|---|" + "---|" * len(classes)]
+    for c, row in zip(classes, big["confusion"]):
         lines.append(f"| {c.upper()} | " + " | ".join(str(v) for v in row) + " |")
 
     a500 = next(r for r in alpha_rows if r["name"] == "L=500, jump>0.5")
@@ -205,7 +207,7 @@ def main():
                   f"{a.threads} threads, forward pass only)", "",
                   "| network | parameters | trajectories/s | ratio to paper-size |", "|---|---|---|---|"]
         speeds = {}
-        for name, obj in (("shipped alpha", ma), ("shipped model", mm),
+        for name, obj in (("shipped alpha", alpha_net), ("shipped diffusion-model", model_net),
                           ("paper-alpha (b=64)", preset("paper-alpha")), ("paper-model (b=128)", preset("paper-model"))):
             net = obj.net if hasattr(obj, "net") else build_model(obj).eval()  # paper sizes: random weights
             speeds[name] = (count_parameters(net), throughput(net, repeats=2 if "paper" not in name else 1))

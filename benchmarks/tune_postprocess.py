@@ -1,7 +1,7 @@
 """Choose how a network's output is cut into segments, on its own tuning set.
 
     python benchmarks/tune_postprocess.py --weights alpha --n 2000 [--write-card]
-    python benchmarks/tune_postprocess.py --weights model --n 2000 [--write-card]
+    python benchmarks/tune_postprocess.py --weights diffusion-model --n 2000 [--write-card]
 
 Alpha networks: the paper's Appendix rule with eps = 0.028 was tuned for the paper's network; a smaller
 network predicts a rougher alpha(t), and a fixed eps then finds either no quiet plateaus or too many.

@@ -8,19 +8,19 @@ from uandi.nn import PRESETS, build_model, count_parameters, preset
 from uandi.nn.wadnet import GatedDilatedEncoder
 
 
-def table_one_shapes(model, length):
+def table_one_shapes(net, length):
     """Shapes ([length, channels], as in the paper) of the tensors Table I names, via hooks."""
     shapes = {}
     hooks = []
-    for m_idx, block in enumerate(model.down, start=1):
+    for m_idx, block in enumerate(net.down, start=1):
         hooks.append(block.register_forward_hook(lambda mod, i, o, m=m_idx: shapes.__setitem__(f"u{m}", o.shape)))
         hooks.append(block.register_forward_pre_hook(lambda mod, i, m=m_idx: shapes.__setitem__(f"v{m}", i[0].shape)))
-    hooks.append(model.up[0].register_forward_pre_hook(lambda mod, i: shapes.__setitem__("v5", i[0].shape)))
-    for n, mix in enumerate(model.up_mix, start=2):
+    hooks.append(net.up[0].register_forward_pre_hook(lambda mod, i: shapes.__setitem__("v5", i[0].shape)))
+    for n, mix in enumerate(net.up_mix, start=2):
         hooks.append(mix.register_forward_hook(lambda mod, i, o, n=n: shapes.__setitem__(f"pt{n}", o.shape)))
-    for n, block in enumerate(model.up[1:], start=2):
+    for n, block in enumerate(net.up[1:], start=2):
         hooks.append(block.register_forward_pre_hook(lambda mod, i, n=n: shapes.__setitem__(f"p{n}", i[0].shape)))
-    out = model(torch.empty(1, 2, length, device="meta"))
+    out = net(torch.empty(1, 2, length, device="meta"))
     shapes["pf"] = out.shape
     for h in hooks:
         h.remove()
@@ -29,8 +29,8 @@ def table_one_shapes(model, length):
 
 def test_table_one_shapes_for_L500_b128():
     with torch.device("meta"):  # shapes only: no memory for the 236 M parameters
-        model = build_model(preset("paper-model"))
-    got = table_one_shapes(model, 500)
+        net = build_model(preset("paper-model"))
+    got = table_one_shapes(net, 500)
     expected = {  # paper Table I, [length, channel]
         "v1": [500, 2], "v2": [250, 128], "v3": [125, 256], "v4": [62, 512], "v5": [31, 1024],
         "u1": [500, 128], "u2": [250, 256], "u3": [125, 512], "u4": [62, 1024],

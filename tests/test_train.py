@@ -68,7 +68,8 @@ def test_transfer_learning_replaces_the_head(tmp_path):
 def test_validation_metric_clips_alpha_and_skips_ignored_classes():
     # alpha: predictions outside [0.05, 2] count as clipped, as every benchmark scores them
     pred = np.array([[-1.0, 0.5, 3.0]], dtype=np.float32)
-    assert validation_metric("alpha", pred, np.array([[0.05, 1.0, 1.5]]), 1) == pytest.approx((0 + 0.5 + 0.5) / 3, rel=1e-6)
+    true = np.array([[0.05, 1.0, 1.5]])
+    assert validation_metric("alpha", pred, true, 1) == pytest.approx((0 + 0.5 + 0.5) / 3, rel=1e-6)
     # model: per-trajectory accuracy over the points the loss scores (-100: a model outside the classes)
     pred = np.array([[0, 1, 1, 0], [1, 1, 1, 1]])
     target = np.array([[0, 1, -100, -100], [1, 0, 0, 0]])

@@ -1,10 +1,12 @@
 """uandi: point-wise segmentation of 2D anomalous-diffusion trajectories with U-AnDi.
 
     import uandi
-    m = uandi.load("alpha")                 # shipped subtask-1 network (alpha at every point)
-    alpha = m.predict(positions)            # positions (N, L, 2) or a list of (L_i, 2) arrays
-    points, segments = uandi.segment("tracks.csv")   # a track file in, tables out
+    net = uandi.load("alpha")                # shipped network: the exponent alpha at every point
+    alpha = net.predict(positions)           # positions (N, L, 2) or a list of (L_i, 2) arrays
+    segments = net.segment(positions)        # per track: changepoints and per-segment alpha
+    points, segments = uandi.segment("tracks.csv")   # a track file, DataFrame or positions in, tables out
 
+The shipped networks ("alpha", "diffusion-model") are listed in uandi.weights.SHIPPED.
 Importing is cheap and has no side effects: torch and the submodules load on first use.
 """
 
@@ -18,10 +20,12 @@ _LAZY = {
     "load": ("predict", "load"),
     "segment": ("segmentation", "segment"),
     "read_tracks": ("io", "read_tracks"),
+    "Segments": ("postprocess", "Segments"),
     "simulate": ("simulate", None),
     "metrics": ("metrics", None),
     "postprocess": ("postprocess", None),
     "plot": ("plot", None),
+    "weights": ("weights", None),
 }
 
 __all__ = ["ALPHA_RANGES", "MODELS", "__version__", *_LAZY]

@@ -411,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score weights on a dataset folder: metrics JSON and figures")
-    p.add_argument("--weights", required=True, help="alpha, model, a .safetensors file or a run folder")
+    p.add_argument("--weights", required=True,
+                   help="a shipped network (alpha, diffusion-model), a .safetensors file or a run folder")
     p.add_argument("--data", required=True, help="dataset folder from `uandi simulate`")
     p.add_argument("--out", help="output folder (default DATA/evaluation)")
     p.add_argument("--examples", type=int, default=6, help="example trajectories to plot")

@@ -179,7 +179,8 @@ def segment(
     # every argument checked here, once, before anything is read or loaded
     tasks = _check_tasks(tasks)
     if check_int(min_length, "min_length") < MIN_TRACK_LENGTH:
-        raise ValueError(f"min_length must be at least {MIN_TRACK_LENGTH} points, the networks' minimum; got {min_length}")
+        raise ValueError(f"min_length must be at least {MIN_TRACK_LENGTH} points, the networks' minimum; "
+                         f"got {min_length}")
     min_gap = check_int(min_gap, "min_gap")
     batch_size = check_int(batch_size, "batch_size")
     if eps is not None and (not np.isfinite(eps) or eps < 0):
@@ -196,10 +197,11 @@ def segment(
     analysed = np.flatnonzero(pieces.analysed)
     positions = [pieces.positions(p) for p in analysed]  # (L_k, 2) each, frame order
     meter = _Progress(progress, sum(len(x) for x in positions) * len(predictors))
-    outputs = {}
-    for task, predictor in predictors.items():  # alpha (L_k,) or class probabilities (L_k, C) per piece
-        values = predictor.pointwise(positions, batch_size, progress=meter.advance, check_input=False) if positions else []
-        outputs[task] = [np.asarray(v, dtype=np.float64) for v in values]
+    outputs = {task: [] for task in predictors}  # per piece: alpha (L_k,) or class probabilities (L_k, C)
+    for task, predictor in predictors.items():
+        if positions:  # no network call when no piece is long enough
+            values = predictor.pointwise(positions, batch_size, progress=meter.advance, check_input=False)
+            outputs[task] = [np.asarray(v, dtype=np.float64) for v in values]
     segments = [segment_track(x, alpha=outputs["alpha"][k] if "alpha" in outputs else None,
                               proba=outputs["model"][k] if "model" in outputs else None,
                               alpha_rule=alpha_rule, model_rule=model_rule, min_gap=min_gap, classes=classes)

@@ -50,7 +50,8 @@ def as_tracks(x, min_length: int = MIN_TRACK_LENGTH, finite: bool = True) -> tup
         tracks, was_array = [np.asarray(t, dtype=np.float64) for t in x], False
         for i, t in enumerate(tracks):
             if t.ndim != 2 or t.shape[1] != 2:
-                raise ValueError(f"track {i} has shape {t.shape}; each track must be (L, 2): only 2D tracks are supported")
+                raise ValueError(f"track {i} has shape {t.shape}; each track must be (L, 2): "
+                                 "only 2D tracks are supported")
     elif isinstance(x, np.ndarray) or hasattr(x, "__array__"):
         arr = np.asarray(x, dtype=np.float64)
         if arr.ndim == 2 and arr.shape[-1] == 2:
@@ -103,7 +104,8 @@ def read_input(tracks, columns=None, format: str | None = None, delimiter: str |
         table = read_tracks(tracks, format=format, columns=columns, delimiter=delimiter)
         return TrackTable(table, table, identity, table.attrs.get("input_columns"))
     if format is not None or delimiter is not None:
-        raise ValueError("format= and delimiter= are for reading files; leave them out when passing a table or positions")
+        raise ValueError("format= and delimiter= are for reading files; "
+                         "leave them out when passing a table or positions")
     if isinstance(tracks, pd.DataFrame):  # a header-only table gives empty results, as a header-only file does
         canonical = canonical_tracks(tracks, columns)
         return TrackTable(tracks, canonical, dict(canonical.attrs["input_columns"]["names"]), None)

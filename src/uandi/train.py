@@ -249,13 +249,13 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
             log = [r for r in log if r["step"] <= start]  # drop lines from after the checkpoint
             if rank == 0:
                 (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
-    model = net
+    forward_net = net  # what a training step calls: the network, or its DDP wrapper
     if distributed:
         from torch.nn.parallel import DistributedDataParallel
 
         if device.type == "cuda":  # batch statistics over all GPUs, as one large batch would give
             net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
-        model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+        forward_net = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
 
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -276,7 +276,7 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
         feats, target = fixed.batch(step) if fixed else next(batches)
         feats, target = feats.to(device, non_blocking=True), target.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            logits = model(feats)
+            logits = forward_net(feats)  # (B, n_outputs, L)
         loss = loss_fn(mcfg.task, logits, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -145,7 +145,8 @@ def read_weights(path) -> tuple[dict, dict]:
         with safe_open(str(path), "pt") as f:
             meta = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
-        raise ValueError(f"{path} is not a readable .safetensors weights file ({e}); re-export or re-download it") from e
+        raise ValueError(f"{path} is not a readable .safetensors weights file ({e}); "
+                         "re-export or re-download it") from e
     _zero_negligible_weights(state)
     card_file = path.with_suffix(".json")
     card = json.loads(card_file.read_text()) if card_file.is_file() else {}
