@@ -153,8 +153,28 @@ def test_summary_figure(tmp_path):
     fig = plot.summary_figure(table, path=tmp_path / "s.png")
     assert_png(tmp_path / "s.png")
     assert len(fig.axes) == 3
+    # points, not segments: fbm has 20 + 35 points, ctrw 12 (the segment without a model is left out)
     bars = fig.axes[1].patches
-    assert [b.get_height() for b in bars] == pytest.approx([0, 1 / 3, 2 / 3, 0, 0])  # MODELS order
+    assert [b.get_height() for b in bars] == pytest.approx([0, 12 / 67, 55 / 67, 0, 0])  # MODELS order
+    assert fig.axes[1].get_ylabel() == "fraction of points"
+    heights = [b.get_height() for b in fig.axes[0].patches]  # alpha histogram, in points
+    assert sum(heights) == 20 + 50 + 12 and fig.axes[0].get_ylabel() == "points"
+    for ax in (fig.axes[0], fig.axes[2]):  # counts: whole-number ticks only
+        fig.canvas.draw()
+        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_track_figure_time_axis_shows_frames(track):
+    fig = plot.track_figure(track["positions"], track["changepoints"], alpha_pred=track["alpha_pred"],
+                            first_frame=120)
+    alpha_ax = [ax for ax in fig.axes if ax.get_label() == "alpha"][0]
+    (line,) = [ln for ln in alpha_ax.get_lines() if ln.get_label() == "predicted"]
+    assert line.get_xdata()[0] == 120 and line.get_xdata()[-1] == 120 + len(track["positions"]) - 1
+    dashed = [ln.get_xdata()[0] for ln in alpha_ax.get_lines() if ln.get_linestyle() == "--"]
+    assert sorted(dashed) == [120 + c for c in sorted(track["changepoints"])]
+    with pytest.raises(ValueError, match="first_frame must be an integer"):
+        plot.track_figure(track["positions"], first_frame=1.5)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .checks import check_int
 from .constants import ALPHA_MAX, MODELS
@@ -134,13 +135,14 @@ def _draw_trajectory(ax, track: dict) -> None:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small", frameon=False)
 
 
-def _draw_changepoints(ax, cps: np.ndarray) -> None:
+def _draw_changepoints(ax, cps: np.ndarray, first_frame: int = 0) -> None:
     for c in cps:
-        ax.axvline(c, color="0.3", ls="--", lw=0.9)
+        ax.axvline(first_frame + c, color="0.3", ls="--", lw=0.9)
 
 
 def _draw_alpha(ax, track: dict) -> None:
-    t = np.arange(len(track["positions"]))
+    t0 = track.get("first_frame", 0)
+    t = t0 + np.arange(len(track["positions"]))  # frame numbers
     values = []
     if track["alpha_true"] is not None:
         # "post": the value of point t holds on [t, t + 1), so a step sits exactly at its changepoint
@@ -149,13 +151,14 @@ def _draw_alpha(ax, track: dict) -> None:
     if track["alpha_pred"] is not None:
         ax.plot(t, track["alpha_pred"], color=PRED_COLOR, lw=1.2, label="predicted")
         values.append(track["alpha_pred"].astype(float))
-    _draw_changepoints(ax, track["changepoints"])
+    _draw_changepoints(ax, track["changepoints"], t0)
     finite = np.concatenate(values)
     finite = finite[np.isfinite(finite)]
     low = min(0.0, finite.min()) if finite.size else 0.0
     high = max(ALPHA_MAX, finite.max()) if finite.size else ALPHA_MAX
     ax.set_ylim(low - 0.05, high + 0.35)  # headroom for the legend above the curves
-    ax.set_xlim(-0.5, len(t) - 0.5)
+    ax.set_xlim(t0 - 0.5, t0 + len(t) - 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("time (frames)")
     ax.set_ylabel("\u03b1")
     ax.legend(loc="upper right", ncol=2, fontsize="small")
@@ -163,19 +166,21 @@ def _draw_alpha(ax, track: dict) -> None:
 
 def _draw_model(ax, fig, track: dict) -> None:
     length, classes = len(track["positions"]), track["classes"]
+    t0 = track.get("first_frame", 0)
     if track["proba"] is not None:
         image = ax.imshow(track["proba"].T, aspect="auto", origin="upper", cmap="Blues", vmin=0.0, vmax=1.0,
-                          interpolation="nearest", extent=(-0.5, length - 0.5, len(classes) - 0.5, -0.5))
+                          interpolation="nearest", extent=(t0 - 0.5, t0 + length - 0.5, len(classes) - 0.5, -0.5))
         fig.colorbar(image, ax=ax, label="probability", fraction=0.05, pad=0.02)
     else:
         ax.set_ylim(len(classes) - 0.5, -0.5)
     if track["labels_true"] is not None:
-        ax.step(np.arange(length), track["labels_true"], where="post", color=TRUE_COLOR, lw=2.0,
+        ax.step(t0 + np.arange(length), track["labels_true"], where="post", color=TRUE_COLOR, lw=2.0,
                 label="true class")
         # above the panel: inside it would hide the top class row
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False, borderaxespad=0.1)
-    _draw_changepoints(ax, track["changepoints"])
-    ax.set_xlim(-0.5, length - 0.5)
+    _draw_changepoints(ax, track["changepoints"], t0)
+    ax.set_xlim(t0 - 0.5, t0 + length - 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yticks(range(len(classes)), [c.upper() for c in classes])
     ax.set_xlabel("time (frames)")
     ax.set_ylabel("model")
@@ -211,6 +216,7 @@ def track_figure(
     classes=MODELS,
     title=None,
     path=None,
+    first_frame: int = 0,
 ) -> Figure:
     """One track: trajectory by segment, then alpha(t) and class panels for the inputs given.
 
@@ -228,10 +234,16 @@ def track_figure(
     classes : class names of the indices (default ``MODELS``).
     title : figure title.
     path : where to write a PNG (120 dpi); None writes nothing.
+    first_frame : frame number of the first point; the time axes show frame numbers, so a piece
+        of a track that starts at frame 120 is drawn at frames 120, 121, ... (changepoints stay
+        indices into the piece).
 
     Returns the Figure; its panel axes are labelled "trajectory", "alpha", "model".
     """
     track = _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_true, classes)
+    if isinstance(first_frame, bool) or not isinstance(first_frame, (int, np.integer)):
+        raise ValueError(f"first_frame must be an integer frame number; got {first_frame!r}")
+    track["first_frame"] = int(first_frame)
     n_time_panels = len(_panels(track)) - 1
     fig = Figure(figsize=(4.2 + 5.2 * n_time_panels, 4.4), layout="constrained")
     _draw_track(fig, track, title)
@@ -344,6 +356,7 @@ def dc_histogram(dc, tp: int, fp: int, fn: int, threshold: float = 10, path=None
     ax.set_xticks(offsets if offsets.size <= 25 else offsets[:: math.ceil(offsets.size / 20)])
     ax.set_xlabel("\u03b4c = predicted \u2212 true changepoint (frames)")
     ax.set_ylabel("true positives")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"F1 = {f1:.4f}   (TP {tp}, FP {fp}, FN {fn}; |\u03b4c| < {threshold:g} frames)")
     top = max(counts.max(), 1)
     # headroom so that the inset sits above the bars
@@ -359,6 +372,7 @@ def dc_histogram(dc, tp: int, fp: int, fn: int, threshold: float = 10, path=None
     inset.set_xticks(range(3), ["TP", "FP", "FN"])
     inset.tick_params(labelsize="small")
     inset.set_ylabel("count", fontsize="small")
+    inset.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _finish(fig, path)
 
 
@@ -418,6 +432,7 @@ def mae_by_alpha_figure(centers, mae, counts=None, path=None) -> Figure:
         width = np.min(np.diff(centers)) * 0.9 if centers.size > 1 else 0.1
         twin.bar(centers, counts, width=width, color="0.85", label="points per bin")
         twin.set_ylabel("points per bin", color="0.45")
+        twin.yaxis.set_major_locator(MaxNLocator(integer=True))
         twin.tick_params(axis="y", colors="0.45")
         ax.set_zorder(twin.get_zorder() + 1)  # MAE line above the bars
         ax.patch.set_visible(False)
@@ -435,57 +450,74 @@ def mae_by_alpha_figure(centers, mae, counts=None, path=None) -> Figure:
 
 
 def summary_figure(segments_table, path=None) -> Figure:
-    """Overview of a segmentation for ``uandi segment``: segment alphas, model fractions, lengths.
+    """Overview of a segmentation for ``uandi segment``: alpha and model of the analysed points,
+    segment lengths.
 
     segments_table : pandas DataFrame, one row per segment, with columns ``alpha`` (mean alpha of the
         segment, may be NaN), ``model`` (class name, case-insensitive, may be missing or NaN) and
         ``length`` (points, i.e. frames); any column may be absent. A panel with nothing to show
-        says "no data". Model fractions are over the segments that have a model, classes in
-        ``MODELS`` order; names outside ``MODELS`` are counted as "other".
+        says "no data".
+
+    The alpha histogram and the model fractions count points (each segment weighs its length; one
+    point each when ``length`` is absent), because "how much of the data moves how" is a question
+    about points; the length histogram counts segments. Model fractions are over the points whose
+    segment has a model, classes in ``MODELS`` order; names outside ``MODELS`` count as "other".
+    Count axes have integer ticks.
     """
     table = segments_table
     fig = Figure(figsize=(12.0, 3.8), layout="constrained")
     ax_alpha, ax_model, ax_length = fig.subplots(1, 3)
+    n_rows = len(table) if table is not None else 0
+    length = _column(table, "length")
+    weights = np.ones(n_rows) if length is None else np.where(np.isfinite(length), length, 0.0)  # points
 
     alpha = _column(table, "alpha")
-    alpha = alpha[np.isfinite(alpha)] if alpha is not None else np.zeros(0)
-    if alpha.size:
-        low, high = min(0.0, alpha.min()), max(ALPHA_MAX, alpha.max())  # no segment falls outside the bins
-        ax_alpha.hist(alpha, bins=np.linspace(low, high, 21), color=PRED_COLOR, edgecolor="white")
+    has_alpha = np.isfinite(alpha) if alpha is not None else np.zeros(n_rows, bool)
+    if has_alpha.any():
+        values = alpha[has_alpha]
+        low, high = min(0.0, values.min()), max(ALPHA_MAX, values.max())  # no segment falls outside the bins
+        ax_alpha.hist(values, bins=np.linspace(low, high, 21), weights=weights[has_alpha], color=PRED_COLOR,
+                      edgecolor="white")
         ax_alpha.set_xlim(low, high)
+        ax_alpha.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax_alpha.set_xlabel("segment mean \u03b1")
-        ax_alpha.set_ylabel("segments")
+        ax_alpha.set_ylabel("points")
     else:
         _no_data(ax_alpha)
-    ax_alpha.set_title(f"\u03b1 of segments (n = {alpha.size})")
+    ax_alpha.set_title(f"\u03b1 (n = {weights[has_alpha].sum():.0f} points in {int(has_alpha.sum())} segments)")
 
-    models = []
+    models, model_weights = [], []
     if table is not None and "model" in getattr(table, "columns", ()):
-        models = [str(m).lower() for m in table["model"] if isinstance(m, str) and m.strip()]
-    if models:
+        for m, w in zip(table["model"], weights):
+            if isinstance(m, str) and m.strip():
+                models.append(m.strip().lower())
+                model_weights.append(w)
+    total = float(np.sum(model_weights))
+    if models and total > 0:
         names = list(MODELS)
-        fractions = [models.count(name) / len(models) for name in names]
-        other = sum(m not in MODELS for m in models)
-        if other:
+        other = [m not in MODELS for m in models]
+        if any(other):
             names.append("other")
-            fractions.append(other / len(models))
+        fractions = [sum(w for m, w, o in zip(models, model_weights, other) if (o if name == "other" else m == name))
+                     / total for name in names]
         bars = ax_model.bar([n.upper() for n in names], fractions, color=SEGMENT_COLORS[: len(names)])
         ax_model.bar_label(bars, labels=[f"{f:.0%}" for f in fractions], fontsize="small")
         ax_model.set_ylim(0, min(1.1, max(fractions) * 1.25))
-        ax_model.set_ylabel("fraction of segments")
+        ax_model.set_ylabel("fraction of points")
     else:
         _no_data(ax_model)
-    ax_model.set_title(f"diffusion model (n = {len(models)})")
+    ax_model.set_title(f"diffusion model (n = {total:.0f} points)")
 
-    length = _column(table, "length")
-    length = length[np.isfinite(length)] if length is not None else np.zeros(0)
-    if length.size:
-        ax_length.hist(length, bins=min(30, max(5, int(np.sqrt(length.size)) * 2)), color="0.45", edgecolor="white")
+    lengths = length[np.isfinite(length)] if length is not None else np.zeros(0)
+    if lengths.size:
+        ax_length.hist(lengths, bins=min(30, max(5, int(np.sqrt(lengths.size)) * 2)), color="0.45", edgecolor="white")
+        ax_length.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax_length.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax_length.set_xlabel("segment length (frames)")
         ax_length.set_ylabel("segments")
     else:
         _no_data(ax_length)
-    ax_length.set_title(f"segment lengths (n = {length.size})")
+    ax_length.set_title(f"segment lengths (n = {lengths.size} segments)")
     return _finish(fig, path)
 
 
