@@ -24,12 +24,12 @@ def main() -> None:
     ap.add_argument("--out", default="docs/example_track.png")
     a = ap.parse_args()
     folder = Path(str(resources.files("uandi") / "examples"))
-    points, _ = uandi.segment(folder / "example_tracks.csv")
+    points, segments = uandi.segment(folder / "example_tracks.csv")
     truth = pd.read_csv(folder / "example_truth.csv")
     p = points[points["particle"] == a.track].sort_values("frame")
     t = truth[truth["particle"] == a.track].sort_values("frame")
-    seg = p["segment"].to_numpy()
-    cps = np.flatnonzero(np.diff(seg) != 0) + 1
+    first_frames = segments.loc[segments["track_id"] == a.track, "first_frame"].to_numpy()  # one piece
+    cps = first_frames[1:] - first_frames[0]
     proba = p[[f"p_{c}" for c in MODELS]].to_numpy()
     track_figure(p[["x", "y"]].to_numpy(), changepoints=cps, alpha_pred=p["alpha"].to_numpy(),
                  alpha_true=t["alpha_true"].to_numpy(), proba=proba,
