@@ -265,3 +265,30 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(tracks_csv, monkeypatch
     monkeypatch.setenv("UANDI_DEBUG", "1")
     with pytest.raises(RuntimeError, match="something inside broke"):
         cli.main(["segment", str(tracks_csv), "--quiet"])
+
+
+def test_track_ids_with_slashes_get_safe_distinct_plot_files(tmp_path, capsys):
+    path = write_tracks(tmp_path / "ids.csv", n_points=(40, 40, 40))
+    table = pd.read_csv(path)
+    table["particle"] = table["particle"].map({0: "a/b", 1: "a_b", 2: "../up"})
+    table.to_csv(path, index=False)
+    out = tmp_path / "out"
+    code, stdout, err = run(["segment", str(path), "--quiet", "--plot", "-o", str(out), "--tasks", "alpha"], capsys)
+    assert code == 0, err
+    pngs = sorted(p.name for p in out.glob("ids_track*_piece0.png"))
+    assert len(pngs) == 3 and len(set(pngs)) == 3 and "ids_tracka_b_piece0.png" in pngs
+    assert {p.parent for p in tmp_path.rglob("*.png")} == {out}  # nothing written outside the folder
+    points = pd.read_csv(out / "ids_points.csv")
+    assert points["particle"].tolist() == table["particle"].tolist()
+
+
+def test_localization_error_option(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    xy = 3.0 + 0.01 * rng.normal(size=(50, 2))  # a particle at rest, localization error 0.01
+    path = tmp_path / "rest.csv"
+    pd.DataFrame({"particle": 1, "frame": np.arange(50), "x": xy[:, 0], "y": xy[:, 1]}).to_csv(path, index=False)
+    code, out, _ = run(["segment", str(path), "--quiet", "--localization-error", "0.01"], capsys)
+    assert code == 0 and "50 points in 1 tracks: 0 analysed, 0 segments" in out
+    assert "not analysed: 50 points immobile" in out
+    code, _, err = run(["segment", str(path), "--quiet", "--localization-error", "0"], capsys)
+    assert code == 2 and "--localization-error must be a finite number > 0" in err

@@ -89,3 +89,59 @@ def test_threshold_and_bad_arguments():
         immobile_reason(np.eye(3, 2), localization_error=0.0)
     with pytest.raises(ValueError, match="level must lie in"):
         immobile_reason(np.eye(3, 2), level=1.5)
+
+
+# --- in uandi.segment: immobile pieces get their reason and no network output ----------------------
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    import uandi
+
+    return {"alpha": uandi.load("alpha", device="cpu"), "model": uandi.load("diffusion-model", device="cpu")}
+
+
+def test_segment_sets_immobile_pieces_aside_with_their_reason(shipped, rng):
+    import pandas as pd
+
+    import uandi
+
+    walk = np.cumsum(rng.normal(size=(60, 2)), axis=0)
+    pieces = {"moving": walk, "constant": np.full((60, 2), 4.2), "at rest": 7.0 + 0.01 * rng.normal(size=(60, 2)),
+              "huge constant": np.full((60, 2), 3e300)}
+    table = pd.concat([pd.DataFrame({"track_id": name, "frame": np.arange(60), "x": xy[:, 0], "y": xy[:, 1]})
+                       for name, xy in pieces.items()], ignore_index=True)
+    points, segments = uandi.segment(table, weights=shipped)
+    reasons = points.groupby("track_id", sort=False)["reason"].first().to_dict()
+    assert reasons == {"moving": "", "constant": NO_STEP, "at rest": FLAT_MSD, "huge constant": NO_STEP}
+    resting = points["track_id"] != "moving"
+    assert points.loc[resting, ["alpha", "p_fbm", "segment_alpha"]].isna().all().all()
+    assert points.loc[resting, "model"].isna().all() and points.loc[resting, "piece"].notna().all()
+    rows = segments.set_index("track_id")
+    assert rows.loc["constant", "reason"] == NO_STEP and pd.isna(rows.loc["constant", "segment"])
+    assert np.isnan(rows.loc["constant", "alpha"]) and rows.loc["constant", "length"] == 60
+    # with the localization error known, a particle at rest is judged by its spread
+    points, _ = uandi.segment(table, weights=shipped, localization_error=0.01)
+    assert points.loc[points["track_id"] == "at rest", "reason"].eq(WITHIN_ERROR).all()
+    points, _ = uandi.segment(table, weights=shipped, localization_error=1e-6)  # 0.01 is far more than that
+    assert points.loc[points["track_id"] == "at rest", "reason"].eq("").all()
+    with pytest.raises(ValueError, match="localization_error must be a finite number > 0"):
+        uandi.segment(table, weights=shipped, localization_error=-1.0)
+
+
+def test_segment_flags_alpha_at_the_bound(shipped, rng):
+    import pandas as pd
+
+    import uandi
+    from uandi.constants import ALPHA_MIN
+
+    # a particle that rests (positions scatter, alpha 0) and then diffuses: the network's alpha sits at
+    # its floor 0.05 over the resting part, which the piece test cannot set aside as a whole
+    xy = np.concatenate([rng.normal(size=(200, 2)) * 3.0, np.cumsum(rng.normal(size=(60, 2)), axis=0)])
+    table = pd.DataFrame({"track_id": 1, "frame": np.arange(260), "x": xy[:, 0], "y": xy[:, 1]})
+    points, segments = uandi.segment(table, weights=shipped, tasks="alpha")
+    at_floor = np.isclose(points["alpha"], ALPHA_MIN, rtol=0, atol=1e-7)
+    assert points["reason"].eq("").all() and at_floor[:200].mean() > 0.3  # the case this test is about
+    np.testing.assert_array_equal(points["alpha_clipped"].to_numpy(bool), at_floor)
+    first = segments.iloc[0]
+    assert first["alpha_clipped"] == pytest.approx(at_floor[: first["length"]].mean())

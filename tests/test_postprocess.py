@@ -367,3 +367,31 @@ def test_segment_track_merges_both_networks_and_reports_each_segment():
     np.testing.assert_array_equal(combine_changepoints([50], [53, 100], 120, 10), track.changepoints)
     with pytest.raises(ValueError, match="needs the point-wise alpha"):
         segment_track(np.zeros((120, 2)))
+
+
+def test_clipped_alpha_is_flagged_per_point_and_as_a_share_per_segment():
+    from uandi.postprocess import alpha_clipped
+
+    raw = np.concatenate([np.full(20, -0.3), np.linspace(0.3, 1.0, 20), np.full(10, 2.4)])  # (50,)
+    alpha = np.clip(raw.astype(np.float32), 0.05, 2.0).astype(np.float64)  # as the networks return it
+    np.testing.assert_array_equal(alpha_clipped(alpha), (raw < 0.05) | (raw > 2.0))
+    values = segment_statistics(np.zeros((50, 2)), np.array([10, 40]), alpha=alpha)
+    np.testing.assert_allclose(values["alpha_clipped"], [1.0, 10 / 30, 1.0])
+
+
+def test_changepoints_alone_are_those_of_the_segments():
+    """segment_track asks only for changepoints (it computes the segment values itself)."""
+    from uandi.postprocess import changepoints_from_alpha, changepoints_from_proba
+
+    rng = np.random.default_rng(1)
+    alpha = np.repeat([0.3, 1.5, 0.8], [40, 50, 40]) + rng.normal(0, 0.05, 130)
+    for settings in (PAPER_SETTINGS, {"method": "appendix", "eps": 0.2, "min_gap": 10},
+                     {"method": "contrast", "window": 8, "threshold": 0.25, "min_gap": 10}):
+        expected = segments_from_alpha_by(alpha, settings)[0]
+        np.testing.assert_array_equal(changepoints_from_alpha(alpha, settings), expected)
+    assert expected.tolist() == [40, 90]
+    proba = one_hot_ish([0, 2, 4], [40, 50, 40], confidence=0.7)
+    for settings in (LABEL_SETTINGS, {"method": "contrast", "window": 16, "threshold": 0.4, "min_gap": 10}):
+        found = changepoints_from_proba(proba, settings)
+        np.testing.assert_array_equal(found, segments_from_proba_by(proba, settings)[0])
+        assert found.tolist() == [40, 90]

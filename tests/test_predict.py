@@ -169,7 +169,7 @@ def test_segment_uses_the_card_rule_and_overrides(conv_predictor):
     m = conv_predictor("alpha")  # no rule in its card: the paper's Appendix rule
     x = walk(3, 90)
     tracks = m.segment(x)
-    assert len(tracks) == 3 and all(t.length == 90 and list(t.values) == ["alpha"] for t in tracks)
+    assert len(tracks) == 3 and all(t.length == 90 and list(t.values) == ["alpha", "alpha_clipped"] for t in tracks)
     # the same as the per-track function with the card's rule
     alpha = m.predict(x)
     for t, a, positions in zip(tracks, alpha, x):

@@ -20,7 +20,7 @@ from uandi.postprocess import combine_changepoints
 from uandi.segmentation import segment, write_outputs
 from uandi.simulate import dataset
 
-ADDED = ["piece", "alpha", "model", *(f"p_{m}" for m in MODELS), "segment", "segment_alpha", "reason"]
+ADDED = ["piece", "alpha", "alpha_clipped", "model", *(f"p_{m}" for m in MODELS), "segment", "segment_alpha", "reason"]
 
 
 # --- fixtures --------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def test_round_trip_csv_every_row_once_columns_unchanged(tmp_path, tiny_weights)
 
     # segments tile each piece and agree with the point table
     assert list(segments.columns) == ["track_id", "piece", "segment", "first_frame", "last_frame", "length",
-                                      "first_row", "alpha", "model", "probability", "reason"]
+                                      "first_row", "alpha", "alpha_clipped", "model", "probability", "reason"]
     for track_id, group in segments.groupby("track_id"):
         assert group["length"].sum() == 120
         assert group["first_frame"].iloc[0] == 5 and group["last_frame"].iloc[-1] == 124
@@ -404,9 +404,9 @@ def test_the_shortest_piece_analysed_is_the_shortest_the_networks_take(tiny_weig
     """A piece of MIN_TRACK_LENGTH points goes through the real networks; one point fewer is reported
     too short, and asking segment() for shorter pieces than the networks take is refused."""
     lengths = (MIN_TRACK_LENGTH, MIN_TRACK_LENGTH - 1)
-    steps = np.random.default_rng(3).standard_normal((sum(lengths), 2))
+    walk = np.cumsum(np.random.default_rng(3).standard_normal((sum(lengths), 2)), axis=0)  # a moving particle
     table = pd.DataFrame({"track_id": np.repeat([10, 11], lengths),
-                          "frame": np.concatenate([np.arange(n) for n in lengths]), "x": steps[:, 0], "y": steps[:, 1]})
+                          "frame": np.concatenate([np.arange(n) for n in lengths]), "x": walk[:, 0], "y": walk[:, 1]})
     points, segments = segment(table, weights=tiny_weights)
     too_short = f"too short ({MIN_TRACK_LENGTH - 1} < {MIN_TRACK_LENGTH})"
     assert points.loc[points["track_id"] == 10, "alpha"].notna().all()
@@ -474,7 +474,7 @@ def test_real_saspt_csv_every_row_once(tiny_weights, real_data):
     assert points.loc[analysed, "alpha"].notna().all()
     # every analysed point lies in exactly one segment row
     assert segments.loc[segments["reason"] == "", "length"].sum() == analysed.sum()
-    in_pieces = (points["reason"] == "") | points["reason"].str.startswith("too short")
+    in_pieces = (points["reason"] == "") | points["reason"].str.startswith(("too short", "immobile"))
     assert segments.loc[segments["piece"].notna(), "length"].sum() == in_pieces.sum()
 
 

@@ -321,6 +321,7 @@ def cmd_segment(a) -> int:
             weights[task] = w
     _check_count(a.min_length, "--min-length", MIN_TRACK_LENGTH)
     _check_count(a.max_plots, "--max-plots", 0)
+    _check_number(a.localization_error, "--localization-error", 0, strict=True)
     _require(a.format is None or a.format in FORMATS, f"--format must be one of {list(FORMATS)}; got {a.format!r}")
     columns = _parse_columns(a.columns)
     delimiter = _parse_delimiter(a.delimiter)
@@ -343,7 +344,8 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
             bar.refresh()
 
         points, segments = segment(src, tasks=tasks, weights=weights or None, min_length=a.min_length,
-                                   columns=columns, format=a.format, delimiter=delimiter, device=a.device,
+                                   columns=columns, format=a.format, delimiter=delimiter,
+                                   localization_error=a.localization_error, device=a.device,
                                    progress=progress)
     written = write_outputs(points, segments, out, _output_stem(src), plot=a.plot or a.example,
                             max_plots=a.max_plots)
@@ -434,6 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns", help="the file's column names, e.g. track_id=cell,frame=time,x=X_um,y=Y_um "
                                      "(frame= numbers the rows; variable=NAME picks a .mat matrix)")
     p.add_argument("--delimiter", help="field separator of a CSV file, e.g. ';' or tab (default: guessed)")
+    p.add_argument("--localization-error", type=float, metavar="SIGMA",
+                   help="localization error per axis, in the positions' unit: pieces within it count as immobile "
+                        "(default: unknown; pieces whose MSD does not grow count as immobile)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_segment)

@@ -29,15 +29,18 @@ __all__ = [
     "segments_from_alpha",
     "segments_from_alpha_contrast",
     "segments_from_alpha_by",
+    "changepoints_from_alpha",
     "alpha_postprocess_settings",
     "segments_from_labels",
     "segments_from_proba_contrast",
     "segments_from_proba_by",
+    "changepoints_from_proba",
     "model_postprocess_settings",
     "labels_from_changepoints",
     "segment_means",
     "combine_changepoints",
     "Segments",
+    "alpha_clipped",
     "segment_columns",
     "segment_statistics",
     "segment_track",
@@ -133,6 +136,12 @@ def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[n
     segment_alphas : float array (K + 1,), mean alpha of each segment.
     """
     a = _check_alpha(alpha)
+    changepoints = _appendix_changepoints(a, eps, min_gap)
+    return changepoints, segment_means(a, changepoints)
+
+
+def _appendix_changepoints(a: np.ndarray, eps: float, min_gap: int) -> np.ndarray:
+    """Steps 1-5 of segments_from_alpha on a checked alpha (L,): the changepoints, int64 (K,)."""
     eps = float(eps)
     if not np.isfinite(eps) or eps < 0:
         raise ValueError(f"eps (threshold on |alpha_(i+1) - alpha_i|) must be a finite number >= 0; got {eps!r}")
@@ -152,9 +161,7 @@ def segments_from_alpha(alpha, eps: float = 0.028, min_gap: int = 10) -> tuple[n
         # differences between the end of plateau k and the start of plateau k+1
         gap = slice(plateau_last[k], plateau_first[k + 1])
         changepoints.append(plateau_last[k] + int(np.argmax(np.abs(beta[gap]))) + 1)
-    changepoints = np.asarray(changepoints, dtype=np.int64)
-
-    return changepoints, segment_means(a, changepoints)
+    return np.asarray(changepoints, dtype=np.int64)
 
 
 def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,12 +261,37 @@ def _check_window_options(window, threshold, min_gap, unit: str) -> None:
         raise ValueError(f"threshold ({unit}) must be a finite number >= 0; got {threshold!r}")
 
 
+def _check_proba(proba) -> np.ndarray:
+    """One trajectory's class probabilities as a finite float array (L, n_classes)."""
+    p = np.asarray(proba, dtype=float)
+    if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 2:
+        raise ValueError(
+            f"proba must be (L, n_classes) for ONE trajectory, with at least 2 classes; got shape {p.shape}"
+        )
+    if not np.all(np.isfinite(p)):
+        raise ValueError("proba must be finite; found NaN or inf")
+    return p
+
+
 def _window_contrast(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Candidates t (window <= t <= L - window) and the difference of the window means after and before
     t: mean(values[t : t + window]) - mean(values[t - window : t]), shape (T,) + values.shape[1:]."""
     c = np.concatenate((np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)))
     t = np.arange(window, values.shape[0] - window + 1)
     return t, (c[t + window] - 2 * c[t] + c[t - window]) / window
+
+
+def _contrast_changepoints(values: np.ndarray, window: int, threshold: float, min_gap: int,
+                           unit: str) -> np.ndarray:
+    """Changepoints of the window-contrast rule on checked values: alpha (L,), contrast |difference of
+    the window means|; or probabilities (L, C), contrast their total-variation distance (half the L1
+    norm). Returns int64 (K,)."""
+    _check_window_options(window, threshold, min_gap, unit)
+    if values.shape[0] < 2 * window:
+        return np.zeros(0, dtype=np.int64)
+    t, diff = _window_contrast(values, window)  # (T,) or (T, C)
+    contrast = np.abs(diff) if values.ndim == 1 else 0.5 * np.abs(diff).sum(axis=1)  # (T,)
+    return _greedy_peaks(t, contrast, values.shape[0], threshold, min_gap)
 
 
 def _greedy_peaks(t: np.ndarray, contrast: np.ndarray, length: int, threshold: float, min_gap: int) -> np.ndarray:
@@ -293,11 +325,7 @@ def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25
     Returns (changepoints int64 (K,), segment_alphas float (K + 1,)), conventions as segments_from_alpha.
     """
     a = _check_alpha(alpha)
-    _check_window_options(window, threshold, min_gap, "alpha units")
-    changepoints = np.zeros(0, dtype=np.int64)
-    if a.size >= 2 * window:
-        t, diff = _window_contrast(a, window)
-        changepoints = _greedy_peaks(t, np.abs(diff), a.size, threshold, min_gap)
+    changepoints = _contrast_changepoints(a, window, threshold, min_gap, "alpha units")
     return changepoints, segment_means(a, changepoints)
 
 
@@ -316,18 +344,8 @@ def segments_from_proba_contrast(proba, window: int = 16, threshold: float = 0.4
     Returns (changepoints int64 (K,), segment_labels int64 (K + 1,)): the class with the largest mean
     probability over each segment.
     """
-    p = np.asarray(proba, dtype=float)
-    if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 2:
-        raise ValueError(
-            f"proba must be (L, n_classes) for ONE trajectory, with at least 2 classes; got shape {p.shape}"
-        )
-    if not np.all(np.isfinite(p)):
-        raise ValueError("proba must be finite; found NaN or inf")
-    _check_window_options(window, threshold, min_gap, "probability units")
-    changepoints = np.zeros(0, dtype=np.int64)
-    if p.shape[0] >= 2 * window:
-        t, diff = _window_contrast(p, window)
-        changepoints = _greedy_peaks(t, 0.5 * np.abs(diff).sum(axis=1), p.shape[0], threshold, min_gap)
+    p = _check_proba(proba)
+    changepoints = _contrast_changepoints(p, window, threshold, min_gap, "probability units")
     return changepoints, segment_means(p, changepoints).argmax(axis=1).astype(np.int64)
 
 
@@ -388,6 +406,28 @@ def segments_from_alpha_by(alpha, settings: dict) -> tuple[np.ndarray, np.ndarra
     if settings.get("method", "appendix") == "contrast":
         return segments_from_alpha_contrast(alpha, **options)
     return segments_from_alpha(alpha, **options)
+
+
+def changepoints_from_alpha(alpha, settings: dict) -> np.ndarray:
+    """The changepoints of segments_from_alpha_by(alpha, settings), without its segment means:
+    int64 (K,), first points of new segments."""
+    a = _check_alpha(alpha)
+    options = {k: v for k, v in settings.items() if k != "method"}
+    if settings.get("method", "appendix") == "contrast":
+        return _contrast_changepoints(a, options.get("window", 8), options.get("threshold", 0.25),
+                                      options.get("min_gap", 10), "alpha units")
+    return _appendix_changepoints(a, options.get("eps", PAPER_EPS), options.get("min_gap", 10))
+
+
+def changepoints_from_proba(proba, settings: dict) -> np.ndarray:
+    """The changepoints of segments_from_proba_by(proba, settings), without the segments' classes:
+    int64 (K,), first points of new segments."""
+    options = {k: v for k, v in settings.items() if k != "method"}
+    if settings.get("method", "labels") == "contrast":
+        p = _check_proba(proba)
+        return _contrast_changepoints(p, options.get("window", 16), options.get("threshold", 0.4),
+                                      options.get("min_gap", 10), "probability units")
+    return segments_from_labels(labels_from_proba(proba), min_length=options.get("min_gap", 1))[0]
 
 
 def segments_from_proba_by(proba, settings: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -456,10 +496,18 @@ class Segments:
         return np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
 
 
+def alpha_clipped(alpha) -> np.ndarray:
+    """True where a point-wise alpha sits at the bound the predictions are clipped to, ALPHA_MIN or
+    ALPHA_MAX (a network's raw output lands exactly on a bound with probability zero). Compared in
+    float32, the networks' precision: a bound clipped in float32 is not exactly 0.05 in float64."""
+    alpha = np.asarray(alpha).astype(np.float32)
+    return (alpha <= np.float32(ALPHA_MIN)) | (alpha >= np.float32(ALPHA_MAX))
+
+
 def segment_columns(alpha: bool, proba: bool) -> list[str]:
     """Names of the per-segment values segment_statistics returns, in its order, given which point-wise
     outputs it had; the segments table has these columns (also when no track was long enough)."""
-    return (["alpha"] if alpha else []) + (["model", "probability"] if proba else [])
+    return (["alpha", "alpha_clipped"] if alpha else []) + (["model", "probability"] if proba else [])
 
 
 def segment_statistics(positions, changepoints, *, alpha=None, proba=None, classes=MODELS) -> dict:
@@ -473,12 +521,15 @@ def segment_statistics(positions, changepoints, *, alpha=None, proba=None, class
         `classes`, or None.
 
     Returns columns (each (K + 1,)), named as segment_columns lists them: ``alpha`` = mean of the
-    point-wise alpha (dimensionless); ``model`` = the class with the largest mean probability (its
-    name); ``probability`` = that mean probability.
+    point-wise alpha (dimensionless); ``alpha_clipped`` = the share of the segment's points (0 to 1)
+    whose alpha sits at the networks' bound ALPHA_MIN or ALPHA_MAX (0.05, 2), where the true exponent
+    may lie beyond and the mean is biased towards the bound; ``model`` = the class with the largest
+    mean probability (its name); ``probability`` = that mean probability.
     """
     values = {}
     if alpha is not None:
         values["alpha"] = segment_means(alpha, changepoints)
+        values["alpha_clipped"] = segment_means(alpha_clipped(alpha).astype(np.float64), changepoints)
     if proba is not None:
         mean_p = segment_means(proba, changepoints)  # (K + 1, C)
         best = mean_p.argmax(axis=1)
@@ -501,8 +552,8 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
     if alpha is None and proba is None:
         raise ValueError("segment_track needs the point-wise alpha, the class probabilities, or both")
     length = len(positions)
-    alpha_cps = segments_from_alpha_by(alpha, alpha_rule or PAPER_SETTINGS)[0] if alpha is not None else []
-    model_cps = segments_from_proba_by(proba, model_rule or LABEL_SETTINGS)[0] if proba is not None else []
+    alpha_cps = changepoints_from_alpha(alpha, alpha_rule or PAPER_SETTINGS) if alpha is not None else []
+    model_cps = changepoints_from_proba(proba, model_rule or LABEL_SETTINGS) if proba is not None else []
     changepoints = combine_changepoints(alpha_cps, model_cps, length, min_gap)
     return Segments(changepoints, length,
                     segment_statistics(positions, changepoints, alpha=alpha, proba=proba, classes=classes))

@@ -11,6 +11,8 @@ uandi.postprocess.Segments, computed before.
 ``points``: the input table, every row exactly once and in the input order, its columns unchanged (a
 file's rows under the file's own column names and order), then ``row`` if absent, and per point:
 ``piece`` (Int64, piece id within the track, <NA> for a row in no piece), ``alpha`` (alpha task),
+``alpha_clipped`` (boolean: alpha sits at the bound 0.05 or 2 the predictions are clipped to, so the
+exponent may lie beyond; <NA> where no alpha),
 ``model`` and ``p_attm`` ... ``p_sbm`` (diffusion-model task: the class with the largest probability,
 and each class's probability), ``segment`` (Int64, segment id within the piece), ``segment_alpha``
 (the segment's alpha, alpha task) and ``reason`` ("" when analysed). Rows not analysed have
@@ -18,20 +20,23 @@ NaN/None/<NA> there.
 
 ``segments``: one row per segment, ``track_id, piece, segment, first_frame, last_frame, length,
 first_row`` (the ``row`` of the segment's first point), the per-segment values
-(uandi.postprocess.segment_columns: ``alpha``; ``model, probability``) and ``reason``. A piece too
-short to analyse is one row with <NA> segment and its reason; a track with no usable point at all is
+(uandi.postprocess.segment_columns: ``alpha, alpha_clipped`` (the share of its points at a bound);
+``model, probability``) and ``reason``. A piece too short to analyse, or immobile, is one row with
+<NA> segment and its reason; a track with no usable point at all is
 one row with <NA> piece and the reasons of its rows. Sorted by track, piece, segment.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .notices import notify
-from .postprocess import segment_columns
+from .postprocess import alpha_clipped, segment_columns
 
 __all__ = ["points_table", "segments_table", "write_outputs"]
 
@@ -42,7 +47,7 @@ def _added_point_columns(tasks: tuple, classes: tuple) -> list:
     """Names of the point columns segment() adds, in order."""
     names = ["piece"]
     if "alpha" in tasks:
-        names.append("alpha")
+        names += ["alpha", "alpha_clipped"]
     if "model" in tasks:
         names += ["model", *(f"p_{c}" for c in classes)]
     names.append("segment")
@@ -96,6 +101,9 @@ def points_table(source, pieces, analysed, outputs: dict, segments: list, tasks:
     new = {"piece": piece}
     if "alpha" in tasks:
         new["alpha"] = alpha_pt
+        clipped = pd.array(alpha_clipped(alpha_pt), dtype="boolean")
+        clipped[~np.isfinite(alpha_pt)] = pd.NA
+        new["alpha_clipped"] = clipped
     if "model" in tasks:
         has_proba = np.isfinite(proba_pt).all(axis=1)
         model = np.full(len(points), None, dtype=object)
@@ -193,7 +201,7 @@ def _records_table(records: list, columns: list) -> pd.DataFrame:
         table[c] = pd.array(table[c].tolist(), dtype="Int64")
     for c in ("first_frame", "last_frame", "length"):
         table[c] = table[c].astype(np.int64)
-    for c in ("alpha", "probability"):
+    for c in ("alpha", "alpha_clipped", "probability"):
         if c in table:
             table[c] = table[c].astype(np.float64)
     if "model" in table:
@@ -209,7 +217,8 @@ def write_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir, stem: s
     """Write ``<stem>_points.csv`` and ``<stem>_segments.csv`` into `out_dir` (created if needed).
 
     With ``plot=True`` also one PNG per analysed piece, the `max_plots` longest first
-    (``<stem>_track<track_id>_piece<piece>.png``: positions, changepoints, alpha, probabilities), and
+    (``<stem>_track<track_id>_piece<piece>.png``, the id made safe for a file name by
+    :func:`file_name_part`: positions, changepoints, alpha, probabilities against frame numbers), and
     ``<stem>_summary.png`` (alpha, model and length of the analysed segments), drawn by
     :func:`uandi.plot.track_figure` and :func:`uandi.plot.summary_figure`.
     Returns the written paths.
@@ -226,6 +235,17 @@ def write_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir, stem: s
     if plot:
         written += _plot_outputs(points, segments, out_dir, stem, max_plots)
     return written
+
+
+def file_name_part(value) -> str:
+    """A track id as part of a file name: letters, digits, '.', '-' and '_' kept, anything else (a
+    '/', a space, ':') replaced by '_'; when something was replaced, 8 hex digits of the id's hash
+    follow, so that the ids "a/b" and "a_b" still get different files. At most 80 characters."""
+    text = str(value)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")[:80]
+    if safe == text and safe:
+        return safe
+    return f"{safe}-{hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def _plot_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir: Path, stem: str, max_plots: int) -> list:
@@ -246,18 +266,20 @@ def _plot_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir: Path, s
     by_piece = analysed.groupby(["track_id", "piece"], sort=False)
     pieces = by_piece["length"].sum().sort_values(ascending=False, kind="stable").head(max_plots)
     for track_id, piece in pieces.index:
-        mask = (points[track_name] == track_id).to_numpy() & (points["piece"] == piece).fillna(False).to_numpy()
+        mask = ((points[track_name] == track_id).fillna(False).to_numpy(bool)  # Int64 ids may hold <NA>
+                & (points["piece"] == piece).fillna(False).to_numpy(bool))
         rows = points[mask]
         if frame_name is not None:
             rows = rows.sort_values(frame_name, kind="stable")
         first_frames = np.sort(by_piece.get_group((track_id, piece))["first_frame"].to_numpy(np.int64))
         changepoints = first_frames[1:] - first_frames[0]
         proba = rows[[f"p_{c}" for c in classes]].to_numpy() if classes and "model" in rows else None
-        path = out_dir / f"{stem}_track{track_id}_piece{piece}.png"
+        path = out_dir / f"{stem}_track{file_name_part(track_id)}_piece{piece}.png"
+        first_frame = int(first_frames[0])
         plot.track_figure(rows[[x_name, y_name]].to_numpy(np.float64), changepoints=changepoints,
                           alpha_pred=rows["alpha"].to_numpy() if "alpha" in rows else None, proba=proba,
                           **({"classes": classes} if classes else {}),
-                          title=f"track {track_id}, piece {piece}", path=path)
+                          title=f"track {track_id}, piece {piece}", path=path, first_frame=first_frame)
         written.append(path)
     path = out_dir / f"{stem}_summary.png"
     plot.summary_figure(analysed, path=path)  # segments only: too-short pieces would skew the lengths

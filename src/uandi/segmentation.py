@@ -52,6 +52,7 @@ import pandas as pd
 
 from .checks import check_int
 from .constants import MIN_TRACK_LENGTH
+from .immobile import immobile_reason
 from .postprocess import alpha_postprocess_settings, model_postprocess_settings, segment_track
 from .results import points_table, segments_table, write_outputs
 from .tracks import plan_pieces, read_input
@@ -124,6 +125,7 @@ def segment(
     delimiter: str | None = None,
     eps: float | None = None,
     min_gap: int = 10,
+    localization_error: float | None = None,
     device: str = "auto",
     batch_size: int = 256,
     progress=None,
@@ -154,6 +156,11 @@ def segment(
         Appendix rule with its eps, or the window-contrast rule), else the Appendix rule with eps 0.028.
     min_gap : shortest segment, in points (paper: 10): the alpha algorithm's plateau, the shortest
         run of one predicted class, and the closest two changepoints may be.
+    localization_error : standard deviation of the localization error per axis, in the positions'
+        unit, if known. Pieces that a particle at rest explains are not given to the networks (they
+        would invent an alpha and a class) but get the reason "immobile (...)": with this error
+        known, pieces whose spread it explains; without it, pieces whose MSD does not grow with the
+        lag; always, pieces with no step at all (uandi.immobile).
     device : "auto", "cpu" or "cuda", for the networks loaded here.
     batch_size : pieces per network call.
     progress : None, a callable ``progress(n_done, n_total)`` or a tqdm-like object (``update(n)``);
@@ -185,6 +192,9 @@ def segment(
     batch_size = check_int(batch_size, "batch_size")
     if eps is not None and (not np.isfinite(eps) or eps < 0):
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
+    if localization_error is not None and not (np.isfinite(localization_error) and localization_error > 0):
+        raise ValueError(f"localization_error must be a finite number > 0 (per axis, in the positions' unit); "
+                         f"got {localization_error!r}")
 
     source = read_input(tracks, columns, format, delimiter)
     predictors = _resolve_predictors(tasks, weights, device)
@@ -194,6 +204,7 @@ def segment(
     classes = tuple(predictors["model"].classes) if "model" in predictors else ()
 
     pieces = plan_pieces(source.canonical, min_length)
+    _set_aside_immobile(pieces, localization_error)
     analysed = np.flatnonzero(pieces.analysed)
     positions = [pieces.positions(p) for p in analysed]  # (L_k, 2) each, frame order
     meter = _Progress(progress, sum(len(x) for x in positions) * len(predictors))
@@ -208,3 +219,13 @@ def segment(
                 for k, x in enumerate(positions)]
     return (points_table(source, pieces, analysed, outputs, segments, tasks, classes),
             segments_table(source, pieces, analysed, segments, tasks))
+
+
+def _set_aside_immobile(pieces, localization_error) -> None:
+    """Pieces long enough to analyse but explained by a particle at rest (uandi.immobile) leave the
+    analysis: their rows get the immobile reason and no network output, like a too-short piece."""
+    for p in np.flatnonzero(pieces.analysed):
+        reason = immobile_reason(pieces.positions(p), localization_error)
+        if reason:
+            pieces.analysed[p] = False
+            pieces.reason[pieces.rows_of(p)] = reason
