@@ -1,0 +1,125 @@
+"""The exact FBM likelihood: covariance facts, the lattice search against a dense reference, and the
+statistics of the estimates on FBM sampled by dense Cholesky (independent of the package's simulator)."""
+
+import numpy as np
+import pytest
+from scipy.linalg import cholesky
+
+from uandi.likelihood import (
+    ALPHA_LATTICE,
+    _Evaluator,
+    _prepare,
+    _profile,
+    cramer_rao_alpha,
+    fit_segments,
+    increment_autocovariance,
+    loglikelihood,
+    select_changepoints,
+)
+
+
+def sample_fbm(rng, alpha, K, sigma, n_steps, m, exposure=0.0):
+    """m 2D tracks of n_steps + 1 positions with exact covariance (dense Cholesky of the increments')."""
+    gamma = K * increment_autocovariance(alpha, n_steps, exposure=exposure)
+    idx = np.arange(n_steps)
+    lower = cholesky(gamma[np.abs(idx[:, None] - idx[None, :])], lower=True)
+    inc = np.einsum("ij,mjk->mik", lower, rng.standard_normal((m, n_steps, 2)))
+    pos = np.concatenate([np.zeros((m, 1, 2)), np.cumsum(inc, axis=1)], axis=1)
+    return pos + sigma * rng.standard_normal(pos.shape)
+
+
+def test_autocovariance_facts():
+    g = increment_autocovariance(0.7, 5)
+    assert g[0] == pytest.approx(2.0)  # per-axis MSD 2 K t^alpha at t = 1
+    assert g[1] == pytest.approx(2**0.7 - 2)
+    # Brownian motion: white increments; noise adds 2 s^2 at lag 0 and -s^2 at lag 1
+    np.testing.assert_allclose(increment_autocovariance(1.0, 4, noise_ratio=0.5), [2.5, -0.25, 0, 0], atol=1e-12)
+    # motion blur over a whole frame: lag-1 correlation 1/4 for Brownian motion, and tau -> 0 is no blur
+    b = increment_autocovariance(1.0, 3, exposure=1.0)
+    assert b[1] / b[0] == pytest.approx(0.25)
+    np.testing.assert_allclose(increment_autocovariance(1.5, 6, exposure=0.01), increment_autocovariance(1.5, 6),
+                               rtol=2e-3)
+    # the variance that blur removes scales as tau^alpha (the path's own roughness within the exposure)
+    deficit = [2.0 - increment_autocovariance(0.6, 2, exposure=t)[0] for t in (0.01, 0.0001)]
+    assert deficit[1] / deficit[0] == pytest.approx(0.01**0.6, rel=0.05)
+
+
+def test_lattice_profile_matches_dense_reference():
+    rng = np.random.default_rng(0)
+    pos = sample_fbm(rng, 0.8, 1.3, 0.0, 90, 1)[0]
+    seg, _ = _prepare([pos])
+    ia = int(np.flatnonzero(ALPHA_LATTICE == 0.8)[0])
+    q, ld = _Evaluator(seg, 0.0)(np.array([0]), np.array([ia]), np.array([0]))
+    k_hat = q[0] / (2 * 90)
+    assert _profile(q, ld, 90)[0] == pytest.approx(loglikelihood(pos, 0.8, k_hat), rel=1e-9)
+    # K_hat maximises the dense likelihood
+    assert loglikelihood(pos, 0.8, k_hat) > loglikelihood(pos, 0.8, 1.05 * k_hat)
+    assert loglikelihood(pos, 0.8, k_hat) > loglikelihood(pos, 0.8, 0.95 * k_hat)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.6])
+def test_noise_free_estimates_are_unbiased_with_honest_errors(alpha):
+    m, n = 300, 200
+    rng = np.random.default_rng(int(alpha * 10))
+    fit = fit_segments(list(sample_fbm(rng, alpha, 0.7, 0.0, n, m)), noise=False)
+    err = fit.alpha - alpha
+    spread = err.std()
+    # bias: the MLE's own O(1/n) bias is -0.005 to -0.015 at n = 200 (docs/likelihood.md); the mean
+    # error's standard error here is 0.004
+    assert abs(err.mean()) < 0.02
+    # reported error vs spread: the spread's own relative error is ~1/sqrt(2m) = 4 %
+    assert 0.85 < np.mean(fit.alpha_se) / spread < 1.15
+    # at the Cramer-Rao bound
+    assert 0.85 < spread / cramer_rao_alpha(alpha, n) < 1.15
+    coverage = np.mean(np.abs(err) < 1.96 * fit.alpha_se)
+    assert 0.91 < coverage < 0.985  # 95 % +- 3 binomial SE (1.3 %)
+    # K within one standard error about 68 % of the time
+    assert 0.6 < np.mean(np.abs(fit.K - 0.7) < fit.K_se) < 0.77
+    assert np.all(fit.sigma == 0) and np.all(np.isnan(fit.sigma_se))
+
+
+def test_noise_is_found_and_measured():
+    rng = np.random.default_rng(3)
+    sigma, K = 0.6, 1.0
+    fit = fit_segments(list(sample_fbm(rng, 1.0, K, sigma, 400, 60)), noise=True)
+    assert abs(np.median(fit.sigma) - sigma) < 0.1
+    z = (fit.sigma - sigma) / fit.sigma_se
+    assert np.mean(np.abs(z) < 1.96) > 0.85
+    assert abs(np.mean(fit.alpha) - 1.0) < 0.04
+    # the same data without the noise model: alpha is pulled down (noise looks like sub-diffusion)
+    plain = fit_segments(list(sample_fbm(np.random.default_rng(3), 1.0, K, sigma, 400, 60)), noise=False)
+    assert np.mean(plain.alpha) < 0.9
+
+
+def test_auto_noise_keeps_zero_on_clean_data():
+    rng = np.random.default_rng(4)
+    fit = fit_segments(list(sample_fbm(rng, 0.6, 1.0, 0.0, 200, 100)), noise="auto")
+    assert np.mean(fit.sigma == 0) > 0.85  # the 5 % test keeps most clean segments noise-free
+
+
+def test_motion_blur_model_removes_the_blur_bias():
+    rng = np.random.default_rng(5)
+    pos = sample_fbm(rng, 1.0, 1.0, 0.0, 300, 60, exposure=1.0)
+    blurred = fit_segments(list(pos), noise=False, exposure=1.0)
+    ignored = fit_segments(list(pos), noise=False)
+    assert abs(np.mean(blurred.alpha) - 1.0) < 0.03
+    assert np.mean(ignored.alpha) > 1.1  # positive step correlation read as super-diffusion
+
+
+def test_long_segments_use_blocks_and_short_ones_are_refused():
+    rng = np.random.default_rng(6)
+    fit = fit_segments([sample_fbm(rng, 0.5, 1.0, 0.0, 2500, 1)[0]], noise=False)
+    assert fit.n[0] == 2500 and abs(fit.alpha[0] - 0.5) < 4 * fit.alpha_se[0]
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_segments([np.zeros((2, 2))])
+    with pytest.raises(ValueError, match="NaN"):
+        fit_segments([np.full((10, 2), np.nan)])
+
+
+def test_changepoints_chosen_and_refined_by_likelihood():
+    rng = np.random.default_rng(7)
+    first = sample_fbm(rng, 0.3, 1.0, 0.0, 249, 1)[0]
+    second = sample_fbm(rng, 1.7, 1.0, 0.0, 250, 1)[0]
+    track = np.concatenate([first, first[-1] + second[1:]])  # 500 points, change at 250
+    (cps,) = select_changepoints([track], [[100, 246, 400]], penalty=8.0, refine=6)
+    assert len(cps) == 1 and abs(int(cps[0]) - 250) <= 3
