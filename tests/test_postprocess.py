@@ -369,6 +369,16 @@ def test_segment_track_merges_both_networks_and_reports_each_segment():
         segment_track(np.zeros((120, 2)))
 
 
+def test_clipped_alpha_is_flagged_per_point_and_as_a_share_per_segment():
+    from uandi.postprocess import alpha_clipped
+
+    raw = np.concatenate([np.full(20, -0.3), np.linspace(0.3, 1.0, 20), np.full(10, 2.4)])  # (50,)
+    alpha = np.clip(raw.astype(np.float32), 0.05, 2.0).astype(np.float64)  # as the networks return it
+    np.testing.assert_array_equal(alpha_clipped(alpha), (raw < 0.05) | (raw > 2.0))
+    values = segment_statistics(np.zeros((50, 2)), np.array([10, 40]), alpha=alpha)
+    np.testing.assert_allclose(values["alpha_clipped"], [1.0, 10 / 30, 1.0])
+
+
 def test_changepoints_alone_are_those_of_the_segments():
     """segment_track asks only for changepoints (it computes the segment values itself)."""
     from uandi.postprocess import changepoints_from_alpha, changepoints_from_proba

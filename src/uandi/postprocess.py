@@ -40,6 +40,7 @@ __all__ = [
     "segment_means",
     "combine_changepoints",
     "Segments",
+    "alpha_clipped",
     "segment_columns",
     "segment_statistics",
     "segment_track",
@@ -495,10 +496,18 @@ class Segments:
         return np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
 
 
+def alpha_clipped(alpha) -> np.ndarray:
+    """True where a point-wise alpha sits at the bound the predictions are clipped to, ALPHA_MIN or
+    ALPHA_MAX (a network's raw output lands exactly on a bound with probability zero). Compared in
+    float32, the networks' precision: a bound clipped in float32 is not exactly 0.05 in float64."""
+    alpha = np.asarray(alpha).astype(np.float32)
+    return (alpha <= np.float32(ALPHA_MIN)) | (alpha >= np.float32(ALPHA_MAX))
+
+
 def segment_columns(alpha: bool, proba: bool) -> list[str]:
     """Names of the per-segment values segment_statistics returns, in its order, given which point-wise
     outputs it had; the segments table has these columns (also when no track was long enough)."""
-    return (["alpha"] if alpha else []) + (["model", "probability"] if proba else [])
+    return (["alpha", "alpha_clipped"] if alpha else []) + (["model", "probability"] if proba else [])
 
 
 def segment_statistics(positions, changepoints, *, alpha=None, proba=None, classes=MODELS) -> dict:
@@ -512,12 +521,15 @@ def segment_statistics(positions, changepoints, *, alpha=None, proba=None, class
         `classes`, or None.
 
     Returns columns (each (K + 1,)), named as segment_columns lists them: ``alpha`` = mean of the
-    point-wise alpha (dimensionless); ``model`` = the class with the largest mean probability (its
-    name); ``probability`` = that mean probability.
+    point-wise alpha (dimensionless); ``alpha_clipped`` = the share of the segment's points (0 to 1)
+    whose alpha sits at the networks' bound ALPHA_MIN or ALPHA_MAX (0.05, 2), where the true exponent
+    may lie beyond and the mean is biased towards the bound; ``model`` = the class with the largest
+    mean probability (its name); ``probability`` = that mean probability.
     """
     values = {}
     if alpha is not None:
         values["alpha"] = segment_means(alpha, changepoints)
+        values["alpha_clipped"] = segment_means(alpha_clipped(alpha).astype(np.float64), changepoints)
     if proba is not None:
         mean_p = segment_means(proba, changepoints)  # (K + 1, C)
         best = mean_p.argmax(axis=1)
