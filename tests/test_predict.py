@@ -198,3 +198,12 @@ def test_pointwise_is_what_the_postprocessing_reads(runs):
     done = []
     m.pointwise(x, batch_size=1, progress=done.append)
     assert done == [64, 64]
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True])
+def test_batch_size_must_be_a_positive_integer(conv_predictor, batch_size):
+    x = np.cumsum(np.random.default_rng(0).normal(size=(2, 30, 2)), axis=1)
+    net = conv_predictor("alpha")
+    for method in (net.predict, net.pointwise):
+        with pytest.raises(ValueError, match=r"batch_size \(tracks per network call\) must be an integer >= 1"):
+            method(x, batch_size=batch_size)

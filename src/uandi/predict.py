@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .checks import check_int
 from .constants import ALPHA_MAX, ALPHA_MIN
 from .data.normalize import network_input
 from .nn.device import resolve_device
@@ -33,6 +34,7 @@ def length_batches(lengths, batch_size: int) -> list[np.ndarray]:
     points do not depend on anything but the lengths, so a track gets the same batch (and the same
     float rounding) however its results are used.
     """
+    batch_size = check_int(batch_size, "batch_size (tracks per network call)")
     lengths = np.asarray(lengths, dtype=np.int64)
     order = np.argsort(lengths, kind="stable")
     batches = []
