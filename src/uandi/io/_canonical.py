@@ -133,7 +133,7 @@ def resolve_columns(
     if (mapping["x"] is None) != (mapping["y"] is None):
         present, absent = ("x", "y") if mapping["x"] is not None else ("y", "x")
         raise ValueError(
-            f"{source}: found a {present} column ({mapping[present]!r}) but no {absent} column; "
+            f"{source}: found the {present} column {mapping[present]!r} but no {absent} column; "
             f"only 2D tracks are supported. If the {absent} column has another name, pass "
             f"{mapping_hint(absent, '<its name>')}; columns found: {names}"
         )
@@ -211,7 +211,7 @@ def _as_frames(values: pd.Series, name, source: str) -> np.ndarray:
     if fractional.size:
         raise ValueError(
             f"{source}: the frame column {name!r} holds non-integer values (e.g. "
-            f"{frames[fractional[0]]!r}); frames are integer frame numbers. If it holds times, "
+            f"{float(frames[fractional[0]])!r}); frames are integer frame numbers. If it holds times, "
             f"divide by the frame interval first, or pass {mapping_hint('frame', None)} to "
             f"number the points 0..n-1 in row order within each track"
         )
