@@ -292,3 +292,12 @@ def test_localization_error_option(tmp_path, capsys):
     assert "not analysed: 50 points immobile" in out
     code, _, err = run(["segment", str(path), "--quiet", "--localization-error", "0"], capsys)
     assert code == 2 and "--localization-error must be a finite number > 0" in err
+
+
+def test_export_checks_the_run_and_the_destination(tmp_path, capsys):
+    code, _, err = run(["export", str(tmp_path), "--out", str(tmp_path / "w.safetensors")], capsys)
+    assert code == 2 and "holds no best.safetensors" in err
+    (tmp_path / "best.safetensors").write_bytes(b"")
+    code, _, err = run(["export", str(tmp_path), "--out", str(tmp_path / "w.json")], capsys)
+    assert code == 2 and "--out must name a .safetensors file" in err
+    assert not (tmp_path / "w.json").exists()

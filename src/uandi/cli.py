@@ -284,6 +284,10 @@ def cmd_evaluate(a) -> int:
 def cmd_export(a) -> int:
     from .export import export_run
 
+    _require((Path(a.run) / "best.safetensors").is_file(),
+             f"{a.run} holds no best.safetensors; pass the folder of a `uandi train` run that validated at least once")
+    _require(Path(a.out).suffix == ".safetensors", f"--out must name a .safetensors file; got {a.out!r}")
+    check_writable_folder(Path(a.out).parent, "--out")
     path = export_run(a.run, a.out, note=a.note)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
