@@ -10,8 +10,8 @@ seconds with the shipped networks loaded once):
 - no traceback ever reaches the user of the command line: any file and any argument combination ends
   with exit code 0 or 2 and at most one-line messages on stderr.
 
-Tables have 1-4 tracks of 1-60 points with random ids (ints, zero-padded and decimal strings, text
-with spaces, slashes and non-ASCII letters, huge integers), shuffled rows, duplicate frames, NaN and
+Tables have 1-4 tracks of 1-60 points with random ids (ints, floats, zero-padded and decimal strings,
+text with spaces, slashes and non-ASCII letters, huge integers, ints mixed with strings), shuffled rows, duplicate frames, NaN and
 inf positions, gaps in the frames, constant tracks and positions scaled by 1e-12 to 1e12.
 """
 
@@ -69,6 +69,7 @@ ID_STYLES = {
     "decimal": st.sampled_from(["2.1", "2.10", "2.100", "1", "01", "1.0", "-0", "0"]),
     "text": id_text,
     "huge": st.integers(10**19, 10**25).map(str),
+    "float": st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64),
     "path-like": st.sampled_from(["a/b", "../up", "c\\d", "x:y", "*", "con", "tab\there", ".", "é/ü"]),
     "mixed": st.one_of(st.integers(0, 3), st.sampled_from(["1", "01", "2"])),
 }
@@ -105,8 +106,8 @@ def track_tables(draw, with_duplicates=True, with_bad_positions=True):
         table = pd.concat([table, table.sample(n=min(3, len(table)), random_state=seed % 1000)], ignore_index=True)
     if draw(st.booleans()):
         table = table.sample(frac=1.0, random_state=seed % 1000).reset_index(drop=True)
-    if style == "int":
-        table["track_id"] = table["track_id"].astype(np.int64)
+    if style in ("int", "float"):
+        table["track_id"] = table["track_id"].astype(np.int64 if style == "int" else np.float64)
     return table, scale
 
 
