@@ -9,6 +9,9 @@
     python -m uandi.cli export runs/model-b8-c2 --out src/uandi/weights/model.safetensors
     # alpha on all five models (the subtask-2 mix), warm-started from the FBM-only alpha network:
     nohup python scripts/train_shipped.py alpha-all 7800 > runs/alpha-all-b8.log &
+    # the WADNet trajectory classifier (one label per whole track), then shipped as "trajectory-model":
+    nohup python scripts/train_shipped.py trajectory-model 1500 > runs/trajectory-model.log &
+    python -m uandi.cli export runs/trajectory-model --out src/uandi/weights/trajectory-model.safetensors
 
 Both run side by side with one torch thread each (2 cores). The second argument is a wall-time limit in
 seconds; the run stops cleanly there and a restart with the same arguments continues it (resume=True),
@@ -26,6 +29,12 @@ alpha-all: the alpha network's architecture and data recipe, but every segment i
 (the subtask-2 mix, each model in its own alpha range, consecutive segments of different models), so
 the exponent is learnt for ATTM, CTRW, LW and SBM too. Warm-started from the shipped FBM-only alpha
 network, one cosine cycle (peak 1e-3) over 18,000 steps (576,000 trajectories).
+trajectory-model: the WADNet classifier (preset wadnet-model: gated dilated encoder with 32 filters,
+3-layer LSTM with 64 units, the last state to 5 logits) on single-model trajectories of the five models
+(scale-free, each model in its own alpha range), lengths 10-1000 drawn log-uniformly per batch (as many
+of 10-100 points, the short real tracks the paper labels, as of 100-1000; 10 is the shortest segment
+U-AnDi reports), localization noise sigma_n uniform in [0, 0.2], batch 64, Adam with a cosine schedule
+(peak 2e-3), 7,000 steps (448,000 trajectories), validated on 1,000 trajectories at L = 50, 200, 500.
 """
 
 import argparse
@@ -38,11 +47,18 @@ from uandi.train import TrainConfig, train
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("task", choices=["alpha", "model", "alpha-all"])
+    ap.add_argument("task", choices=["alpha", "model", "alpha-all", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
     a = ap.parse_args()
     torch.set_num_threads(1)
+    if a.task == "trajectory-model":
+        cfg = TrainConfig(preset="wadnet-model", steps=7000, batch_size=64, lr=2e-3, schedule="cosine",
+                          lengths=(10, 1000), length_draw="log", noise=(0.0, 0.2),
+                          sim_options={"n_segments": (1, 1)}, val_n=1000, val_lengths=(50, 200, 500),
+                          val_every=500, seed=21, time_limit=a.limit)
+        train(cfg, "runs/trajectory-model", resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
+        return
     seed = {"alpha": 1, "model": 2, "alpha-all": 11}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": f"runs/{a.task}-b8/best.safetensors"}
     steps = 16000

@@ -61,7 +61,7 @@ def test_every_preset_builds_and_runs(name):
     with torch.device(device):
         net = build_model(cfg).eval()
         out = net(torch.randn(2, cfg.in_channels, 40))
-    assert out.shape == (2, cfg.n_outputs, 40)
+    assert out.shape == ((2, cfg.n_outputs) if cfg.trajectory_level else (2, cfg.n_outputs, 40))
 
 
 def test_causal_encoder_never_sees_the_future():

@@ -6,6 +6,8 @@
     proba = net.predict_proba(x)               # (N, L, 5), classes in net.classes (uandi.MODELS order)
     segments = net.segment(x)                  # per track: changepoints, per-segment model and probability
     segments = net.segment(x, threshold=0.5)   # a setting of the tuned post-processing overridden
+    net = uandi.load("trajectory-model")       # WADNet classifier: one label per whole trajectory
+    proba = net.predict_proba(x)               # (N, 5): class probabilities of each trajectory
 
 Weight files, their cards and the shipped networks' names are `uandi.weights`' business; this module
 only turns a resolved file into a network on a device. It never imports the training code.
@@ -17,7 +19,7 @@ import numpy as np
 import torch
 
 from .checks import check_int
-from .constants import ALPHA_MAX, ALPHA_MIN
+from .constants import ALPHA_MAX, ALPHA_MIN, MIN_SEGMENT, MIN_TRACK_LENGTH
 from .data.normalize import network_input
 from .nn.device import resolve_device
 from .nn.registry import ModelConfig, build_model
@@ -61,55 +63,71 @@ class Predictor:
         return self.config.task
 
     @property
+    def trajectory_level(self) -> bool:
+        """True for a network that gives one output per whole trajectory (the WADNet classifier):
+        predict gives (N,) and predict_proba (N, n_classes); it has no point-wise output to segment."""
+        return self.config.trajectory_level
+
+    @property
+    def min_length(self) -> int:
+        """Fewest points of a track this network is given: a segment's (10) for a trajectory classifier,
+        which labels segments, else MIN_TRACK_LENGTH (20)."""
+        return MIN_SEGMENT if self.trajectory_level else MIN_TRACK_LENGTH
+
+    @property
     def classes(self) -> tuple:
         """Class names of a diffusion-model network's outputs, in output order (uandi.MODELS)."""
         return self.config.classes
 
     @torch.no_grad()
     def _outputs(self, tracks: list, batch_size: int, progress=None) -> list:
-        """Raw network outputs per track, (L_i, n_outputs) float32 each, in input order. `tracks` are
-        checked (L_i, 2) float arrays; progress(n) is called with the points of each finished batch."""
+        """Raw network outputs per track, (L_i, n_outputs) float32 each ((n_outputs,) for a trajectory-level
+        network), in input order. `tracks` are checked (L_i, 2) float arrays; progress(n) is called with
+        the points of each finished batch."""
         out = [None] * len(tracks)
         for batch in length_batches([len(t) for t in tracks], batch_size):
             feats = network_input(np.stack([tracks[i] for i in batch]), self.config.representation)  # (B, C, L)
-            logits = self.net(torch.from_numpy(feats).to(self.device))  # (B, n_outputs, L)
-            res = logits.transpose(1, 2).float().cpu().numpy()  # (B, L, n_outputs)
+            logits = self.net(torch.from_numpy(feats).to(self.device))  # (B, n_outputs, L) or (B, n_outputs)
+            if logits.dim() == 3:
+                logits = logits.transpose(1, 2)  # (B, L, n_outputs)
+            res = logits.float().cpu().numpy()  # (B, L, n_outputs) or (B, n_outputs)
             for j, i in enumerate(batch):
                 out[i] = res[j]
             if progress is not None:
-                progress(res.shape[0] * res.shape[1])
+                progress(len(batch) * feats.shape[2])
         return out
 
-    @staticmethod
-    def _pack(values: list, was_array: bool):
-        return np.stack(values) if was_array else values
+    def _pack(self, values: list, was_array: bool):
+        # a trajectory-level network gives every track an output of the same shape: always one array
+        return np.stack(values) if was_array or self.trajectory_level else values
 
     @staticmethod
     def _alpha(raw: list) -> list:
-        return [np.clip(o[:, 0], ALPHA_MIN, ALPHA_MAX) for o in raw]  # (L,) each
+        return [np.clip(o[..., 0], ALPHA_MIN, ALPHA_MAX) for o in raw]  # (L,) each, or () per trajectory
 
     @staticmethod
     def _proba(raw: list) -> list:
         probabilities = []
-        for o in raw:  # (L, C) logits
-            e = np.exp(o - o.max(axis=1, keepdims=True))
-            probabilities.append(e / e.sum(axis=1, keepdims=True))
+        for o in raw:  # (L, C) logits, or (C,) for a whole trajectory
+            e = np.exp(o - o.max(axis=-1, keepdims=True))
+            probabilities.append(e / e.sum(axis=-1, keepdims=True))
         return probabilities
 
     def predict(self, x, batch_size: int = 256):
         """Alpha network: (N, L) float alpha clipped to [0.05, 2]. Diffusion-model network: (N, L) int
         class ids (order `classes`). x: positions (N, L, 2) or a list of (L_i, 2) arrays, which gives a
-        list back."""
-        tracks, was_array = as_tracks(x)
+        list back. A trajectory-level network (the WADNet classifier) gives one value per track, (N,)."""
+        tracks, was_array = as_tracks(x, self.min_length)
         raw = self._outputs(tracks, batch_size)
-        values = self._alpha(raw) if self.task == "alpha" else [o.argmax(axis=1) for o in raw]
+        values = self._alpha(raw) if self.task == "alpha" else [o.argmax(axis=-1) for o in raw]
         return self._pack(values, was_array)
 
     def predict_proba(self, x, batch_size: int = 256):
-        """Diffusion-model network only: (N, L, n_classes) class probabilities (softmax), order `classes`."""
+        """Diffusion-model network only: (N, L, n_classes) class probabilities (softmax), order `classes`;
+        a trajectory-level classifier gives (N, n_classes), one row per whole track."""
         if self.task != "model":
             raise ValueError("predict_proba is for a diffusion-model classifier; this network predicts alpha")
-        tracks, was_array = as_tracks(x)
+        tracks, was_array = as_tracks(x, self.min_length)
         return self._pack(self._proba(self._outputs(tracks, batch_size)), was_array)
 
     def pointwise(self, x, batch_size: int = 256, *, progress=None, check_input: bool = True) -> list:
@@ -121,9 +139,15 @@ class Predictor:
             (uandi.segment's pieces); x must then be a list of finite (L_i, 2) float arrays with
             L_i >= MIN_TRACK_LENGTH.
         """
+        self._require_pointwise("pointwise")
         tracks = as_tracks(x)[0] if check_input else x
         raw = self._outputs(tracks, batch_size, progress)
         return self._alpha(raw) if self.task == "alpha" else self._proba(raw)
+
+    def _require_pointwise(self, method: str) -> None:
+        if self.trajectory_level:
+            raise ValueError(f"{method} needs a point-wise network; this one ({self.config.arch}) labels whole "
+                             "trajectories: use predict_proba, or give it to uandi.segment as classifier=")
 
     def postprocess_settings(self, **overrides) -> dict:
         """The rule that cuts this network's output into segments: the card's tuned one, with
@@ -148,6 +172,7 @@ class Predictor:
         segments, 0-based frames), ``.starts``, ``.lengths`` and per-segment ``.values``: ``alpha`` (mean
         point-wise alpha), or ``model`` (class name) and ``probability`` (its mean probability).
         """
+        self._require_pointwise("segment")
         rule = self.postprocess_settings(**overrides)
         tracks = as_tracks(x)[0]
         outputs = self.pointwise(tracks, batch_size, check_input=False)

@@ -48,6 +48,7 @@ class TrainConfig:
     schedule: str = "cosine"  # "constant" or "cosine" (5% linear warm-up, cosine decay to 1%)
     weight_decay: float | None = None  # None: the paper's choice, 0 for alpha, 2e-5 for model
     lengths: tuple = (200, 200)  # (min, max) training length in points, drawn per batch
+    length_draw: str = "uniform"  # how the length is drawn: "uniform" or "log" (log-uniform: short ones as often)
     noise: tuple = (0.0, 0.0)  # (min, max) localization noise sigma_n per trajectory
     sim_options: dict = field(default_factory=dict)  # uandi.simulate.dataset options (scale, ...)
     sim_task: str | None = None  # simulated data if not the network's task: "model" = alpha on all five models
@@ -75,8 +76,18 @@ class TrainConfig:
         return cls(**{k: (tuple(v) if k in tuples else v) for k, v in d.items()})
 
 
+def trajectory_targets(target: torch.Tensor | np.ndarray):
+    """The label of each whole trajectory, (B,), from point-wise targets (B, L): a trajectory-level
+    network (the WADNet classifier) learns from single-model trajectories, whose points all carry the
+    trajectory's label; the last point's is taken."""
+    return target[:, -1]
+
+
 def loss_fn(task: str, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """MSE on alpha (logits (B, 1, L)) or cross-entropy on classes (logits (B, C, L))."""
+    """MSE on alpha (logits (B, 1, L)) or cross-entropy on classes (logits (B, C, L)); a trajectory-level
+    network's logits (B, n_outputs) are scored against trajectory_targets(target)."""
+    if logits.dim() == 2:
+        logits, target = logits[:, :, None], trajectory_targets(target)[:, None]  # (B, n_outputs, 1), (B, 1)
     if task == "alpha":
         return F.mse_loss(logits[:, 0].float(), target)
     return F.cross_entropy(logits.float(), target)
@@ -110,7 +121,10 @@ def validation_metric(task: str, pred: np.ndarray, target: np.ndarray, n_classes
     """The metric that picks the best weights, from uandi.metrics as every benchmark scores it: MAE of
     the clipped alpha (task alpha, pred and target (N, L)), or mDice of the class indices (task model);
     points whose target is -100 (a model outside the network's classes, ignored by the loss as well)
-    are left out."""
+    are left out. A trajectory-level network's pred is (N,): each trajectory is scored as one point
+    (mDice is then the accuracy over trajectories)."""
+    if pred.ndim == 1:
+        pred, target = pred[:, None], trajectory_targets(target)[:, None]  # (N, 1) each
     if task == "alpha":
         return metrics.mae(clip_alpha(pred), target)
     kept = [(p[t >= 0], t[t >= 0]) for p, t in zip(pred, target) if (t >= 0).any()]
@@ -127,9 +141,9 @@ def evaluate_network(net, mcfg: ModelConfig, val_sets: list, device, batch: int 
         tot_loss, preds = 0.0, []
         for s in range(0, len(feats_all), batch):
             feats, target = feats_all[s : s + batch].to(device), target_all[s : s + batch].to(device)
-            logits = net(feats)  # (B, n_outputs, L)
+            logits = net(feats)  # (B, n_outputs, L), or (B, n_outputs) for a trajectory-level network
             tot_loss += loss_fn(mcfg.task, logits, target).item() * len(feats)
-            pred = logits[:, 0] if mcfg.task == "alpha" else logits.argmax(1)  # (B, L)
+            pred = logits[:, 0] if mcfg.task == "alpha" else logits.argmax(1)  # (B, L) or (B,)
             preds.append(pred.cpu().numpy())
         losses.append(tot_loss / len(feats_all))
         scores.append(validation_metric(mcfg.task, np.concatenate(preds), target_all.numpy(), mcfg.n_outputs))
@@ -163,7 +177,7 @@ class FixedBatches:
 
 def _stream_iterator(cfg: TrainConfig, mcfg: ModelConfig, rank: int, start: int):
     scfg = StreamConfig(mcfg.task, cfg.batch_size, tuple(cfg.lengths), tuple(cfg.noise), mcfg.representation,
-                        dict(cfg.sim_options), mcfg.classes or MODELS, cfg.sim_task)
+                        dict(cfg.sim_options), mcfg.classes or MODELS, cfg.sim_task, cfg.length_draw)
     if cfg.workers > 0:
         from torch.utils.data import DataLoader
 
@@ -218,6 +232,9 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
     validation (the CLI prints there; the library does not)."""
     out = Path(out)
     mcfg = cfg.model_config()
+    if mcfg.trajectory_level and tuple(np.atleast_1d(cfg.sim_options.get("n_segments", 0))) not in ((1,), (1, 1)):
+        raise ValueError(f"{mcfg.arch} gives one label per trajectory: train it on single-model trajectories, "
+                         "sim_options={'n_segments': (1, 1)}")
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     distributed = world > 1
     device = resolve_device(cfg.device)

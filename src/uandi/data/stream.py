@@ -53,6 +53,7 @@ class StreamConfig:
     sim_options: dict = field(default_factory=dict)  # passed to uandi.simulate.dataset
     classes: tuple = MODELS  # output classes of a model-task network (targets are indices into it)
     sim_task: str | None = None  # what to simulate, if not `task`: "model" trains alpha on the five-model mix
+    length_draw: str = "uniform"  # "uniform" in lengths, or "log": log-uniform, short lengths as often as long
 
 
 def options_for_length(sim_options: dict, length: int) -> dict:
@@ -65,9 +66,20 @@ def options_for_length(sim_options: dict, length: int) -> dict:
     return opts
 
 
+def draw_length(rng: np.random.Generator, lengths: tuple, how: str = "uniform") -> int:
+    """One trajectory length in points from (min, max), inclusive: uniform, or log-uniform ("log", as
+    many lengths 10-100 as 100-1000)."""
+    low, high = int(lengths[0]), int(lengths[1])
+    if how == "uniform":
+        return int(rng.integers(low, high + 1))
+    if how == "log":
+        return int(min(high, np.floor(np.exp(rng.uniform(np.log(low), np.log(high + 1))))))
+    raise ValueError(f"length_draw must be 'uniform' or 'log'; got {how!r}")
+
+
 def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
     """One training batch: (features (B, C, L) float32 tensor, targets (B, L) tensor)."""
-    length = int(rng.integers(cfg.lengths[0], cfg.lengths[1] + 1))
+    length = draw_length(rng, cfg.lengths, cfg.length_draw)
     noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.batch_size) if cfg.noise[1] > 0 else 0.0
     opts = options_for_length(cfg.sim_options, length)
     data = simulate_dataset(cfg.sim_task or cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)

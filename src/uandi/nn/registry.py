@@ -43,6 +43,12 @@ class ModelConfig:
             raise ValueError(f"{self.n_outputs} outputs but {len(self.classes)} class names {self.classes}")
 
     @property
+    def trajectory_level(self) -> bool:
+        """True for a network with one output per trajectory (the WADNet classifier), False for the
+        point-wise segmenters."""
+        return self.arch == "wadnet"
+
+    @property
     def in_channels(self) -> int:
         return REPRESENTATIONS[self.representation]
 
@@ -78,6 +84,9 @@ PRESETS = {
     "lstm-model": ModelConfig(arch="lstm", task="model", width=64, n_outputs=5),
     "gru-model": ModelConfig(arch="gru", task="model", width=64, n_outputs=5),
     "transformer-model": ModelConfig(arch="transformer", task="model", width=128, n_outputs=5),
+    # WADNet trajectory classifier (Li, Yao, Huang 2021): one label for a whole trajectory, used by the
+    # paper to label short real tracks and the segments U-AnDi finds (Sec. V).
+    "wadnet-model": ModelConfig(arch="wadnet", task="model", width=32, n_outputs=5),
 }
 
 
