@@ -5,6 +5,7 @@
     uandi evaluate --weights runs/alpha --data data/alpha500 --out runs/alpha/eval
     uandi segment tracks.csv --plot
     uandi export runs/alpha --out src/uandi/weights/alpha.safetensors
+    uandi report --weights runs/alpha --data data/alpha500 --out report-alpha
 
 Every command checks its arguments, its input, that it can write its output folder and that the
 asked-for device exists *before* any analysis, simulation or training starts. A bad argument or
@@ -293,6 +294,26 @@ def cmd_export(a) -> int:
     return 0
 
 
+def cmd_report(a) -> int:
+    from .data.files import read_dataset
+    from .report import write_report
+
+    _check_count(a.max_n, "--max-n", 1)
+    _check_count(a.examples, "--examples", 0)
+    data = read_dataset(a.data)  # checks the folder before loading any network
+    if a.run:
+        _require((Path(a.run) / "metrics.jsonl").is_file(),
+                 f"--run {a.run}: no metrics.jsonl there; pass the folder of a `uandi train` run")
+    out = Path(a.out) if a.out else Path(a.data) / "report"
+    check_writable_folder(out, "--out")
+    check_device(a.device)
+    page = write_report(a.weights, data, out, run=a.run, max_n=a.max_n, n_examples=a.examples, device=a.device)
+    print(json.dumps({k: round(v, 4) for k, v in json.loads((out / "metrics.json").read_text()).items()
+                      if k in ("mae", "mdice", "macro_dice", "accuracy")}))
+    print(f"report: {page} (figures and metrics.json in {out})")
+    return 0
+
+
 def _output_stem(src: Path) -> str:
     """tracks.csv -> tracks, tracks.csv.gz -> tracks."""
     from .io._formats import compression_of
@@ -452,6 +473,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="destination .safetensors")
     p.add_argument("--note", default="", help="free text for the card")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="the paper's figures and an HTML page of their numbers for weights on a dataset")
+    p.add_argument("--weights", required=True,
+                   help="a shipped network (alpha, diffusion-model, trajectory-model), a .safetensors file or a run folder")
+    p.add_argument("--data", required=True, help="dataset folder from `uandi simulate`")
+    p.add_argument("--out", help="report folder (default DATA/report)")
+    p.add_argument("--run", help="training run folder for the curves (default: the folder of --weights, if a run)")
+    p.add_argument("--examples", type=int, default=6, help="example trajectories to plot")
+    p.add_argument("--max-n", type=int, help="score only the first N trajectories")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.set_defaults(func=cmd_report)
     return ap
 
 
