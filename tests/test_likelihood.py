@@ -123,3 +123,47 @@ def test_changepoints_chosen_and_refined_by_likelihood():
     track = np.concatenate([first, first[-1] + second[1:]])  # 500 points, change at 250
     (cps,) = select_changepoints([track], [[100, 246, 400]], penalty=8.0, refine=6)
     assert len(cps) == 1 and abs(int(cps[0]) - 250) <= 3
+
+
+def two_segment_tracks(rng, n_tracks=4, alphas=(0.5, 1.5), K=2.0, half=150):
+    tracks = []
+    for _ in range(n_tracks):
+        a = sample_fbm(rng, alphas[0], K, 0.0, half - 1, 1)[0]
+        b = sample_fbm(rng, alphas[1], K, 0.0, half, 1)[0]
+        tracks.append(np.concatenate([a, a[-1] + b[1:]]))  # change at point `half`
+    return np.stack(tracks)
+
+
+def test_segment_reports_exact_estimates_with_units():
+    import uandi
+
+    x = two_segment_tracks(np.random.default_rng(8))
+    _, seg = uandi.segment(x, tasks=("alpha",))
+    assert (seg["alpha_method"] == "likelihood").all()
+    assert seg["units"].iloc[0] == "K: input units^2/frame^alpha; localization_error: input units"
+    assert len(seg) <= 2 * len(x) + 2  # few spurious changepoints
+    for track_id, rows in seg.groupby("track_id"):
+        assert np.min(np.abs(rows["first_frame"].to_numpy()[1:] - 150)) <= 5  # the change is found
+        # the segments around points 75 and 225 (inside the two true segments)
+        inside = [rows[(rows["first_frame"] <= t) & (rows["last_frame"] >= t)].iloc[0] for t in (75, 225)]
+        for row, alpha in zip(inside, (0.5, 1.5)):
+            assert abs(row["alpha"] - alpha) < 4 * row["alpha_se"]
+            assert abs(np.log(row["K"] / 2.0)) < 4 * row["K_se"] / row["K"]
+    # physical units: K scales by pixel^2 / dt^alpha, the localization error by pixel
+    _, phys = uandi.segment(x, tasks=("alpha",), pixel_size=0.16, frame_interval=0.02)
+    np.testing.assert_allclose(phys["K"], seg["K"] * 0.16**2 / 0.02 ** seg["alpha"], rtol=1e-9)
+    assert phys["units"].iloc[0] == "K: um^2/s^alpha; localization_error: um"
+    # the relative error of K grows by the uncertain exponent's share: |ln dt| * se(alpha), roughly
+    assert np.all(phys["K_se"] / phys["K"] > seg["K_se"] / seg["K"])
+    # the network alone: no likelihood columns
+    _, plain = uandi.segment(x, tasks=("alpha",), likelihood=False)
+    assert "K" not in plain.columns and "alpha_se" not in plain.columns
+
+
+def test_bad_units_are_refused():
+    import uandi
+
+    with pytest.raises(ValueError, match="pixel_size"):
+        uandi.segment(np.zeros((1, 30, 2)) + np.arange(30)[None, :, None], pixel_size=-1)
+    with pytest.raises(ValueError, match="exposure"):
+        uandi.segment(np.zeros((1, 30, 2)) + np.arange(30)[None, :, None], exposure=2)

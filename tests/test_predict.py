@@ -168,7 +168,7 @@ def test_segment_uses_the_card_rule_and_overrides(conv_predictor):
 
     m = conv_predictor("alpha")  # no rule in its card: the paper's Appendix rule
     x = walk(3, 90)
-    tracks = m.segment(x)
+    tracks = m.segment(x, likelihood=False)  # the network's rule alone
     assert len(tracks) == 3 and all(t.length == 90 and list(t.values) == ["alpha", "alpha_clipped"] for t in tracks)
     # the same as the per-track function with the card's rule
     alpha = m.predict(x)
@@ -177,10 +177,15 @@ def test_segment_uses_the_card_rule_and_overrides(conv_predictor):
         np.testing.assert_array_equal(t.changepoints, ref.changepoints)
         np.testing.assert_array_equal(t["alpha"], ref["alpha"])
     # overrides: another method and its settings; a low threshold cuts the rough alpha(t) often
-    few = sum(len(t) for t in m.segment(x, method="contrast", threshold=10.0))
-    assert few == 3 and sum(len(t) for t in m.segment(list(x), method="contrast", window=5, threshold=0.05)) > 6
+    few = sum(len(t) for t in m.segment(x, method="contrast", threshold=10.0, likelihood=False))
+    assert few == 3
+    assert sum(len(t) for t in m.segment(list(x), method="contrast", window=5, threshold=0.05, likelihood=False)) > 6
     with pytest.raises(ValueError, match="not settings"):
-        m.segment(x, window=8)  # a setting of the contrast rule, not of the card's Appendix rule
+        m.segment(x, window=8)
+    # by default the likelihood measures each segment: its columns, and a standard error per alpha
+    (track, *_) = m.segment(x)
+    assert {"alpha_se", "K", "K_se", "alpha_method"} <= set(track.values)
+    assert np.all(np.isfinite(track["alpha_se"]) | (track["alpha_method"] != "likelihood"))  # a setting of the contrast rule, not of the card's Appendix rule
 
 
 def test_segment_of_a_diffusion_model_network_names_classes(runs):

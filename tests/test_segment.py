@@ -124,7 +124,9 @@ def test_round_trip_csv_every_row_once_columns_unchanged(tmp_path, tiny_weights)
 
     # segments tile each piece and agree with the point table
     assert list(segments.columns) == ["track_id", "piece", "segment", "first_frame", "last_frame", "length",
-                                      "first_row", "alpha", "alpha_clipped", "model", "probability", "reason"]
+                                      "first_row", "alpha", "alpha_se", "alpha_method", "alpha_network",
+                                      "alpha_clipped", "K", "K_se", "localization_error", "localization_error_se",
+                                      "units", "model", "probability", "reason"]
     for track_id, group in segments.groupby("track_id"):
         assert group["length"].sum() == 120
         assert group["first_frame"].iloc[0] == 5 and group["last_frame"].iloc[-1] == 124
@@ -214,7 +216,8 @@ def test_combine_changepoints_keeps_alpha_and_distant_model_changepoints():
 
 
 def test_segments_merge_both_tasks(fake_weights):
-    points, segments = segment(simulated_table(n_tracks=2), weights=fake_weights)
+    # the networks' rules alone (the likelihood would re-estimate alpha from the positions)
+    points, segments = segment(simulated_table(n_tracks=2), weights=fake_weights, likelihood=False)
     track = segments[segments["track_id"] == 10]
     # alpha changes at 60, model at 63 (same change) and at 105 (model only)
     assert track["first_frame"].tolist() == [5, 65, 110]
@@ -231,7 +234,7 @@ def test_segments_merge_both_tasks(fake_weights):
 
 def test_single_task_changepoints(fake_weights):
     table = simulated_table(n_tracks=1)
-    _, segments = segment(table, tasks=("alpha",), weights=fake_weights)
+    _, segments = segment(table, tasks=("alpha",), weights=fake_weights, likelihood=False)
     assert segments["length"].tolist() == [60, 60]
     _, segments = segment(table, tasks=("model",), weights=fake_weights)
     assert segments["length"].tolist() == [63, 42, 15]
@@ -524,4 +527,17 @@ def test_segment_tables_agree_with_predictor_segment(task, conv_predictor):
         np.testing.assert_array_equal(rows["first_frame"].to_numpy()[1:], track.changepoints)
         np.testing.assert_array_equal(rows["length"], track.lengths)
         for name, values in track.values.items():
-            assert rows[name].tolist() == values.tolist(), name
+            if values.dtype == object:
+                assert rows[name].tolist() == values.tolist(), name
+            else:  # NaN where a value is not reported (e.g. no localization error detected)
+                np.testing.assert_array_equal(rows[name].to_numpy(np.float64), values, err_msg=name)
+
+
+def test_only_fbm_segments_get_the_likelihood(fake_weights):
+    _, seg = segment(simulated_table(n_tracks=1), weights=fake_weights)
+    # the fake diffusion-model network says fbm, ctrw, lw along the track
+    fbm = seg["model"] == "fbm"
+    assert (seg.loc[fbm, "alpha_method"].str.startswith("likelihood")).all()
+    assert seg.loc[~fbm, "alpha_method"].str.startswith("network (segment classified").all()
+    assert seg.loc[~fbm, "K"].isna().all()
+    np.testing.assert_array_equal(seg.loc[~fbm, "alpha"], seg.loc[~fbm, "alpha_network"])

@@ -347,6 +347,10 @@ def cmd_segment(a) -> int:
     _check_count(a.min_length, "--min-length", MIN_TRACK_LENGTH)
     _check_count(a.max_plots, "--max-plots", 0)
     _check_number(a.localization_error, "--localization-error", 0, strict=True)
+    _check_number(a.pixel_size, "--pixel-size", 0, strict=True)
+    _check_number(a.frame_interval, "--frame-interval", 0, strict=True)
+    _require(math.isfinite(a.exposure) and 0 <= a.exposure <= 1,
+             f"--exposure is a fraction of the frame interval, from 0 to 1; got {a.exposure}")
     _require(a.format is None or a.format in FORMATS, f"--format must be one of {list(FORMATS)}; got {a.format!r}")
     columns = _parse_columns(a.columns)
     delimiter = _parse_delimiter(a.delimiter)
@@ -370,8 +374,10 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
 
         points, segments = segment(src, tasks=tasks, weights=weights or None, min_length=a.min_length,
                                    columns=columns, format=a.format, delimiter=delimiter,
-                                   localization_error=a.localization_error, device=a.device,
-                                   progress=progress)
+                                   localization_error=a.localization_error, likelihood=not a.no_likelihood,
+                                   pixel_size=a.pixel_size, frame_interval=a.frame_interval,
+                                   exposure=a.exposure, classifier=a.classifier,
+                                   device=a.device, progress=progress)
     written = write_outputs(points, segments, out, _output_stem(src), plot=a.plot or a.example,
                             max_plots=a.max_plots)
     reasons = points["reason"] if "reason" in points else None
@@ -379,6 +385,9 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
     n_segments = int((segments["reason"] == "").sum()) if "reason" in segments else len(segments)
     print(f"{len(points)} points in {segments['track_id'].nunique()} tracks: {n_ok} analysed, "
           f"{n_segments} segments")
+    if "units" in segments and n_segments:
+        print(f"units: {segments['units'].dropna().iloc[0]} (--pixel-size um per input unit and "
+              f"--frame-interval s per frame set them)")
     if reasons is not None and n_ok < len(points):
         kinds = reasons[reasons != ""].str.split(" (", n=1, regex=False).str[0]  # "too short (5 < 20)"
         print("not analysed: " + ", ".join(f"{n} points {kind}" for kind, n in kinds.value_counts().items())
@@ -464,6 +473,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--localization-error", type=float, metavar="SIGMA",
                    help="localization error per axis, in the positions' unit: pieces within it count as immobile "
                         "(default: unknown; pieces whose MSD does not grow count as immobile)")
+    p.add_argument("--pixel-size", type=float, metavar="UM",
+                   help="micrometres per input position unit (trackpy's mpp): K and the localization error in um")
+    p.add_argument("--frame-interval", type=float, metavar="S",
+                   help="seconds per frame (1/fps): K in um^2/s^alpha (default: per frame)")
+    p.add_argument("--exposure", type=float, default=0.0, metavar="FRACTION",
+                   help="camera exposure as a fraction of the frame interval (0-1), for the likelihood's "
+                        "motion-blur model (default 0: instantaneous frames)")
+    p.add_argument("--no-likelihood", action="store_true",
+                   help="the networks alone: no exact per-segment alpha, K and error bars (faster)")
+    p.add_argument("--classifier", nargs="?", const="trajectory-model", metavar="WEIGHTS",
+                   help="label each segment as a whole with a trajectory classifier (default when given "
+                        "alone: the shipped trajectory-model): classifier_* columns in the segments table")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_segment)

@@ -51,6 +51,7 @@ __all__ = [
     "fisher_information",
     "cramer_rao_alpha",
     "select_changepoints",
+    "segment_positions",
 ]
 
 ALPHA_LATTICE = np.round(np.arange(0.05, 1.99 + 1e-9, 0.01), 2)  # 195 points
@@ -248,6 +249,7 @@ class SegmentFit:
     sigma: localization error (units, per axis); sigma_se its standard error (NaN where sigma was fixed).
     loglik: maximised log-likelihood of the increments (both axes). n: increments per segment.
     at_bound: True where alpha lies on the edge of [0.05, 1.99] (the error then describes one side only).
+    alpha_logk_cov: covariance of the estimates of alpha and log K (for a change of time unit).
     """
 
     alpha: np.ndarray
@@ -259,6 +261,7 @@ class SegmentFit:
     loglik: np.ndarray
     n: np.ndarray
     at_bound: np.ndarray
+    alpha_logk_cov: np.ndarray
 
 
 def _quadratic_peak(fm, f0, fp):
@@ -285,7 +288,8 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0) -> SegmentFit
         raise ValueError(f"exposure must lie in [0, 1] (fraction of the frame interval), got {exposure!r}")
     if len(segments) == 0:
         empty = np.zeros(0)
-        return SegmentFit(empty, empty, empty, empty, empty, empty, empty, np.zeros(0, np.int64), np.zeros(0, bool))
+        return SegmentFit(empty, empty, empty, empty, empty, empty, empty, np.zeros(0, np.int64), np.zeros(0, bool),
+                          empty)
     seg, n_in = _prepare(segments)
     ev = _Evaluator(seg, float(exposure))
     fit = _maximise(ev, seg, n_in, noise)
@@ -431,14 +435,14 @@ def _summarise(ev, seg, n_in, ia, js, fitted) -> SegmentFit:
         s_sub = np.where(off_s >= 0, s_hat + off_s * hp, s_hat + off_s * hm)
         s_hat = np.where(use_noise, s_sub, s_hat)
         info = [[-d2_aa, -d2_ak, -d2_as], [-d2_ak, -d2_kk, -d2_ks], [-d2_as, -d2_ks, -d2_ss]]
-    alpha_se, logk_se, s_se = _invert_information(info, use_noise)
+    alpha_se, logk_se, s_se, cov_ak = _invert_information(info, use_noise)
     k = k_hat  # K at the lattice point; the sub-lattice shift in alpha changes K by far less than its error
     sigma = s_hat * np.sqrt(k)
     # sigma = s sqrt(K): delta method with independent-ish pieces (dominated by s's error)
     sigma_se = np.where(use_noise, np.sqrt(k) * np.sqrt(s_se**2 + (s_hat * logk_se / 2) ** 2), np.nan)
     ll = _profile_from(q0, l0, n_tot)
     return SegmentFit(alpha=alpha, alpha_se=alpha_se, K=k, K_se=k * logk_se, sigma=sigma, sigma_se=sigma_se,
-                      loglik=ll, n=n_tot.astype(np.int64), at_bound=at_low | at_high)
+                      loglik=ll, n=n_tot.astype(np.int64), at_bound=at_low | at_high, alpha_logk_cov=cov_ak)
 
 
 def _profile_from(q, ld, n):
@@ -446,8 +450,9 @@ def _profile_from(q, ld, n):
 
 
 def _invert_information(info, use_noise):
-    """Standard errors of (alpha, log K, s) from per-segment observed information matrices; rows where
-    s is not fitted use the 2 x 2 block. NaN where the matrix is not positive definite."""
+    """Standard errors of (alpha, log K, s) and the (alpha, log K) covariance from per-segment observed
+    information matrices; rows where s is not fitted use the 2 x 2 block. NaN where the matrix is not
+    positive definite."""
     m = len(info)
     n_in = len(info[0][0])
     mat = np.zeros((n_in, m, m))
@@ -455,6 +460,7 @@ def _invert_information(info, use_noise):
         for j in range(m):
             mat[:, i, j] = info[i][j]
     out = np.full((n_in, 3), np.nan)
+    cov_ak = np.full(n_in, np.nan)
     for size, rows in ((2, ~use_noise if m == 3 else np.ones(n_in, bool)), (3, use_noise if m == 3 else np.zeros(n_in, bool))):
         if not np.any(rows):
             continue
@@ -469,7 +475,8 @@ def _invert_information(info, use_noise):
         with np.errstate(invalid="ignore"):
             se = np.where(diag > 0, np.sqrt(diag), np.nan)
         out[np.flatnonzero(rows), :size] = se
-    return out[:, 0], out[:, 1], out[:, 2]
+        cov_ak[np.flatnonzero(rows)] = cov[:, 0, 1]
+    return out[:, 0], out[:, 1], out[:, 2], cov_ak
 
 
 def loglikelihood(positions, alpha: float, K: float, sigma: float = 0.0, exposure: float = 0.0) -> float:
@@ -527,7 +534,7 @@ def cramer_rao_alpha(alpha: float, n: int, noise_ratio: float = 0.0) -> float:
 # --- changepoints by likelihood ---------------------------------------------------------------------
 
 
-def _segment_positions(positions: np.ndarray, start: int, end: int) -> np.ndarray:
+def segment_positions(positions: np.ndarray, start: int, end: int) -> np.ndarray:
     """Positions that carry the increments of segment [start, end): the step into `start` belongs to
     the new segment (changepoint convention), so every increment of a track is counted exactly once."""
     return positions[max(start - 1, 0) : end]
@@ -558,7 +565,7 @@ def _score(tracks: list, spans: list, exposure: float) -> dict:
     spans = list(dict.fromkeys(spans))
     if not spans:
         return {}
-    fit = fit_segments([_segment_positions(tracks[t], a, b) for t, a, b in spans], noise=False, exposure=exposure)
+    fit = fit_segments([segment_positions(tracks[t], a, b) for t, a, b in spans], noise=False, exposure=exposure)
     return dict(zip(spans, fit.loglik.tolist()))
 
 

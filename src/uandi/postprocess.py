@@ -44,6 +44,10 @@ __all__ = [
     "segment_columns",
     "segment_statistics",
     "segment_track",
+    "LIKELIHOOD_SETTINGS",
+    "LIKELIHOOD_COLUMNS",
+    "likelihood_units",
+    "refine_segments",
 ]
 
 
@@ -504,10 +508,17 @@ def alpha_clipped(alpha) -> np.ndarray:
     return (alpha <= np.float32(ALPHA_MIN)) | (alpha >= np.float32(ALPHA_MAX))
 
 
-def segment_columns(alpha: bool, proba: bool) -> list[str]:
-    """Names of the per-segment values segment_statistics returns, in its order, given which point-wise
-    outputs it had; the segments table has these columns (also when no track was long enough)."""
-    return (["alpha", "alpha_clipped"] if alpha else []) + (["model", "probability"] if proba else [])
+def segment_columns(alpha: bool, proba: bool, likelihood: bool = False) -> list[str]:
+    """Names of the per-segment values segment_statistics (and, with `likelihood`, refine_segments)
+    return, in order, given which point-wise outputs there were; the segments table has these columns
+    (also when no track was long enough)."""
+    names = []
+    if alpha:
+        names += ["alpha", "alpha_se", "alpha_method", "alpha_network"] if likelihood else ["alpha"]
+        names.append("alpha_clipped")
+        if likelihood:
+            names += ["K", "K_se", "localization_error", "localization_error_se", "units"]
+    return names + (["model", "probability"] if proba else [])
 
 
 def segment_statistics(positions, changepoints, *, alpha=None, proba=None, classes=MODELS) -> dict:
@@ -538,6 +549,51 @@ def segment_statistics(positions, changepoints, *, alpha=None, proba=None, class
     return values
 
 
+def classifier_columns(classes) -> list[str]:
+    """Names of the per-segment columns classify_segments adds, for a classifier of `classes`."""
+    return ["classifier_model", "classifier_probability", *(f"classifier_p_{c}" for c in classes)]
+
+
+def classify_segments(tracks: list, segments: list, classify, classes) -> list:
+    """Each segment labelled as a whole by a trajectory classifier (the paper's use of WADNet, Sec. V).
+
+    tracks : (L_i, 2) positions of each track, input units. segments : one Segments per track.
+    classify : a callable taking a list of (n_j, 2) positions, one per segment (n_j >= MIN_SEGMENT),
+        and returning their class probabilities (n_segments, C), C = len(classes) (for instance the
+        trajectory-model network's predict_proba); called once for all segments of all tracks.
+    Adds to each Segments' values the columns classifier_columns(classes): ``classifier_model`` (the
+    most probable class), ``classifier_probability`` (its probability) and ``classifier_p_<class>``;
+    a segment under MIN_SEGMENT points (possible only with min_gap < 10) gets NaN and None.
+    Returns `segments`.
+    """
+    from .constants import MIN_SEGMENT
+
+    classes = tuple(classes)
+    parts, owner = [], []
+    for k, (x, seg) in enumerate(zip(tracks, segments)):
+        for s, (start, length) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
+            if length >= MIN_SEGMENT:
+                parts.append(np.asarray(x)[start : start + length])
+                owner.append((k, s))
+    proba = np.asarray(classify(parts), dtype=np.float64) if parts else np.zeros((0, len(classes)))
+    if proba.shape != (len(parts), len(classes)):
+        raise ValueError(f"the classifier gave probabilities of shape {proba.shape} for {len(parts)} segments "
+                         f"and {len(classes)} classes")
+    for seg in segments:
+        n = len(seg)
+        seg.values["classifier_model"] = np.full(n, None, dtype=object)
+        seg.values["classifier_probability"] = np.full(n, np.nan)
+        for c in classes:
+            seg.values[f"classifier_p_{c}"] = np.full(n, np.nan)
+    for (k, s), p in zip(owner, proba):
+        values, best = segments[k].values, int(p.argmax())
+        values["classifier_model"][s] = classes[best]
+        values["classifier_probability"][s] = p[best]
+        for c, value in zip(classes, p):
+            values[f"classifier_p_{c}"][s] = value
+    return segments
+
+
 def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None = None,
                   model_rule: dict | None = None, min_gap: int = 10, classes=MODELS) -> Segments:
     """Segment one track from the point-wise outputs of one network or both (SCIENCE.md section 5).
@@ -557,3 +613,107 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
     changepoints = combine_changepoints(alpha_cps, model_cps, length, min_gap)
     return Segments(changepoints, length,
                     segment_statistics(positions, changepoints, alpha=alpha, proba=proba, classes=classes))
+
+
+# --- the exact likelihood of each segment (SCIENCE.md section 8) --------------------------------------
+
+# How the likelihood takes over the alpha task: the alpha network proposes candidate changepoints at a
+# low threshold (high recall), the penalised FBM likelihood keeps a subset and moves each within
+# +-refine points, and every segment's alpha, K and localization error are its exact maximum-likelihood
+# estimates. Chosen on a tuning set of our own seed by benchmarks/likelihood.py (docs/likelihood.md).
+LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 4, "noise": "auto",
+                       "exposure": 0.0, "min_points": 10}
+LIKELIHOOD_COLUMNS = ["alpha_network", "alpha_se", "alpha_method", "K", "K_se", "localization_error",
+                      "localization_error_se", "units"]
+
+
+def likelihood_units(pixel_size: float | None = None, frame_interval: float | None = None) -> str:
+    """The units of K and of the localization error, as written in the `units` column."""
+    length = "um" if pixel_size is not None else "input units"
+    time = "s" if frame_interval is not None else "frame"
+    return f"K: {length}^2/{time}^alpha; localization_error: {length}"
+
+
+def _check_units(pixel_size, frame_interval) -> None:
+    for name, value in (("pixel_size", pixel_size), ("frame_interval", frame_interval)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0 (pixel_size: micrometres per input unit; "
+                             f"frame_interval: seconds per frame); got {value!r}")
+
+
+def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
+                    model_rule: dict | None = None, classes=MODELS, changepoints: bool = True,
+                    pixel_size: float | None = None, frame_interval: float | None = None,
+                    settings: dict | None = None) -> list:
+    """The likelihood stage for many tracks at once: changepoints chosen by the exact FBM likelihood among
+    the alpha network's candidates (if `changepoints`), then each segment's exact alpha, K and
+    localization error with standard errors (uandi.likelihood). Batched over every segment of every track.
+
+    tracks : (L_i, 2) positions, input units. segments : one Segments per track (segment_track's).
+    alpha, proba : the point-wise network outputs of each track (proba None without the model task).
+    model_rule : how the diffusion-model network's changepoints were found; they are kept beside the
+        likelihood's (the FBM likelihood cannot see a change of model at the same alpha).
+    pixel_size : micrometres per input unit; frame_interval : seconds per frame (None: input units and
+        frames). settings : LIKELIHOOD_SETTINGS overrides.
+
+    Segments classified other than FBM (model task) keep the network's alpha and get no K: the FBM
+    likelihood is misspecified there. Segments under `min_points` points keep the network's alpha too.
+    Returns new Segments with columns alpha (the exact estimate where `alpha_method` is "likelihood"),
+    and LIKELIHOOD_COLUMNS.
+    """
+    from .likelihood import fit_segments, segment_positions, select_changepoints
+
+    _check_units(pixel_size, frame_interval)
+    cfg = {**LIKELIHOOD_SETTINGS, **(settings or {})}
+    min_gap = (model_rule or {}).get("min_gap", 10)
+    if changepoints and tracks:
+        cands = []
+        for a, seg in zip(alpha, segments):
+            peaks = segments_from_alpha_contrast(a, window=cfg["window"], threshold=cfg["threshold"], min_gap=5)[0]
+            cands.append(np.union1d(peaks, seg.changepoints))
+        chosen = select_changepoints(tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], min_gap=min_gap,
+                                     exposure=cfg["exposure"])
+        new = []
+        for k, (x, cps) in enumerate(zip(tracks, chosen)):
+            p = proba[k] if proba is not None else None
+            if p is not None:
+                cps = combine_changepoints(cps, changepoints_from_proba(p, model_rule or LABEL_SETTINGS), len(x),
+                                           min_gap)
+            new.append(Segments(cps, len(x), segment_statistics(x, cps, alpha=alpha[k], proba=p, classes=classes)))
+        segments = new
+    pieces, owner = [], []
+    for k, (x, seg) in enumerate(zip(tracks, segments)):
+        for s, (start, length) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
+            is_fbm = "model" not in seg.values or seg.values["model"][s] == "fbm"
+            if length >= cfg["min_points"] and is_fbm:
+                pieces.append(segment_positions(x, start, start + length))
+                owner.append((k, s))
+    fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"]) if pieces else None
+    units = likelihood_units(pixel_size, frame_interval)
+    length_factor = pixel_size if pixel_size is not None else 1.0
+    log_dt = np.log(frame_interval) if frame_interval is not None else 0.0
+    for seg in segments:
+        n = len(seg)
+        net = np.asarray(seg.values["alpha"], dtype=float)
+        seg.values.update(alpha_network=net.copy(), alpha_se=np.full(n, np.nan), K=np.full(n, np.nan),
+                          K_se=np.full(n, np.nan), localization_error=np.full(n, np.nan),
+                          localization_error_se=np.full(n, np.nan), units=np.full(n, units, dtype=object))
+        method = np.full(n, "network", dtype=object)
+        if "model" in seg.values:
+            method[:] = [f"network (segment classified {m})" if m != "fbm" else "network" for m in seg.values["model"]]
+        method[seg.lengths < cfg["min_points"]] = f"network (under {cfg['min_points']} points)"
+        seg.values["alpha_method"] = method
+    for i, (k, s) in enumerate(owner):
+        v = segments[k].values
+        v["alpha"][s] = fit.alpha[i]
+        v["alpha_se"][s] = np.nan if fit.at_bound[i] else fit.alpha_se[i]
+        v["alpha_method"][s] = "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood"
+        # K in length^2 / time^alpha: K_frames * pixel^2 / dt^alpha; log-scale error by the delta method
+        log_k = np.log(fit.K[i]) + 2 * np.log(length_factor) - fit.alpha[i] * log_dt
+        logk_se = fit.K_se[i] / fit.K[i]
+        var = logk_se**2 + log_dt**2 * fit.alpha_se[i] ** 2 - 2 * log_dt * fit.alpha_logk_cov[i]
+        v["K"][s] = np.exp(log_k)
+        v["K_se"][s] = np.exp(log_k) * np.sqrt(var) if var >= 0 else np.nan
+        v["localization_error"][s] = fit.sigma[i] * length_factor
+        v["localization_error_se"][s] = fit.sigma_se[i] * length_factor
+    return segments

@@ -23,7 +23,13 @@ from .constants import ALPHA_MAX, ALPHA_MIN, MIN_SEGMENT, MIN_TRACK_LENGTH
 from .data.normalize import network_input
 from .nn.device import resolve_device
 from .nn.registry import ModelConfig, build_model
-from .postprocess import Segments, alpha_postprocess_settings, model_postprocess_settings, segment_track
+from .postprocess import (
+    Segments,
+    alpha_postprocess_settings,
+    model_postprocess_settings,
+    refine_segments,
+    segment_track,
+)
 from .tracks import as_tracks
 from .weights import read_weights, resolve
 
@@ -157,7 +163,8 @@ class Predictor:
             return alpha_postprocess_settings(self, **overrides)
         return model_postprocess_settings(self, **overrides)
 
-    def segment(self, x, batch_size: int = 256, **overrides) -> list[Segments]:
+    def segment(self, x, batch_size: int = 256, *, likelihood: bool = True, pixel_size: float | None = None,
+                frame_interval: float | None = None, **overrides) -> list[Segments]:
         """Changepoints and per-segment values of each track, by the post-processing tuned for this
         network (its card's ``postprocess``).
 
@@ -168,9 +175,18 @@ class Predictor:
             side), ``threshold`` (alpha units, or probability units in [0, 1]), ``min_gap`` (shortest
             segment, in points).
 
+        likelihood : alpha network: the exact FBM likelihood chooses the changepoints among the
+            network's candidates and gives each segment its maximum-likelihood alpha, K and
+            localization error with standard errors (uandi.postprocess.refine_segments; FBM assumed,
+            as in the paper's subtask 1). False: the network alone.
+        pixel_size, frame_interval : micrometres per input unit and seconds per frame, for K in
+            um^2 / s^alpha (default: input units and frames).
+
         Returns one uandi.postprocess.Segments per track: ``.changepoints`` (K,) (first points of new
-        segments, 0-based frames), ``.starts``, ``.lengths`` and per-segment ``.values``: ``alpha`` (mean
-        point-wise alpha), or ``model`` (class name) and ``probability`` (its mean probability).
+        segments, 0-based frames), ``.starts``, ``.lengths`` and per-segment ``.values``: ``alpha`` (the
+        likelihood's estimate, or the mean point-wise alpha), ``alpha_se``, ``K``, ... (see
+        uandi.postprocess.segment_columns), or ``model`` (class name) and ``probability`` (its mean
+        probability).
         """
         self._require_pointwise("segment")
         rule = self.postprocess_settings(**overrides)
@@ -178,8 +194,12 @@ class Predictor:
         outputs = self.pointwise(tracks, batch_size, check_input=False)
         key = "alpha" if self.task == "alpha" else "proba"
         rule_key = "alpha_rule" if self.task == "alpha" else "model_rule"
-        return [segment_track(t, **{key: out, rule_key: rule}, min_gap=rule["min_gap"], classes=self.classes)
-                for t, out in zip(tracks, outputs)]
+        segments = [segment_track(t, **{key: out, rule_key: rule}, min_gap=rule["min_gap"], classes=self.classes)
+                    for t, out in zip(tracks, outputs)]
+        if likelihood and self.task == "alpha":
+            segments = refine_segments(tracks, segments, alpha=outputs, model_rule={"min_gap": rule["min_gap"]},
+                                       pixel_size=pixel_size, frame_interval=frame_interval)
+        return segments
 
 
 def load(name_or_path="alpha", device: str = "auto") -> Predictor:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .notices import notify
-from .postprocess import alpha_clipped, segment_columns
+from .postprocess import alpha_clipped, classifier_columns, segment_columns
 
 __all__ = ["points_table", "segments_table", "write_outputs"]
 
@@ -139,9 +139,10 @@ def _restore_file_names(points: pd.DataFrame, file_columns: dict | None, names: 
     return points[first + [c for c in points.columns if c not in first]], {**names, **back}
 
 
-def segments_table(source, pieces, analysed, segments: list, tasks: tuple) -> pd.DataFrame:
+def segments_table(source, pieces, analysed, segments: list, tasks: tuple, classifier_classes: tuple = (), likelihood: bool = False) -> pd.DataFrame:
     """One row per segment, per too-short piece and per track without a piece (module docstring);
-    arguments as for points_table."""
+    arguments as for points_table; `classifier_classes`: the segments carry classify_segments' columns
+    for a classifier of these classes; `likelihood`: the segments carry refine_segments' columns."""
     track_values = source.table[source.names["track_id"]].to_numpy()
     row_values = _row_values(source.table)
     frame = source.canonical["frame"].to_numpy(np.int64)
@@ -163,7 +164,8 @@ def segments_table(source, pieces, analysed, segments: list, tasks: tuple) -> pd
                         "last_frame": frame[rows[-1]], "length": int(pieces.length[p]),
                         "first_row": row_values[rows[0]], "reason": pieces.reason[rows[0]]})
     records += _tracks_without_pieces(pieces, track_values, row_values, frame)
-    columns = _SEGMENT_POSITION + segment_columns("alpha" in tasks, "model" in tasks) + ["reason"]
+    columns = _SEGMENT_POSITION + segment_columns("alpha" in tasks, "model" in tasks, likelihood) + ["reason"]
+    columns[-1:-1] = classifier_columns(classifier_classes) if classifier_classes else []  # before "reason"
     return _records_table(records, columns)
 
 

@@ -14,7 +14,12 @@ The steps, each in its own module:
    batches of equal length.
 3. uandi.postprocess.segment_track, per piece: each network's changepoints by the rule tuned in its
    card, merged, and the per-segment values (the same function as Predictor.segment).
-4. uandi.results: the points and segments tables (and write_outputs: files and figures).
+4. uandi.postprocess.refine_segments (alpha task, unless likelihood=False): the exact FBM likelihood
+   (uandi.likelihood) gives each segment its maximum-likelihood alpha, K and localization error with
+   standard errors; segments the diffusion-model network calls other than FBM keep the network's
+   alpha (column ``alpha_method``). With the alpha task alone (FBM assumed, the paper's subtask 1) the
+   likelihood also chooses the changepoints among the alpha network's candidates.
+5. uandi.results: the points and segments tables (and write_outputs: files and figures).
 
 Units: positions in the input's units (pixels or µm; the networks are scale-free), time in frames,
 alpha dimensionless (MSD ~ t^alpha), segment and piece lengths in points.
@@ -53,7 +58,7 @@ import pandas as pd
 from .checks import check_int
 from .constants import MIN_TRACK_LENGTH
 from .immobile import immobile_reason
-from .postprocess import alpha_postprocess_settings, model_postprocess_settings, segment_track
+from .postprocess import alpha_postprocess_settings, classify_segments, model_postprocess_settings, refine_segments, segment_track
 from .results import points_table, segments_table, write_outputs
 from .tracks import plan_pieces, read_input
 from .weights import default_network
@@ -126,6 +131,11 @@ def segment(
     eps: float | None = None,
     min_gap: int = 10,
     localization_error: float | None = None,
+    likelihood: bool = True,
+    pixel_size: float | None = None,
+    frame_interval: float | None = None,
+    exposure: float = 0.0,
+    classifier=None,
     device: str = "auto",
     batch_size: int = 256,
     progress=None,
@@ -161,6 +171,17 @@ def segment(
         would invent an alpha and a class) but get the reason "immobile (...)": with this error
         known, pieces whose spread it explains; without it, pieces whose MSD does not grow with the
         lag; always, pieces with no step at all (uandi.immobile).
+    likelihood : alpha task: changepoints and per-segment alpha, K and localization error from the
+        exact FBM likelihood (uandi.postprocess.refine_segments). False: the networks alone.
+    pixel_size : micrometres per input unit (trackpy's mpp), for K and the localization error in um.
+    frame_interval : seconds per frame (1 / trackpy's fps), for K in um^2 / s^alpha. Without these,
+        K is in input units^2 / frame^alpha (the ``units`` column says which).
+    exposure : camera exposure as a fraction of the frame interval (0 to 1), for the likelihood's
+        motion-blur model; 0 = instantaneous frames.
+    classifier : None, or a trajectory classifier (a shipped name such as "trajectory-model", a
+        weights file or run folder, or a loaded Predictor) that labels each segment as a whole
+        (uandi.postprocess.classify_segments): the segments table gets ``classifier_model``,
+        ``classifier_probability`` and ``classifier_p_<class>`` columns (paper Sec. V, Fig. 9).
     device : "auto", "cpu" or "cuda", for the networks loaded here.
     batch_size : pieces per network call.
     progress : None, a callable ``progress(n_done, n_total)`` or a tqdm-like object (``update(n)``);
@@ -195,9 +216,16 @@ def segment(
     if localization_error is not None and not (np.isfinite(localization_error) and localization_error > 0):
         raise ValueError(f"localization_error must be a finite number > 0 (per axis, in the positions' unit); "
                          f"got {localization_error!r}")
+    for name, value in (("pixel_size", pixel_size), ("frame_interval", frame_interval)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0 (pixel_size: micrometres per input unit; "
+                             f"frame_interval: seconds per frame); got {value!r}")
+    if not (np.isfinite(exposure) and 0.0 <= exposure <= 1.0):
+        raise ValueError(f"exposure must lie in [0, 1] (a fraction of the frame interval); got {exposure!r}")
 
     source = read_input(tracks, columns, format, delimiter)
     predictors = _resolve_predictors(tasks, weights, device)
+    judge = _resolve_classifier(classifier, device)
     appendix = {"method": "appendix", "eps": float(eps)} if eps is not None else {}
     alpha_rule = alpha_postprocess_settings(predictors.get("alpha"), **appendix, min_gap=min_gap)
     model_rule = model_postprocess_settings(predictors.get("model"), min_gap=min_gap)
@@ -217,8 +245,33 @@ def segment(
                               proba=outputs["model"][k] if "model" in outputs else None,
                               alpha_rule=alpha_rule, model_rule=model_rule, min_gap=min_gap, classes=classes)
                 for k, x in enumerate(positions)]
+    refine = likelihood and "alpha" in tasks
+    if refine:
+        # the FBM likelihood picks changepoints only when FBM is assumed (alpha task alone); with the
+        # diffusion-model network it would split ATTM/CTRW/LW segments at their own heterogeneity
+        segments = refine_segments(positions, segments, alpha=outputs["alpha"], proba=outputs.get("model"),
+                                   changepoints="model" not in outputs, model_rule=model_rule, classes=classes, pixel_size=pixel_size,
+                                   frame_interval=frame_interval, settings={"exposure": float(exposure)})
+    if judge is not None:
+        segments = classify_segments(positions, segments, lambda parts: judge.predict_proba(parts, batch_size),
+                                     judge.classes)
+    judged_by = tuple(judge.classes) if judge is not None else ()
     return (points_table(source, pieces, analysed, outputs, segments, tasks, classes),
-            segments_table(source, pieces, analysed, segments, tasks))
+            segments_table(source, pieces, analysed, segments, tasks, classifier_classes=judged_by, likelihood=refine))
+
+
+def _resolve_classifier(classifier, device):
+    """The trajectory classifier that labels each segment (a name, path or Predictor), or None."""
+    if classifier is None:
+        return None
+    if isinstance(classifier, (str, os.PathLike)):
+        from .predict import load
+
+        classifier = load(classifier, device=device)
+    if not getattr(classifier, "trajectory_level", False):
+        raise ValueError("classifier= must be a trajectory classifier (one label per whole track, e.g. the "
+                         "shipped 'trajectory-model'); a point-wise network goes into weights=")
+    return classifier
 
 
 def _set_aside_immobile(pieces, localization_error) -> None:
