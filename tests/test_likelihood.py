@@ -81,13 +81,13 @@ def test_noise_free_estimates_are_unbiased_with_honest_errors(alpha):
 def test_noise_is_found_and_measured():
     rng = np.random.default_rng(3)
     sigma, K = 0.6, 1.0
-    fit = fit_segments(list(sample_fbm(rng, 1.0, K, sigma, 400, 60)), noise=True)
+    fit = fit_segments(list(sample_fbm(rng, 1.0, K, sigma, 300, 40)), noise=True)
     assert abs(np.median(fit.sigma) - sigma) < 0.1
     z = (fit.sigma - sigma) / fit.sigma_se
     assert np.mean(np.abs(z) < 1.96) > 0.85
     assert abs(np.mean(fit.alpha) - 1.0) < 0.04
     # the same data without the noise model: alpha is pulled down (noise looks like sub-diffusion)
-    plain = fit_segments(list(sample_fbm(np.random.default_rng(3), 1.0, K, sigma, 400, 60)), noise=False)
+    plain = fit_segments(list(sample_fbm(np.random.default_rng(3), 1.0, K, sigma, 300, 40)), noise=False)
     assert np.mean(plain.alpha) < 0.9
 
 
@@ -106,10 +106,13 @@ def test_motion_blur_model_removes_the_blur_bias():
     assert np.mean(ignored.alpha) > 1.1  # positive step correlation read as super-diffusion
 
 
-def test_long_segments_use_blocks_and_short_ones_are_refused():
+def test_long_segments_use_blocks_and_short_ones_are_refused(monkeypatch):
+    import uandi.likelihood
+
+    monkeypatch.setattr(uandi.likelihood, "MAX_EXACT", 256)  # blocks of 256 steps, as 1024 would be
     rng = np.random.default_rng(6)
-    fit = fit_segments([sample_fbm(rng, 0.5, 1.0, 0.0, 2500, 1)[0]], noise=False)
-    assert fit.n[0] == 2500 and abs(fit.alpha[0] - 0.5) < 4 * fit.alpha_se[0]
+    fit = fit_segments([sample_fbm(rng, 0.5, 1.0, 0.0, 1000, 1)[0]], noise=False)
+    assert fit.n[0] == 1000 and abs(fit.alpha[0] - 0.5) < 4 * fit.alpha_se[0]
     with pytest.raises(ValueError, match="at least 3"):
         fit_segments([np.zeros((2, 2))])
     with pytest.raises(ValueError, match="NaN"):
@@ -118,11 +121,11 @@ def test_long_segments_use_blocks_and_short_ones_are_refused():
 
 def test_changepoints_chosen_and_refined_by_likelihood():
     rng = np.random.default_rng(7)
-    first = sample_fbm(rng, 0.3, 1.0, 0.0, 249, 1)[0]
-    second = sample_fbm(rng, 1.7, 1.0, 0.0, 250, 1)[0]
-    track = np.concatenate([first, first[-1] + second[1:]])  # 500 points, change at 250
-    (cps,) = select_changepoints([track], [[100, 246, 400]], penalty=8.0, refine=6)
-    assert len(cps) == 1 and abs(int(cps[0]) - 250) <= 3
+    first = sample_fbm(rng, 0.3, 1.0, 0.0, 149, 1)[0]
+    second = sample_fbm(rng, 1.7, 1.0, 0.0, 150, 1)[0]
+    track = np.concatenate([first, first[-1] + second[1:]])  # 300 points, change at 150
+    (cps,) = select_changepoints([track], [[60, 146, 240]], penalty=8.0, refine=6)
+    assert len(cps) == 1 and abs(int(cps[0]) - 150) <= 3
 
 
 def two_segment_tracks(rng, n_tracks=4, alphas=(0.5, 1.5), K=2.0, half=150):
