@@ -39,7 +39,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cholesky, solve_triangular
+from scipy.linalg import cholesky, solve_triangular, toeplitz
 
 __all__ = [
     "ALPHA_LATTICE",
@@ -89,27 +89,29 @@ def increment_autocovariance(alpha: float, n: int, noise_ratio: float = 0.0, exp
 
 
 class _Factors:
-    """Cholesky factors of R(alpha, s) (unit K) on the lattice, at a few sizes, least recently used
-    dropped beyond _CACHE_BYTES. A factor of size N serves every segment of n <= N increments (the
-    leading n x n block of a Cholesky factor is the factor of the leading block)."""
+    """Cholesky factors of R(alpha, s) (unit K) on the lattice, least recently used dropped beyond
+    _CACHE_BYTES. One factor per lattice point, at the largest size asked for so far: a factor of
+    size N serves every segment of n <= N increments (the leading n x n block of a Cholesky factor is
+    the factor of the leading block)."""
 
     def __init__(self):
         self._store: OrderedDict = OrderedDict()
         self._bytes = 0
 
     def get(self, ia: int, js: int, size: int, exposure: float):
-        key = (ia, js, size, exposure)
+        key = (ia, js, exposure)
         hit = self._store.get(key)
-        if hit is not None:
+        if hit is not None and hit[0].shape[0] >= size:
             self._store.move_to_end(key)
             return hit
+        if hit is not None:
+            self._bytes -= hit[0].nbytes
         gamma = increment_autocovariance(ALPHA_LATTICE[ia], size, NOISE_LATTICE[js], exposure)
-        idx = np.arange(size)
-        toeplitz = gamma[np.abs(idx[:, None] - idx[None, :])]
-        lower = cholesky(toeplitz, lower=True, check_finite=False)
+        lower = cholesky(toeplitz(gamma), lower=True, check_finite=False)
         logdet = np.concatenate(([0.0], np.cumsum(2 * np.log(np.diag(lower)))))  # (size + 1,) per prefix
         entry = (lower, logdet)
         self._store[key] = entry
+        self._store.move_to_end(key)
         self._bytes += lower.nbytes
         while self._bytes > _CACHE_BYTES and len(self._store) > 1:
             _, (old, _) = self._store.popitem(last=False)
@@ -164,7 +166,7 @@ def _terms(seg: _Segments, rows: np.ndarray, ia: np.ndarray, js: np.ndarray, exp
     logdet = np.empty(len(rows))
     n = seg.n[rows]
     size = np.array([_size_for(v) for v in n.tolist()])
-    key = (ia.astype(np.int64) * len(NOISE_LATTICE) + js) * 100000 + size
+    key = (ia.astype(np.int64) * len(NOISE_LATTICE) + js) * 100000 + (99999 - size)  # largest first: one factor
     order = np.argsort(key, kind="stable")
     bounds = np.flatnonzero(np.diff(key[order])) + 1
     for group in np.split(order, bounds):
@@ -173,7 +175,7 @@ def _terms(seg: _Segments, rows: np.ndarray, ia: np.ndarray, js: np.ndarray, exp
         m = int(size[g0])
         x = seg.increments[rows[group], :m]  # (G, m, 2), zero beyond each block's end
         x = x.transpose(1, 0, 2).reshape(m, -1)  # (m, 2G)
-        e = solve_triangular(lower[:m, :m] if lower.shape[0] != m else lower, x, lower=True, check_finite=False)
+        e = solve_triangular(lower[:m, :m], x, lower=True, check_finite=False)
         e = (e * e).reshape(m, len(group), 2).sum(axis=2)  # (m, G) squared innovations, both axes
         # innovations beyond a block's end depend only on the zeros after it, but they are not zero:
         # keep k < n only
