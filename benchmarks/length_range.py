@@ -31,7 +31,7 @@ def main() -> None:
     for length in (50, 1000):
         d1 = dataset("alpha", a.n, length, np.random.default_rng([99, length]), min_alpha_jump=0.5)
         d2 = dataset("model", a.n, length, np.random.default_rng([98, length]))
-        m1 = mae(uandi.load("alpha").predict(d1.x), d1.alpha)
+        m1 = mae(uandi.load("alpha-fbm").predict(d1.x), d1.alpha)
         m2 = mdice(uandi.load("diffusion-model").predict(d2.x), d2.model.astype(int))
         rows.append(f"| {length} | {m1:.4f} | {m2:.4f} |")
     body = "\n".join(["## The ends of the length range", "",

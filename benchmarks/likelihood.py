@@ -210,7 +210,7 @@ def main() -> None:
     ap.add_argument("--out", default="docs/likelihood.md")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    net = load("alpha")
+    net = load("alpha-fbm")  # the subtask-1 network (FBM only)
     a_rows = part_a(args.m)
     tuned = tune(net, args.tune_n)
     b_rows = part_b(net, args.n, tuned)

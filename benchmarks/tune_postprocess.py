@@ -50,9 +50,12 @@ def main():
     torch.set_num_threads(a.threads)
     m = load(a.weights, device="cpu")
     task = m.task
+    # the data the network was trained on: FBM (subtask 1), the five-model mix (subtask 2, also for an
+    # alpha network trained on it: card training.sim_task == "model")
+    sim_task = (m.card.get("training") or {}).get("sim_task") or task
     sets = []
     for i, length in enumerate((200, 500)):
-        d = dataset(task, a.n, length, np.random.default_rng([777, i]), **SETS[task])
+        d = dataset(sim_task, a.n, length, np.random.default_rng([777, i]), **SETS[sim_task])
         sets.append((length, m.predict(d.x) if task == "alpha" else m.predict_proba(d.x), d.changepoints))
     segment_by = segments_from_alpha_by if task == "alpha" else segments_from_proba_by
     print("| setting | " + " | ".join(f"F1 L={L}" for L, _, _ in sets) + " | mean |")

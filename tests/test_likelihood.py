@@ -141,7 +141,8 @@ def test_segment_reports_exact_estimates_with_units():
     import uandi
 
     x = two_segment_tracks(np.random.default_rng(8))
-    _, seg = uandi.segment(x, tasks=("alpha",))
+    fbm_net = {"alpha": "alpha-fbm"}  # trained on FBM only: every segment is taken as FBM
+    _, seg = uandi.segment(x, tasks=("alpha",), weights=fbm_net)
     assert (seg["alpha_method"] == "likelihood").all()
     assert seg["units"].iloc[0] == "K: input units^2/frame^alpha; localization_error: input units"
     assert len(seg) <= 2 * len(x) + 2  # few spurious changepoints
@@ -153,13 +154,13 @@ def test_segment_reports_exact_estimates_with_units():
             assert abs(row["alpha"] - alpha) < 4 * row["alpha_se"]
             assert abs(np.log(row["K"] / 2.0)) < 4 * row["K_se"] / row["K"]
     # physical units: K scales by pixel^2 / dt^alpha, the localization error by pixel
-    _, phys = uandi.segment(x, tasks=("alpha",), pixel_size=0.16, frame_interval=0.02)
+    _, phys = uandi.segment(x, tasks=("alpha",), weights=fbm_net, pixel_size=0.16, frame_interval=0.02)
     np.testing.assert_allclose(phys["K"], seg["K"] * 0.16**2 / 0.02 ** seg["alpha"], rtol=1e-9)
     assert phys["units"].iloc[0] == "K: um^2/s^alpha; localization_error: um"
     # the relative error of K grows by the uncertain exponent's share: |ln dt| * se(alpha), roughly
     assert np.all(phys["K_se"] / phys["K"] > seg["K_se"] / seg["K"])
     # the network alone: no likelihood columns
-    _, plain = uandi.segment(x, tasks=("alpha",), likelihood=False)
+    _, plain = uandi.segment(x, tasks=("alpha",), weights=fbm_net, likelihood=False)
     assert "K" not in plain.columns and "alpha_se" not in plain.columns
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "LIKELIHOOD_SETTINGS",
     "LIKELIHOOD_COLUMNS",
     "likelihood_units",
+    "assumes_fbm",
     "refine_segments",
 ]
 
@@ -625,6 +626,15 @@ LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine"
                        "exposure": 0.0, "min_points": 10}
 LIKELIHOOD_COLUMNS = ["alpha_network", "alpha_se", "alpha_method", "K", "K_se", "localization_error",
                       "localization_error_se", "units"]
+
+
+def assumes_fbm(predictor) -> bool:
+    """True for an alpha network trained on FBM segments only (the paper's subtask 1): its segments may
+    be taken as FBM, so the FBM likelihood may choose its changepoints and measure every segment. False
+    for one trained on the five-model mix (card ``training.sim_task == "model"``), whose segments need
+    the diffusion-model network to say which are FBM."""
+    card = getattr(predictor, "card", None) or {}
+    return (card.get("training") or {}).get("sim_task") in (None, "alpha")
 
 
 def likelihood_units(pixel_size: float | None = None, frame_interval: float | None = None) -> str:

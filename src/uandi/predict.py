@@ -27,6 +27,7 @@ from .postprocess import (
     Segments,
     alpha_postprocess_settings,
     model_postprocess_settings,
+    assumes_fbm,
     refine_segments,
     segment_track,
 )
@@ -163,7 +164,7 @@ class Predictor:
             return alpha_postprocess_settings(self, **overrides)
         return model_postprocess_settings(self, **overrides)
 
-    def segment(self, x, batch_size: int = 256, *, likelihood: bool = True, pixel_size: float | None = None,
+    def segment(self, x, batch_size: int = 256, *, likelihood: bool | None = None, pixel_size: float | None = None,
                 frame_interval: float | None = None, **overrides) -> list[Segments]:
         """Changepoints and per-segment values of each track, by the post-processing tuned for this
         network (its card's ``postprocess``).
@@ -177,8 +178,10 @@ class Predictor:
 
         likelihood : alpha network: the exact FBM likelihood chooses the changepoints among the
             network's candidates and gives each segment its maximum-likelihood alpha, K and
-            localization error with standard errors (uandi.postprocess.refine_segments; FBM assumed,
-            as in the paper's subtask 1). False: the network alone.
+            localization error with standard errors (uandi.postprocess.refine_segments; FBM assumed).
+            None (default): only for a network trained on FBM alone (the paper's subtask 1,
+            "alpha-fbm"); a network trained on all five models gets it only with likelihood=True, since
+            the FBM likelihood would mislead on CTRW, LW or ATTM segments. False: the network alone.
         pixel_size, frame_interval : micrometres per input unit and seconds per frame, for K in
             um^2 / s^alpha (default: input units and frames).
 
@@ -196,6 +199,8 @@ class Predictor:
         rule_key = "alpha_rule" if self.task == "alpha" else "model_rule"
         segments = [segment_track(t, **{key: out, rule_key: rule}, min_gap=rule["min_gap"], classes=self.classes)
                     for t, out in zip(tracks, outputs)]
+        if likelihood is None:
+            likelihood = assumes_fbm(self)
         if likelihood and self.task == "alpha":
             segments = refine_segments(tracks, segments, alpha=outputs, model_rule={"min_gap": rule["min_gap"]},
                                        pixel_size=pixel_size, frame_interval=frame_interval)

@@ -58,7 +58,14 @@ import pandas as pd
 from .checks import check_int
 from .constants import MIN_TRACK_LENGTH
 from .immobile import immobile_reason
-from .postprocess import alpha_postprocess_settings, classify_segments, model_postprocess_settings, refine_segments, segment_track
+from .postprocess import (
+    alpha_postprocess_settings,
+    assumes_fbm,
+    classify_segments,
+    model_postprocess_settings,
+    refine_segments,
+    segment_track,
+)
 from .results import points_table, segments_table, write_outputs
 from .tracks import plan_pieces, read_input
 from .weights import default_network
@@ -171,8 +178,11 @@ def segment(
         would invent an alpha and a class) but get the reason "immobile (...)": with this error
         known, pieces whose spread it explains; without it, pieces whose MSD does not grow with the
         lag; always, pieces with no step at all (uandi.immobile).
-    likelihood : alpha task: changepoints and per-segment alpha, K and localization error from the
-        exact FBM likelihood (uandi.postprocess.refine_segments). False: the networks alone.
+    likelihood : alpha task: per-segment alpha, K and localization error from the exact FBM
+        likelihood (uandi.postprocess.refine_segments) for the segments known to be FBM: those the
+        diffusion-model network calls FBM, or, with the alpha task alone and an alpha network trained
+        on FBM only ("alpha-fbm"), every segment, the likelihood then also choosing the changepoints.
+        False: the networks alone.
     pixel_size : micrometres per input unit (trackpy's mpp), for K and the localization error in um.
     frame_interval : seconds per frame (1 / trackpy's fps), for K in um^2 / s^alpha. Without these,
         K is in input units^2 / frame^alpha (the ``units`` column says which).
@@ -245,7 +255,9 @@ def segment(
                               proba=outputs["model"][k] if "model" in outputs else None,
                               alpha_rule=alpha_rule, model_rule=model_rule, min_gap=min_gap, classes=classes)
                 for k, x in enumerate(positions)]
-    refine = likelihood and "alpha" in tasks
+    # the FBM likelihood needs to know which segments are FBM: the diffusion-model network says so, or
+    # the alpha network was trained on FBM alone (the paper's subtask 1)
+    refine = likelihood and "alpha" in tasks and ("model" in outputs or assumes_fbm(predictors["alpha"]))
     if refine:
         # the FBM likelihood picks changepoints only when FBM is assumed (alpha task alone); with the
         # diffusion-model network it would split ATTM/CTRW/LW segments at their own heterogeneity

@@ -47,6 +47,9 @@ class ShippedNetwork:
 SHIPPED = {net.name: net for net in (
     ShippedNetwork("alpha", "alpha", "alpha", True,
                    "anomalous exponent alpha at every point, trained on FBM segments (the paper's subtask 1)"),
+    ShippedNetwork("alpha-fbm", "alpha", "alpha", False,
+                   "anomalous exponent alpha at every point, trained on FBM segments only (the paper's subtask 1); "
+                   "the exact FBM likelihood then chooses its changepoints"),
     ShippedNetwork("diffusion-model", "model", "model", True,
                    "diffusion model at every point, ATTM, CTRW, FBM, LW or SBM (the paper's subtask 2)"),
 )}
