@@ -308,10 +308,11 @@ def _segment_loglik(ev: _Evaluator, seg: _Segments, n_in: int, ia, js):
 
 
 NOISE_TEST = 2.71  # 2 x log-likelihood gain that noise must bring in mode "auto" (5 % level, chi-bar-square)
+NOISE_SCREEN = 1.0  # mode "auto": below this gain at three noise levels, the full noise search is skipped
 
 
 def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise) -> SegmentFit:
-    n_alpha, n_noise = len(ALPHA_LATTICE), len(NOISE_LATTICE)
+    n_alpha = len(ALPHA_LATTICE)
     zeros = np.zeros(n_in, np.int64)
 
     def ll(ia, js):
@@ -324,20 +325,66 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise) -> SegmentFit:
         hi = zeros + top if width is None else np.minimum((centre + width) // stride, top)
         return stride * _golden_search(lambda k: ll(stride * k, js), lo, hi)
 
+    ia0 = golden_alpha(zeros)  # no noise: alpha alone (K profiled out)
+    if noise is False:
+        return _summarise(ev, seg, n_in, ia0, zeros, np.zeros(n_in, bool))
+    ll0 = ll(ia0, zeros)
+    candidates = np.ones(n_in, bool)
+    if noise == "auto":
+        # screen: the likelihood at three noise levels, alpha searched upwards from the no-noise fit (noise
+        # makes the steps look anti-correlated, so it pulls the no-noise alpha down); segments where none
+        # of them comes near the test's threshold keep sigma = 0 without the full search
+        gain = np.zeros(n_in)
+        for j in (4, 10, 18):
+            ia_j = golden_alpha(zeros + j, ia0 + 30, 30, stride=2)
+            gain = np.maximum(gain, 2 * (ll(ia_j, zeros + j) - ll0))
+        candidates = gain > NOISE_SCREEN
+    ia, js = ia0.copy(), zeros.copy()
+    if candidates.any():
+        sub, n_sub = _subset(seg, candidates)
+        ia_s, js_s, value_s = _noise_chains(_Evaluator(sub, ev.exposure), sub, n_sub, ia0[candidates])
+        ia[candidates], js[candidates] = ia_s, js_s
+        fitted = candidates.copy()
+        if noise == "auto":
+            fitted[candidates] = 2 * (value_s - ll0[candidates]) > NOISE_TEST
+            ia, js = np.where(fitted, ia, ia0), np.where(fitted, js, 0)
+    else:
+        fitted = candidates
+    return _summarise(ev, seg, n_in, ia, js, fitted)
+
+
+def _subset(seg: _Segments, keep: np.ndarray) -> tuple[_Segments, int]:
+    """The blocks of the input segments where `keep` (n_in,) is True, owners renumbered 0.."""
+    blocks = keep[seg.owner]
+    renumber = np.cumsum(keep) - 1
+    return _Segments(seg.increments[blocks], seg.n[blocks], renumber[seg.owner[blocks]]), int(keep.sum())
+
+
+def _noise_chains(ev: _Evaluator, seg: _Segments, n_in: int, ia0: np.ndarray):
+    """Joint maximum over (alpha, s) on the lattice, from the no-noise optimum ia0. Alpha and the noise
+    ratio trade off along a ridge (both make steps anti-correlated), so two chains of alternating
+    searches, one from no noise and one from s = 0.5, keep the better end. Returns (ia, js, value)."""
+    n_alpha, n_noise = len(ALPHA_LATTICE), len(NOISE_LATTICE)
+    zeros = np.zeros(n_in, np.int64)
+
+    def ll(ia, js):
+        return _segment_loglik(ev, seg, n_in, ia, js)
+
+    def golden_alpha(js, centre=None, width=None, stride=2):
+        top = (n_alpha - 1) // stride
+        lo = zeros if width is None else np.maximum((centre - width) // stride, 0)
+        hi = zeros + top if width is None else np.minimum((centre + width) // stride, top)
+        return stride * _golden_search(lambda k: ll(stride * k, js), lo, hi)
+
     def golden_noise(ia, stride=2):
         top = (n_noise - 1) // stride
         return stride * _golden_search(lambda k: ll(ia, stride * k), zeros, zeros + top)
 
-    ia0 = golden_alpha(zeros)  # no noise: alpha alone (K profiled out)
-    if noise is False:
-        return _summarise(ev, seg, n_in, ia0, zeros, np.zeros(n_in, bool))
-    # alpha and the noise ratio trade off along a ridge (both make steps anti-correlated), so two
-    # chains of alternating searches, one from no noise and one from s = 0.5, keep the better end
     best = None
-    for ia, js in ((ia0, zeros), (golden_alpha(zeros + 16, stride=2), zeros + 16)):
+    for ia, js in ((ia0, zeros), (golden_alpha(zeros + 16), zeros + 16)):
         for width in (None, 16):
             js = golden_noise(ia)
-            ia = golden_alpha(js, ia, width, stride=2)
+            ia = golden_alpha(js, ia, width)
         ia, js = _hill_climb(ll, ia, js)
         value = ll(ia, js)
         if best is None:
@@ -346,11 +393,7 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise) -> SegmentFit:
             better = value > best[0]
             best = (np.where(better, value, best[0]), np.where(better, ia, best[1]), np.where(better, js, best[2]))
     value, ia, js = best
-    fitted = np.ones(n_in, bool)
-    if noise == "auto":
-        fitted = 2 * (value - ll(ia0, zeros)) > NOISE_TEST
-        ia, js = np.where(fitted, ia, ia0), np.where(fitted, js, 0)
-    return _summarise(ev, seg, n_in, ia, js, fitted)
+    return ia, js, value
 
 
 def _hill_climb(ll, ia, js, max_moves: int = 10):

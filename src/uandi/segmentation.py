@@ -174,8 +174,10 @@ def segment(
     min_gap : shortest segment, in points (paper: 10): the alpha algorithm's plateau, the shortest
         run of one predicted class, and the closest two changepoints may be.
     localization_error : standard deviation of the localization error per axis, in the positions'
-        unit, if known. Pieces that a particle at rest explains are not given to the networks (they
-        would invent an alpha and a class) but get the reason "immobile (...)": with this error
+        unit, if known. With it, the likelihood always fits the noise of each segment (without it,
+        only where the segment alone shows it significantly, which misses strong noise on short
+        segments: docs/likelihood.md). Pieces that a particle at rest explains are not given to the
+        networks (they would invent an alpha and a class) but get the reason "immobile (...)": with this error
         known, pieces whose spread it explains; without it, pieces whose MSD does not grow with the
         lag; always, pieces with no step at all (uandi.immobile).
     likelihood : alpha task: per-segment alpha, K and localization error from the exact FBM
@@ -263,7 +265,10 @@ def segment(
         # diffusion-model network it would split ATTM/CTRW/LW segments at their own heterogeneity
         segments = refine_segments(positions, segments, alpha=outputs["alpha"], proba=outputs.get("model"),
                                    changepoints="model" not in outputs, model_rule=model_rule, classes=classes, pixel_size=pixel_size,
-                                   frame_interval=frame_interval, settings={"exposure": float(exposure)})
+                                   frame_interval=frame_interval,
+                                   # a user who gives the localization error says there is noise: always fit it
+                                   settings={"exposure": float(exposure),
+                                             "noise": True if localization_error else "auto"})
     if judge is not None:
         segments = classify_segments(positions, segments, lambda parts: judge.predict_proba(parts, batch_size),
                                      judge.classes)
