@@ -40,6 +40,7 @@ class ShippedNetwork:
     task: str  # "alpha" (exponent at every point) or "model" (diffusion model at every point)
     default: bool  # the network uandi.segment uses for its task unless told otherwise
     summary: str  # what it predicts and what it learnt from, for listings and error messages
+    pointwise: bool = True  # one output per point (segments tracks); False: one label per whole track
 
 
 # The one table of shipped networks. A new network is one line here plus its two files; renaming one
@@ -52,6 +53,9 @@ SHIPPED = {net.name: net for net in (
                    "the exact FBM likelihood then chooses its changepoints"),
     ShippedNetwork("diffusion-model", "model", "model", True,
                    "diffusion model at every point, ATTM, CTRW, FBM, LW or SBM (the paper's subtask 2)"),
+    ShippedNetwork("trajectory-model", "trajectory-model", "model", False,
+                   "diffusion model of a whole track or segment (the WADNet classifier the paper uses in Sec. V)",
+                   pointwise=False),
 )}
 ALIASES = {"model": "diffusion-model"}  # old name -> current name; loading by an old name warns
 

@@ -1,0 +1,104 @@
+"""Accuracy of the shipped WADNet trajectory classifier by trajectory length -> docs/classifier.md.
+
+    python benchmarks/classifier.py                 # 1,000 trajectories per length (about 2 min, one core)
+    python benchmarks/classifier.py --weights runs/trajectory-model --n 200 --out /tmp/classifier.md
+
+Fixed seeded test sets of whole single-model trajectories (the five models in equal shares, each with
+alpha uniform in its own range, scale-free, localization noise sigma_n uniform in [0, 0.2] as in
+training), one set per length L = 10 ... 1000. Reported: accuracy per length and per class, and the
+confusion matrices at L = 50, 200, 500 (rows: true model), as a table and a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from _report import single_thread, write_block
+
+LENGTHS = (10, 20, 50, 100, 200, 500, 1000)
+CONFUSION_AT = (50, 200, 500)
+
+
+def test_set(length: int, n: int, seed: int):
+    from uandi.simulate import dataset
+
+    rng = np.random.default_rng([seed, length])
+    d = dataset("model", n, length, rng, n_segments=(1, 1), noise=rng.uniform(0.0, 0.2, n))
+    return d.x, d.model[:, 0].astype(np.int64)  # (N, L, 2), (N,) class ids, order uandi.MODELS
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights", default="trajectory-model")
+    ap.add_argument("--n", type=int, default=1000, help="trajectories per length")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--out", default="docs/classifier.md")
+    a = ap.parse_args()
+    single_thread()
+    import torch
+
+    from uandi import metrics
+    from uandi.constants import MODELS
+    from uandi.predict import load
+
+    torch.set_num_threads(1)
+    net = load(a.weights)
+    rows, confusions = [], {}
+    for length in LENGTHS:
+        x, true = test_set(length, a.n, a.seed)
+        pred = net.predict(x)  # (N,) class ids
+        cm = metrics.confusion_matrix(pred, true, n_classes=len(MODELS))
+        per_class = np.diag(cm) / np.maximum(cm.sum(1), 1)
+        rows.append({"length": length, "accuracy": float(np.mean(pred == true)),
+                     "per_class": dict(zip(MODELS, per_class.tolist()))})
+        confusions[length] = cm
+        print(json.dumps(rows[-1]), flush=True)
+    out = Path(a.out)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(14, 3.8), layout="constrained")
+    axes = fig.subplots(1, len(CONFUSION_AT) + 1)
+    ax = axes[0]
+    ax.plot([r["length"] for r in rows], [r["accuracy"] for r in rows], "o-", color="k", label="all")
+    for c in MODELS:
+        ax.plot([r["length"] for r in rows], [r["per_class"][c] for r in rows], ".--", label=c.upper())
+    ax.set_xscale("log")
+    ax.set_xlabel("trajectory length L (points)")
+    ax.set_ylabel("accuracy")
+    ax.legend(fontsize="small")
+    for ax, length in zip(axes[1:], CONFUSION_AT):
+        m = confusions[length] / np.maximum(confusions[length].sum(1, keepdims=True), 1)
+        ax.imshow(m, vmin=0, vmax=1, cmap="Blues")
+        for i in range(len(MODELS)):
+            for j in range(len(MODELS)):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if m[i, j] > 0.6 else "black")
+        ax.set_xticks(range(len(MODELS)), [c.upper() for c in MODELS])
+        ax.set_yticks(range(len(MODELS)), [c.upper() for c in MODELS])
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"L = {length}")
+    fig.savefig(out.parent / "classifier.png", dpi=110)
+    head = "| L | accuracy | " + " | ".join(c.upper() for c in MODELS) + " |"
+    lines = [f"Command: `python benchmarks/classifier.py --weights {a.weights} --n {a.n}`; {a.n} trajectories per "
+             "length, sigma_n uniform in [0, 0.2].", "", head, "|---" * (len(MODELS) + 2) + "|"]
+    for r in rows:
+        lines.append(f"| {r['length']} | {r['accuracy']:.3f} | "
+                     + " | ".join(f"{r['per_class'][c]:.3f}" for c in MODELS) + " |")
+    for length in CONFUSION_AT:
+        cm = confusions[length]
+        lines += ["", f"Confusion matrix at L = {length} (rows: true model, counts):", "",
+                  "| true \\ predicted | " + " | ".join(c.upper() for c in MODELS) + " |",
+                  "|---" * (len(MODELS) + 1) + "|"]
+        lines += [f"| {c.upper()} | " + " | ".join(str(int(v)) for v in row) + " |" for c, row in zip(MODELS, cm)]
+    lines += ["", "![Accuracy by length and confusion matrices](classifier.png)"]
+    write_block(out, "classifier-accuracy", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
