@@ -26,7 +26,7 @@ from uandi.metrics import changepoint_scores
 from uandi.postprocess import segments_from_alpha_by, segments_from_proba_by
 from uandi.predict import load
 from uandi.simulate import dataset
-from uandi.weights import resolve
+from uandi.weights import resolve, trained_on
 
 GRID = {
     "alpha": ([{"method": "appendix", "eps": e} for e in (0.02, 0.028, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15)]
@@ -52,7 +52,7 @@ def main():
     task = m.task
     # the data the network was trained on: FBM (subtask 1), the five-model mix (subtask 2, also for an
     # alpha network trained on it: card training.sim_task == "model")
-    sim_task = (m.card.get("training") or {}).get("sim_task") or task
+    sim_task = trained_on(m.card) or task
     sets = []
     for i, length in enumerate((200, 500)):
         d = dataset(sim_task, a.n, length, np.random.default_rng([777, i]), **SETS[sim_task])

@@ -109,7 +109,7 @@ def test_motion_blur_model_removes_the_blur_bias():
 def test_long_segments_use_blocks_and_short_ones_are_refused(monkeypatch):
     import uandi.likelihood
 
-    monkeypatch.setattr(uandi.likelihood, "MAX_EXACT", 256)  # blocks of 256 steps, as 1024 would be
+    monkeypatch.setattr(uandi.likelihood, "MAX_EXACT", 256)  # blocks of 256 steps, as 512 would be
     rng = np.random.default_rng(6)
     fit = fit_segments([sample_fbm(rng, 0.5, 1.0, 0.0, 1000, 1)[0]], noise=False)
     assert fit.n[0] == 1000 and abs(fit.alpha[0] - 0.5) < 4 * fit.alpha_se[0]

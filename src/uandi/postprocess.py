@@ -633,8 +633,9 @@ def assumes_fbm(predictor) -> bool:
     be taken as FBM, so the FBM likelihood may choose its changepoints and measure every segment. False
     for one trained on the five-model mix (card ``training.sim_task == "model"``), whose segments need
     the diffusion-model network to say which are FBM."""
-    card = getattr(predictor, "card", None) or {}
-    return (card.get("training") or {}).get("sim_task") in (None, "alpha")
+    from .weights import trained_on
+
+    return trained_on(getattr(predictor, "card", None)) in (None, "alpha")
 
 
 def likelihood_units(pixel_size: float | None = None, frame_interval: float | None = None) -> str:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..nn.registry import ModelConfig
 
 __all__ = ["ALIASES", "SHIPPED", "ShippedNetwork", "default_network", "read_weights", "resolve", "sha256",
-           "shipped_path", "write_weights"]
+           "shipped_path", "trained_on", "write_weights"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ class ShippedNetwork:
 # The one table of shipped networks. A new network is one line here plus its two files; renaming one
 # moves its old name to ALIASES.
 SHIPPED = {net.name: net for net in (
-    ShippedNetwork("alpha", "alpha", "alpha", True,
-                   "anomalous exponent alpha at every point, trained on FBM segments (the paper's subtask 1)"),
+    ShippedNetwork("alpha", "alpha-all", "alpha", True,
+                   "anomalous exponent alpha at every point, trained on all five diffusion models (the "
+                   "subtask-2 mix, each model in its own alpha range)"),
     ShippedNetwork("alpha-fbm", "alpha", "alpha", False,
                    "anomalous exponent alpha at every point, trained on FBM segments only (the paper's subtask 1); "
                    "the exact FBM likelihood then chooses its changepoints"),
@@ -58,6 +59,15 @@ SHIPPED = {net.name: net for net in (
                    pointwise=False),
 )}
 ALIASES = {"model": "diffusion-model"}  # old name -> current name; loading by an old name warns
+
+
+def trained_on(card: dict) -> str | None:
+    """What a network's training data simulated, from its card: "alpha" (FBM segments, the paper's
+    subtask 1), "model" (the five-model mix; also for an alpha network trained on it), or None when the
+    card does not say (then the network's own task). Reads a run's card (training.sim_task) and an
+    exported one (training.recipe.sim_task)."""
+    training = (card or {}).get("training") or {}
+    return training.get("sim_task") or (training.get("recipe") or {}).get("sim_task")
 
 
 def default_network(task: str) -> str:
