@@ -1,6 +1,6 @@
 """The real-data workflow of the paper's Sec. V, step by step, on the real tracks we have -> docs/real_workflow.md.
 
-    python scripts/real_data_workflow.py                       # about 15 minutes on one core
+    python scripts/real_data_workflow.py                       # about 10 minutes on one core
     python scripts/real_data_workflow.py --minutes 10 --noises 0,0.05,0.125,0.25 --n 1000   # closer to the paper
 
 Steps (paper Sec. V; SCIENCE.md section 7):
