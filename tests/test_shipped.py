@@ -66,7 +66,7 @@ def test_shipped_alpha_reads_every_model_better_than_the_fbm_network():
     """The point of the five-model alpha network: on the subtask-2 mix its error is less than half the
     FBM-only network's (0.18 vs 0.51 MAE at L = 500 on 1,000 tracks, docs/alpha_models.md)."""
     d = dataset("model", 100, 300, np.random.default_rng(3))
-    err_all = np.abs(uandi.load("alpha").predict(d.x) - d.alpha).mean()
+    err_all = np.abs(uandi.load("alpha-all").predict(d.x) - d.alpha).mean()
     err_fbm = np.abs(uandi.load("alpha-fbm").predict(d.x) - d.alpha).mean()
     assert err_all < 0.5 * err_fbm and err_all < 0.25
 
