@@ -131,3 +131,28 @@ def test_shipped_trajectory_classifier_tells_the_five_models_apart():
     d = dataset("model", 250, 200, rng, n_segments=(1, 1), noise=rng.uniform(0, 0.2, 250))
     assert np.mean(net.predict(d.x) == d.model[:, 0]) > 0.88
     assert net.card["accuracy_by_length"]["lengths"][0] == 10
+
+
+def test_real_workflow_concatenates_labelled_pieces_into_labelled_tracks():
+    """scripts/real_data_workflow.py step (b): tracks of L points from M pieces, the class alternating,
+    each point labelled by the piece its step came from, every piece's steps at unit RMS."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "real_data_workflow.py"
+    spec = importlib.util.spec_from_file_location("real_data_workflow", path)
+    workflow = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(workflow)
+    rng = np.random.default_rng(1)
+    # class 0 pieces step by 1 along x, class 1 pieces by 1 along y: each step shows its source
+    pool = {0: [np.stack([np.arange(n), np.zeros(n)], 1) * 5.0 for n in (40, 60, 100)],
+            1: [np.stack([np.zeros(n), np.arange(n)], 1) * 0.1 for n in (30, 80, 100)]}
+    x, labels = workflow.concatenate(pool, 150, 3, 20, rng)
+    assert x.shape == (20, 150, 2) and labels.shape == (20, 150)
+    steps = np.diff(x, axis=1)  # (20, 149, 2)
+    along_y = (np.abs(steps[..., 1]) > 0).astype(int)
+    assert np.array_equal(along_y, labels[:, 1:])  # the step into point t comes from point t's piece
+    assert np.allclose(np.abs(steps).sum(-1), np.sqrt(2))  # unit RMS per axis: |step| = sqrt(2) here
+    changes = (np.diff(labels, axis=1) != 0).sum(1)
+    assert np.all(changes == 2)  # M = 3 segments, consecutive classes differ
+    assert workflow.concatenate(pool, 400, 3, 1, rng) is None  # pieces too short for 3 parts of 133
