@@ -208,8 +208,9 @@ class Predictor:
 
 
 def load(name_or_path="alpha", device: str = "auto") -> Predictor:
-    """Load a shipped network (see uandi.weights.SHIPPED: "alpha", "diffusion-model") or a weights file
-    or training run folder, onto `device` ("auto": the GPU if torch sees one, "cpu", "cuda")."""
+    """Load a shipped network (see uandi.weights.SHIPPED: "alpha", "diffusion-model", "trajectory-model",
+    ...) or a weights file or training run folder, onto `device` ("auto": the GPU if torch sees one,
+    "cpu", "cuda")."""
     path = resolve(name_or_path)
     state, card = read_weights(path)
     cfg = ModelConfig.from_dict(card["config"])
