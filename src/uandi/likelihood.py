@@ -21,7 +21,9 @@ x^T R^-1 x), leaving a 2-parameter profile likelihood. It is evaluated *exactly*
 Toeplitz matrix, forward substitution for the innovations, log-det from the factor's diagonal) on a
 lattice: alpha in steps of 0.01 over [0.05, 1.99], s on a lattice refined near 0. A lattice point's
 factor is shared by every segment that asks for it, so many segments cost a few BLAS-3 triangular
-solves. The search is golden-section in alpha, then in s, then alpha again near the optimum; the
+solves. The search: golden-section in alpha without noise; then, if noise is fitted, a screen at three
+noise levels and, where noise could matter, two chains of alternating golden searches in s and alpha
+(one from no noise, one from s = 0.5: the two trade off along a ridge) and a 3 x 3 hill climb. The
 maximum between lattice points and the curvature come from a quadratic fit to the exact values around
 the best lattice point (the profile is smooth; the fit's error is far below the standard error).
 
@@ -294,14 +296,11 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0) -> SegmentFit
         return SegmentFit(empty, empty, empty, empty, empty, empty, empty, np.zeros(0, np.int64), np.zeros(0, bool),
                           empty)
     seg, n_in = _prepare(segments)
-    ev = _Evaluator(seg, float(exposure))
-    fit = _maximise(ev, seg, n_in, noise)
-    return fit
+    return _maximise(_Evaluator(seg, float(exposure)), seg, n_in, noise)
 
 
 def _segment_loglik(ev: _Evaluator, seg: _Segments, n_in: int, ia, js):
-    """Profile log-likelihood per input segment (summed over its blocks) at per-segment lattice points,
-    plus per-segment Q / (2 n) (that is, K_hat) and total n."""
+    """Profile log-likelihood per input segment (summed over its blocks) at per-segment lattice points."""
     rows = np.arange(len(seg.n))
     q, ld = ev(rows, ia[seg.owner], js[seg.owner])
     ll = np.bincount(seg.owner, _profile(q, ld, seg.n), minlength=n_in)
@@ -477,7 +476,7 @@ def _summarise(ev, seg, n_in, ia, js, fitted) -> SegmentFit:
     d2_ak = dq_da / (2 * k_hat)  # d/dlogK of (-Q/(2K)) = Q/(2K); its alpha-derivative
     d2_kk = -q0 / (2 * k_hat)  # = -n at K_hat
     # sub-lattice alpha from the profile (K re-maximised at each alpha)
-    pm, p0, pp = (_profile_from(qam, lam, n_tot), _profile_from(q0, l0, n_tot), _profile_from(qap, lap, n_tot))
+    pm, p0, pp = (_profile(qam, lam, n_tot), _profile(q0, l0, n_tot), _profile(qap, lap, n_tot))
     off_a, _ = _quadratic_peak(pm, p0, pp)
     off_a = np.where(at_low | at_high, 0.0, off_a)
     alpha = ALPHA_LATTICE[ia] + h_a * off_a
@@ -503,7 +502,7 @@ def _summarise(ev, seg, n_in, ia, js, fitted) -> SegmentFit:
             dq_ds = (qsp - qsm) / (hm + hp)
             d2_ks = dq_ds / (2 * k_hat)
             # sub-lattice s from the profile, in lattice-index units then mapped
-            psm, psp = _profile_from(qsm, lsm, n_tot), _profile_from(qsp, lsp, n_tot)
+            psm, psp = _profile(qsm, lsm, n_tot), _profile(qsp, lsp, n_tot)
             off_s, _ = _quadratic_peak(psm, p0, psp)
         s_sub = np.where(off_s >= 0, s_hat + off_s * hp, s_hat + off_s * hm)
         s_hat = np.where(use_noise, s_sub, s_hat)
@@ -513,13 +512,9 @@ def _summarise(ev, seg, n_in, ia, js, fitted) -> SegmentFit:
     sigma = s_hat * np.sqrt(k)
     # sigma = s sqrt(K): delta method with independent-ish pieces (dominated by s's error)
     sigma_se = np.where(use_noise, np.sqrt(k) * np.sqrt(s_se**2 + (s_hat * logk_se / 2) ** 2), np.nan)
-    ll = _profile_from(q0, l0, n_tot)
+    ll = _profile(q0, l0, n_tot)
     return SegmentFit(alpha=alpha, alpha_se=alpha_se, K=k, K_se=k * logk_se, sigma=sigma, sigma_se=sigma_se,
                       loglik=ll, n=n_tot.astype(np.int64), at_bound=at_low | at_high, alpha_logk_cov=cov_ak)
-
-
-def _profile_from(q, ld, n):
-    return -n * (np.log(2 * np.pi * q / (2 * n)) + 1) - ld
 
 
 def _invert_information(info, use_noise):
