@@ -311,19 +311,24 @@ NOISE_TEST = 2.71  # 2 x log-likelihood gain that noise must bring in mode "auto
 NOISE_SCREEN = 1.0  # mode "auto": below this gain at three noise levels, the full noise search is skipped
 
 
+def _golden_alpha(ll, js, centre=None, width=None, stride=1):
+    """Best alpha lattice index per segment at noise indices js (golden-section search), over the whole
+    lattice or centre +- width, on every stride-th point (fewer distinct factors); ll(ia, js) -> values."""
+    zeros = np.zeros(len(js), np.int64)
+    top = (len(ALPHA_LATTICE) - 1) // stride
+    lo = zeros if width is None else np.maximum((centre - width) // stride, 0)
+    hi = zeros + top if width is None else np.minimum((centre + width) // stride, top)
+    return stride * _golden_search(lambda k: ll(stride * k, js), lo, hi)
+
+
 def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise) -> SegmentFit:
-    n_alpha = len(ALPHA_LATTICE)
     zeros = np.zeros(n_in, np.int64)
 
     def ll(ia, js):
         return _segment_loglik(ev, seg, n_in, ia, js)
 
     def golden_alpha(js, centre=None, width=None, stride=1):
-        # search on every stride-th lattice point (fewer distinct factors), index space k -> stride * k
-        top = (n_alpha - 1) // stride
-        lo = zeros if width is None else np.maximum((centre - width) // stride, 0)
-        hi = zeros + top if width is None else np.minimum((centre + width) // stride, top)
-        return stride * _golden_search(lambda k: ll(stride * k, js), lo, hi)
+        return _golden_alpha(ll, js, centre, width, stride)
 
     ia0 = golden_alpha(zeros)  # no noise: alpha alone (K profiled out)
     if noise is False:
@@ -391,17 +396,14 @@ def _noise_chains(ev: _Evaluator, seg: _Segments, n_in: int, ia0: np.ndarray):
     """Joint maximum over (alpha, s) on the lattice, from the no-noise optimum ia0. Alpha and the noise
     ratio trade off along a ridge (both make steps anti-correlated), so two chains of alternating
     searches, one from no noise and one from s = 0.5, keep the better end. Returns (ia, js, value)."""
-    n_alpha, n_noise = len(ALPHA_LATTICE), len(NOISE_LATTICE)
+    n_noise = len(NOISE_LATTICE)
     zeros = np.zeros(n_in, np.int64)
 
     def ll(ia, js):
         return _segment_loglik(ev, seg, n_in, ia, js)
 
     def golden_alpha(js, centre=None, width=None, stride=2):
-        top = (n_alpha - 1) // stride
-        lo = zeros if width is None else np.maximum((centre - width) // stride, 0)
-        hi = zeros + top if width is None else np.minimum((centre + width) // stride, top)
-        return stride * _golden_search(lambda k: ll(stride * k, js), lo, hi)
+        return _golden_alpha(ll, js, centre, width, stride)
 
     def golden_noise(ia, stride=2):
         top = (n_noise - 1) // stride
