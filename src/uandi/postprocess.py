@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import check_int
+from .checks import check_int, check_units
 from .constants import ALPHA_MAX, ALPHA_MIN, MODELS
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "segment_statistics",
     "segment_track",
     "LIKELIHOOD_SETTINGS",
-    "LIKELIHOOD_COLUMNS",
     "likelihood_units",
     "assumes_fbm",
     "refine_segments",
@@ -624,8 +623,6 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # estimates. Chosen on a tuning set of our own seed by benchmarks/likelihood.py (docs/likelihood.md).
 LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 4, "noise": "auto",
                        "exposure": 0.0, "min_points": 10}
-LIKELIHOOD_COLUMNS = ["alpha_network", "alpha_se", "alpha_method", "K", "K_se", "localization_error",
-                      "localization_error_se", "units"]
 
 
 def assumes_fbm(predictor) -> bool:
@@ -645,13 +642,6 @@ def likelihood_units(pixel_size: float | None = None, frame_interval: float | No
     return f"K: {length}^2/{time}^alpha; localization_error: {length}"
 
 
-def _check_units(pixel_size, frame_interval) -> None:
-    for name, value in (("pixel_size", pixel_size), ("frame_interval", frame_interval)):
-        if value is not None and not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a finite number > 0 (pixel_size: micrometres per input unit; "
-                             f"frame_interval: seconds per frame); got {value!r}")
-
-
 def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
                     model_rule: dict | None = None, classes=MODELS, changepoints: bool = True,
                     pixel_size: float | None = None, frame_interval: float | None = None,
@@ -669,12 +659,13 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
 
     Segments classified other than FBM (model task) keep the network's alpha and get no K: the FBM
     likelihood is misspecified there. Segments under `min_points` points keep the network's alpha too.
-    Returns new Segments with columns alpha (the exact estimate where `alpha_method` is "likelihood"),
-    and LIKELIHOOD_COLUMNS.
+    Returns new Segments whose columns are segment_columns(..., likelihood=True): alpha (the exact
+    estimate where `alpha_method` is "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
+    localization_error(_se) and units.
     """
     from .likelihood import fit_segments, segment_positions, select_changepoints
 
-    _check_units(pixel_size, frame_interval)
+    check_units(pixel_size, frame_interval)
     cfg = {**LIKELIHOOD_SETTINGS, **(settings or {})}
     min_gap = (model_rule or {}).get("min_gap", 10)
     if changepoints and tracks:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import check_int
+from .checks import check_int, check_units
 from .constants import ALPHA_MAX, ALPHA_MIN, MIN_SEGMENT, MIN_TRACK_LENGTH
 from .data.normalize import network_input
 from .nn.device import resolve_device
@@ -192,6 +192,7 @@ class Predictor:
         probability).
         """
         self._require_pointwise("segment")
+        check_units(pixel_size, frame_interval)  # before any work
         rule = self.postprocess_settings(**overrides)
         tracks = as_tracks(x)[0]
         outputs = self.pointwise(tracks, batch_size, check_input=False)

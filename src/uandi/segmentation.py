@@ -55,7 +55,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .checks import check_int
+from .checks import check_int, check_units
 from .constants import MIN_TRACK_LENGTH
 from .immobile import immobile_reason
 from .postprocess import (
@@ -228,10 +228,7 @@ def segment(
     if localization_error is not None and not (np.isfinite(localization_error) and localization_error > 0):
         raise ValueError(f"localization_error must be a finite number > 0 (per axis, in the positions' unit); "
                          f"got {localization_error!r}")
-    for name, value in (("pixel_size", pixel_size), ("frame_interval", frame_interval)):
-        if value is not None and not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a finite number > 0 (pixel_size: micrometres per input unit; "
-                             f"frame_interval: seconds per frame); got {value!r}")
+    check_units(pixel_size, frame_interval)
     if not (np.isfinite(exposure) and 0.0 <= exposure <= 1.0):
         raise ValueError(f"exposure must lie in [0, 1] (a fraction of the frame interval); got {exposure!r}")
 
