@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.interpolate import RegularGridInterpolator
 from scipy.linalg import cholesky
 
 from uandi.likelihood import (
@@ -102,14 +103,12 @@ class Floor:
     def __init__(self, max_n: int):
         self.alphas = np.linspace(0.05, 1.95, 20)
         self.ns = np.unique(np.geomspace(9, max_n, 24).astype(int))
-        self.table = np.array([[cramer_rao_alpha(a, int(n)) for n in self.ns] for a in self.alphas])
+        table = np.array([[cramer_rao_alpha(a, int(n)) for n in self.ns] for a in self.alphas])
+        self.log_bound = RegularGridInterpolator((self.alphas, np.log(self.ns)), np.log(table), bounds_error=False,
+                                                 fill_value=None)
 
     def __call__(self, alpha: float, n: int) -> float:
-        from scipy.interpolate import RegularGridInterpolator
-
-        f = RegularGridInterpolator((self.alphas, np.log(self.ns)), np.log(self.table), bounds_error=False,
-                                    fill_value=None)
-        return float(np.exp(f([[alpha, np.log(n)]])[0]))
+        return float(np.exp(self.log_bound([[alpha, np.log(n)]])[0]))
 
 
 def pointwise_alpha(x: np.ndarray, cps_list: list, noise) -> np.ndarray:
