@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import string
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -239,6 +240,16 @@ def run_cli(argv) -> tuple[int, str]:
     return code, err.getvalue()
 
 
+def segment_table_file(tmp_path_factory, table, separator: str, options) -> tuple[int, str, Path]:
+    """Write `table` as a CSV with `separator` into a fresh folder and run `uandi segment` on it with
+    `options` (a list of argument groups); returns (exit code, stderr, output folder)."""
+    folder = tmp_path_factory.mktemp("cli")
+    path = folder / "tracks.csv"
+    table.to_csv(path, sep=separator, index=False)
+    out = folder / "out"
+    return (*run_cli(["segment", str(path), "--quiet", "-o", str(out)] + [x for o in options for x in o]), out)
+
+
 def assert_no_traceback(code, err: str) -> None:
     assert code in (0, 2), err
     assert "Traceback" not in err and "internal error" not in err, err
@@ -265,11 +276,8 @@ def test_no_traceback_for_any_file_content(cli_networks, tmp_path_factory, conte
 @given(case=track_tables(), options=OPTIONS, separator=st.sampled_from([",", ";"]))
 def test_no_traceback_for_any_table_and_options(cli_networks, tmp_path_factory, case, options, separator):
     table, _ = case
-    folder = tmp_path_factory.mktemp("cli")
-    path = folder / "tracks.csv"
-    table.to_csv(path, sep=separator, index=False)
-    argv = ["segment", str(path), "--quiet", "-o", str(folder / "out")] + [x for o in options for x in o]
-    assert_no_traceback(*run_cli(argv))
+    code, err, _ = segment_table_file(tmp_path_factory, table, separator, options)
+    assert_no_traceback(code, err)
 
 
 VALID_OPTIONS = st.lists(st.sampled_from([
@@ -282,12 +290,9 @@ VALID_OPTIONS = st.lists(st.sampled_from([
 @given(case=track_tables(), options=VALID_OPTIONS, separator=st.sampled_from([",", ";"]))
 def test_any_valid_table_with_valid_options_succeeds(cli_networks, tmp_path_factory, case, options, separator):
     table, _ = case
-    folder = tmp_path_factory.mktemp("cli")
-    path = folder / "tracks.csv"
-    table.astype({"track_id": str}).to_csv(path, sep=separator, index=False)
-    argv = ["segment", str(path), "--quiet", "-o", str(folder / "out"), "--plot", "--max-plots", "1"]
-    code, err = run_cli(argv + [x for o in options for x in o])
+    code, err, out = segment_table_file(tmp_path_factory, table.astype({"track_id": str}), separator,
+                                        [["--plot", "--max-plots", "1"], *options])
     assert code == 0, err
     assert_no_traceback(code, err)
-    back = pd.read_csv(folder / "out" / "tracks_points.csv", dtype={"track_id": str}, keep_default_na=False)
+    back = pd.read_csv(out / "tracks_points.csv", dtype={"track_id": str}, keep_default_na=False)
     assert back["track_id"].tolist() == table["track_id"].astype(str).tolist()
