@@ -9,6 +9,9 @@
     python -m uandi.cli export runs/model-b8-c2 --out src/uandi/weights/model.safetensors
     # alpha on all five models (the subtask-2 mix), warm-started from the FBM-only alpha network:
     nohup python scripts/train_shipped.py alpha-all 7800 > runs/alpha-all-b8.log &
+    # the diffusion-model network on both simulator flavours (ours and andi-datasets'), warm-started:
+    nohup python scripts/train_shipped.py model-mix 6600 > runs/model-mix-b8.log &
+    python -m uandi.cli export runs/model-mix-b8 --out src/uandi/weights/model.safetensors
     # the WADNet trajectory classifier (one label per whole track), then shipped as "trajectory-model":
     nohup python scripts/train_shipped.py trajectory-model 1500 > runs/trajectory-model.log &
     python -m uandi.cli export runs/trajectory-model --out src/uandi/weights/trajectory-model.safetensors
@@ -29,6 +32,11 @@ alpha-all: the alpha network's architecture and data recipe, but every segment i
 (the subtask-2 mix, each model in its own alpha range, consecutive segments of different models), so
 the exponent is learnt for ATTM, CTRW, LW and SBM too. Warm-started from the shipped FBM-only alpha
 network, one cosine cycle (peak 1e-3) over 18,000 steps (576,000 trajectories).
+model-mix: the model network's architecture and data recipe, but each segment is simulated with our
+parametrisations or andi-datasets' (flavor ["uandi", "andi"], drawn per segment), so the network does
+not learn one simulator's quirks (andi's truncated ATTM periods, whole-frame Levy flights, the
+offset SBM path). Warm-started from the shipped diffusion-model network, one cosine cycle (peak 5e-4)
+over 12,000 steps (384,000 trajectories).
 trajectory-model: the WADNet classifier (preset wadnet-model: gated dilated encoder with 32 filters,
 3-layer LSTM with 64 units, the last state to 5 logits) on single-model trajectories of the five models
 (scale-free, each model in its own alpha range), lengths 10-1000 drawn log-uniformly per batch (as many
@@ -47,7 +55,7 @@ from uandi.train import TrainConfig, train
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("task", choices=["alpha", "model", "alpha-all", "trajectory-model"])
+    ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
     a = ap.parse_args()
@@ -59,16 +67,21 @@ def main() -> None:
                           val_every=500, seed=21, time_limit=a.limit)
         train(cfg, "runs/trajectory-model", resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
         return
-    seed = {"alpha": 1, "model": 2, "alpha-all": 11}[a.task] + 2 * (a.cycle - 1)
+    seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": f"runs/{a.task}-b8/best.safetensors"}
     steps = 16000
     if a.task == "alpha-all":
         steps = 18000
         stage = {"lr": 1e-3, "init_from": "src/uandi/weights/alpha.safetensors", "sim_task": "model"}
-    preset = "small-alpha" if a.task == "alpha-all" else f"small-{a.task}"
+    sim_options = {"diffusion_factor": [0.5, 2.0]}
+    if a.task == "model-mix":
+        steps = 12000
+        stage = {"lr": 5e-4, "init_from": "src/uandi/weights/model.safetensors"}
+        sim_options["flavor"] = ["uandi", "andi"]
+    preset = {"alpha-all": "small-alpha", "model-mix": "small-model"}.get(a.task, f"small-{a.task}")
     cfg = TrainConfig(preset=preset, model_overrides={"width": 8}, steps=steps, batch_size=32,
                       schedule="cosine", lengths=(50, 500), noise=(0.0, 0.1),
-                      sim_options={"diffusion_factor": [0.5, 2.0]}, val_n=1000, val_lengths=(200, 500),
+                      sim_options=sim_options, val_n=1000, val_lengths=(200, 500),
                       val_every=1000, seed=seed, time_limit=a.limit, **stage)
     out = f"runs/{a.task}-b8" + ("" if a.cycle == 1 else f"-c{a.cycle}")
     train(cfg, out, resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))

@@ -135,6 +135,11 @@ def _sim_options(a) -> dict:
         opts["diffusion_factor"] = _pair(a.diffusion_factor)
     if getattr(a, "models", None):
         opts["models"] = tuple(a.models.split(","))
+    if getattr(a, "flavor", None) and a.flavor != "uandi":
+        from .simulate.compose import check_flavors
+
+        names = check_flavors(a.flavor.split(","))
+        opts["flavor"] = names[0] if len(names) == 1 else list(names)
     return opts
 
 
@@ -145,6 +150,9 @@ def _add_sim_args(p):
                    help="free: unit RMS step per segment (default); native: the models' own units (reference protocol)")
     p.add_argument("--diffusion-factor", help="'low,high': random step-size factor per segment (log-uniform)")
     p.add_argument("--models", help="model task: comma-separated subset of attm,ctrw,fbm,lw,sbm")
+    p.add_argument("--flavor", default="uandi",
+                   help="simulator parametrisations: uandi (ours, default), andi (andi-datasets'), or "
+                        "'uandi,andi' to draw one per segment")
 
 
 def cmd_simulate(a) -> int:

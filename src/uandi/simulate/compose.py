@@ -8,13 +8,14 @@ Changepoint convention: the 0-based index of the first point of a new segment.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..constants import ALPHA_RANGES, MIN_SEGMENT, MODELS, TASK1_ALPHA_RANGE
 from ._common import check_length, check_model, check_n, check_rng
-from .models import generate_steps
+from .models import FLAVORS, check_flavor, generate_steps
 from .noise import add_localization_noise, check_noise
 
 TASKS = ("alpha", "model")
@@ -75,6 +76,14 @@ def segment_lengths(
             out[take, :m] = np.diff(edges, axis=1) - 1 + min_segment
             pending = pending[~distinct]
     return out
+
+
+def check_flavors(flavor) -> tuple[str, ...]:
+    """A flavour name, or a sequence of them to mix (drawn per segment), as a tuple of distinct names."""
+    names = (flavor,) if isinstance(flavor, str) else tuple(flavor)
+    if not names:
+        raise ValueError(f"flavor must name at least one of {', '.join(FLAVORS)}")
+    return tuple(dict.fromkeys(check_flavor(f) for f in names))
 
 
 def _check_options(task, n, length, n_segments, min_alpha_jump, scale, diffusion_factor, noise, models):
@@ -175,6 +184,7 @@ def dataset(
     diffusion_factor: tuple[float, float] | None = None,
     noise=0.0,
     models=MODELS,
+    flavor="uandi",
 ) -> SimDataset:
     """Simulate n multi-segment 2D trajectories of `length` points for task "alpha" or "model".
 
@@ -189,8 +199,11 @@ def dataset(
       log-uniformly in that range (a random diffusion coefficient per segment).
     noise: localization noise sigma_n, per-axis std relative to each segment's RMS step; a scalar or one
       value per trajectory (shape (n,)).
+    flavor: "uandi" (our parametrisations), "andi" (andi-datasets', uandi.simulate.andi), or a list of
+      them, drawn uniformly per segment (training on both makes a network less tied to one simulator).
     rng: numpy.random.Generator.
     """
+    flavors = check_flavors(flavor)
     n, (lo_m, hi_m), length, noise, models = _check_options(
         task, n, length, n_segments, min_alpha_jump, scale, diffusion_factor, noise, models
     )
@@ -220,13 +233,16 @@ def dataset(
     else:
         seg_factor = np.ones(seg_len.size)
 
+    # drawn only when mixing, so a single flavour leaves the random stream as it was
+    seg_flavor = rng.integers(0, len(flavors), seg_len.size) if len(flavors) > 1 else np.zeros(seg_len.size, int)
+
     increments = np.empty((n * length, 2), np.float32)  # flat over (trajectory, point)
     seg_dest = seg_traj * length + seg_start  # flat index of each segment's first point
     seg_step = np.ones(seg_len.size)  # per-axis RMS step of each segment as placed (noise reference)
-    for class_id, name in enumerate(MODELS):
-        for chunk in length_chunks(np.flatnonzero(seg_model == class_id), seg_len):
+    for (class_id, name), (flavor_id, flavor_name) in itertools.product(enumerate(MODELS), enumerate(flavors)):
+        for chunk in length_chunks(np.flatnonzero((seg_model == class_id) & (seg_flavor == flavor_id)), seg_len):
             lens = seg_len[chunk]
-            steps = generate_steps(name, seg_alpha[chunk], int(lens.max()), rng, np.float32)  # (k, lmax, 2)
+            steps = generate_steps(name, seg_alpha[chunk], int(lens.max()), rng, np.float32, flavor_name)  # (k, lmax, 2)
             # per-axis RMS over the segment's own steps only: zero the padding first (only the last
             # few columns hold any)
             shortest = int(lens.min())
