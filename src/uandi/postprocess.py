@@ -657,13 +657,16 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     pixel_size : micrometres per input unit; frame_interval : seconds per frame (None: input units and
         frames). settings : LIKELIHOOD_SETTINGS overrides.
 
-    Segments classified other than FBM (model task) keep the network's alpha and get no K: the FBM
-    likelihood is misspecified there. Segments under `min_points` points keep the network's alpha too.
+    Segments classified SBM (model task) get the exact SBM likelihood's alpha and K instead
+    (uandi.likelihood_sbm; no localization error). Segments classified ATTM, CTRW or LW keep the
+    network's alpha and get no K: no exact likelihood of ours fits them. Segments under `min_points`
+    points keep the network's alpha too.
     Returns new Segments whose columns are segment_columns(..., likelihood=True): alpha (the exact
     estimate where `alpha_method` is "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
     localization_error(_se) and units.
     """
     from .likelihood import fit_segments, segment_positions, select_changepoints
+    from .likelihood_sbm import fit_sbm_segments
 
     check_units(pixel_size, frame_interval)
     cfg = {**LIKELIHOOD_SETTINGS, **(settings or {})}
@@ -683,14 +686,18 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
                                            min_gap)
             new.append(Segments(cps, len(x), segment_statistics(x, cps, alpha=alpha[k], proba=p, classes=classes)))
         segments = new
-    pieces, owner = [], []
+    pieces, owner, sbm_pieces, sbm_owner = [], [], [], []
     for k, (x, seg) in enumerate(zip(tracks, segments)):
         for s, (start, length) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
-            is_fbm = "model" not in seg.values or seg.values["model"][s] == "fbm"
-            if length >= cfg["min_points"] and is_fbm:
+            label = seg.values["model"][s] if "model" in seg.values else "fbm"
+            if length >= cfg["min_points"] and label == "fbm":
                 pieces.append(segment_positions(x, start, start + length))
                 owner.append((k, s))
+            elif length >= cfg["min_points"] and label == "sbm":
+                sbm_pieces.append(segment_positions(x, start, start + length))
+                sbm_owner.append((k, s))
     fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"]) if pieces else None
+    sbm_fit = fit_sbm_segments(sbm_pieces) if sbm_pieces else None
     units = likelihood_units(pixel_size, frame_interval)
     length_factor = pixel_size if pixel_size is not None else 1.0
     log_dt = np.log(frame_interval) if frame_interval is not None else 0.0
@@ -705,17 +712,32 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
             method[:] = [f"network (segment classified {m})" if m != "fbm" else "network" for m in seg.values["model"]]
         method[seg.lengths < cfg["min_points"]] = f"network (under {cfg['min_points']} points)"
         seg.values["alpha_method"] = method
-    for i, (k, s) in enumerate(owner):
+
+    def store(k, s, alpha, alpha_se, at_bound, k_frames, k_se_frames, cov, method):
+        """One segment's exact estimates, K converted to length^2 / time^alpha (log-scale delta method)."""
         v = segments[k].values
-        v["alpha"][s] = fit.alpha[i]
-        v["alpha_se"][s] = np.nan if fit.at_bound[i] else fit.alpha_se[i]
-        v["alpha_method"][s] = "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood"
-        # K in length^2 / time^alpha: K_frames * pixel^2 / dt^alpha; log-scale error by the delta method
-        log_k = np.log(fit.K[i]) + 2 * np.log(length_factor) - fit.alpha[i] * log_dt
-        logk_se = fit.K_se[i] / fit.K[i]
-        var = logk_se**2 + log_dt**2 * fit.alpha_se[i] ** 2 - 2 * log_dt * fit.alpha_logk_cov[i]
-        v["K"][s] = np.exp(log_k)
-        v["K_se"][s] = np.exp(log_k) * np.sqrt(var) if var >= 0 else np.nan
-        v["localization_error"][s] = fit.sigma[i] * length_factor
-        v["localization_error_se"][s] = fit.sigma_se[i] * length_factor
+        v["alpha"][s] = alpha
+        v["alpha_se"][s] = np.nan if at_bound else alpha_se
+        v["alpha_method"][s] = method
+        # K of inputs near 1e+-300 leaves the float range: inf or 0 (and no error) without a warning
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            log_k = np.log(k_frames) + 2 * np.log(length_factor) - alpha * log_dt
+            logk_se = k_se_frames / k_frames
+            var = logk_se**2 + log_dt**2 * alpha_se**2 - 2 * log_dt * cov
+            v["K"][s] = np.exp(log_k)
+            v["K_se"][s] = np.exp(log_k) * np.sqrt(var) if var >= 0 else np.nan
+
+    for i, (k, s) in enumerate(owner):
+        store(k, s, fit.alpha[i], fit.alpha_se[i], fit.at_bound[i], fit.K[i], fit.K_se[i], fit.alpha_logk_cov[i],
+              "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood")
+        segments[k].values["localization_error"][s] = fit.sigma[i] * length_factor
+        segments[k].values["localization_error_se"][s] = fit.sigma_se[i] * length_factor
+    for i, (k, s) in enumerate(sbm_owner):
+        if not np.isfinite(sbm_fit.alpha[i]):
+            segments[k].values["alpha_method"][s] = "network (segment classified sbm, never moves)"
+            continue
+        # the SBM fit does not return the alpha-log K covariance: K's error in physical units then
+        # ignores it (exact without --frame-interval)
+        store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i], 0.0,
+              "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)")
     return segments

@@ -1,0 +1,76 @@
+"""The exact SBM likelihood (uandi.likelihood_sbm): unbiased enough, honest error bars, both clocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from uandi.likelihood_sbm import _loglik, fit_sbm_segments
+from uandi.simulate import trajectories
+
+
+def test_loglik_matches_the_gaussian_density(rng):
+    """The closed form equals the sum of independent Gaussian log densities, both axes."""
+    from scipy import stats
+
+    steps = rng.normal(size=(30, 2))
+    sq = (steps**2).sum(axis=1)
+    alpha, log_k, t0 = 0.7, np.log(0.8), 1.0
+    t = np.arange(1, 31) + t0
+    var = 2 * 0.8 * (t**alpha - (t - 1) ** alpha)
+    expected = stats.norm.logpdf(steps, scale=np.sqrt(var)[:, None]).sum()
+    got = _loglik(np.array([alpha]), np.array([log_k]), sq, t0)[0][0]
+    assert got == pytest.approx(expected, rel=1e-10)
+    # profiling K gives the largest likelihood over K
+    profiled = _loglik(np.array([alpha]), None, sq, t0)[0][0]
+    assert profiled >= got
+
+
+@pytest.mark.parametrize("flavor", ["uandi", "andi"])
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.7])
+def test_alpha_unbiased_with_calibrated_errors(flavor, alpha, rng):
+    """n = 200 steps, 300 segments: bias within 5 standard errors of the mean plus the t0 choice's
+    small bias (0.03), the reported standard error within 20 % of the spread, coverage near 95 %."""
+    x = trajectories("sbm", 300, 201, alpha, rng, flavor=flavor)
+    f = fit_sbm_segments(list(x))
+    sd = f.alpha.std()
+    assert abs(f.alpha.mean() - alpha) < 5 * sd / np.sqrt(300) + 0.03
+    ok = ~f.at_bound
+    ratio = sd / np.nanmean(f.alpha_se[ok])
+    assert 0.8 < ratio < 1.2, ratio
+    cover = (np.abs(f.alpha[ok] - alpha) < 1.96 * f.alpha_se[ok]).mean()
+    assert 0.88 < cover < 0.99, cover
+    k_true = 1.0 if flavor == "uandi" else 0.5  # andi: per-axis variance (t+1)^alpha - t^alpha, K = 1/2
+    assert abs(np.median(f.K) / k_true - 1) < 0.15
+
+
+def test_brownian_motion_reads_alpha_1(rng):
+    x = trajectories("fbm", 300, 151, 1.0, rng)
+    f = fit_sbm_segments(list(x))
+    assert abs(f.alpha.mean() - 1.0) < 5 * f.alpha.std() / np.sqrt(300) + 0.01
+
+
+def test_still_particle_and_bad_shapes():
+    f = fit_sbm_segments([np.zeros((20, 2)), np.cumsum(np.ones((20, 2)), axis=0)])
+    assert np.isnan(f.alpha[0]) and np.isnan(f.K[0])
+    assert np.isfinite(f.alpha[1])
+    with pytest.raises(ValueError, match=r"shape \(n >= 3, 2\)"):
+        fit_sbm_segments([np.zeros((2, 2))])
+
+
+def test_segments_classified_sbm_get_the_sbm_likelihood(rng):
+    """In the product's likelihood stage a segment the model network calls SBM reports the exact SBM
+    alpha and K (alpha_method 'likelihood (SBM)'), one called CTRW keeps the network's alpha."""
+    from uandi.postprocess import Segments, refine_segments
+
+    sbm = trajectories("sbm", 1, 300, 1.6, rng)[0]
+    ctrw = trajectories("ctrw", 1, 100, 0.5, rng)[0]
+    x = np.concatenate([sbm, sbm[-1] + ctrw])  # (400, 2): SBM for 300 points, then CTRW
+    values = {"alpha": np.array([1.0, 0.4]), "model": np.array(["sbm", "ctrw"], dtype=object)}
+    seg = Segments(np.array([300]), 400, values)
+    out = refine_segments([x], [seg], alpha=[np.ones(400)], changepoints=False)[0]
+    assert out["alpha_method"].tolist() == ["likelihood (SBM)", "network (segment classified ctrw)"]
+    expected = fit_sbm_segments([x[:300]])
+    assert out["alpha"][0] == expected.alpha[0] and abs(out["alpha"][0] - 1.6) < 4 * out["alpha_se"][0]
+    assert out["K"][0] == pytest.approx(expected.K[0]) and np.isnan(out["localization_error"][0])
+    assert out["alpha"][1] == 0.4 and np.isnan(out["K"][1]) and out["alpha_network"][0] == 1.0
