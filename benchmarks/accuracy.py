@@ -239,7 +239,15 @@ def main():
               "| set | tracks | network inference (s) | Predictor.segment with the likelihood, inference included (s) |", "|---|---|---|---|"]
     for r in like_rows:
         lines.append(f"| {r['name']} | {a.n} | {r['seconds']:.1f} | {r['likelihood_seconds']:.1f} |")
-    Path(a.out).write_text("\n".join(lines) + "\n")
+    # sections that other benchmarks write into this page (benchmarks/flavors.py) survive a rerun
+    kept = ""
+    if Path(a.out).exists():
+        old = Path(a.out).read_text()
+        for name in ("flavors",):
+            start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+            if start in old and end in old:
+                kept += "\n" + start + old.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    Path(a.out).write_text("\n".join(lines) + "\n" + kept)
     if a.json:  # everything but the per-changepoint dc lists (the histograms), to keep the file small
         for r in alpha_rows + model_rows:
             r["changepoints"].pop("dc", None)

@@ -9,7 +9,9 @@ For every model at the ends and middle of its alpha range:
     to the KS statistic between two independent sets of ours, the D that sampling alone gives
     (increments within a trajectory are correlated, so the textbook p-value is too small);
   - the share of trajectories that never move (RMS step 0, left out of the KS test) and the median
-    native per-axis RMS step.
+    native per-axis RMS step;
+  - then the same for our andi flavour (`flavor="andi"`, uandi.simulate.andi) against andi-datasets, in a
+    second table: it should agree with andi-datasets at the level of chance everywhere.
 
 andi-datasets pins numpy <= 1.26, so it runs in its own environment (not a project dependency):
     python3 -m venv /tmp/andi-venv
@@ -104,6 +106,11 @@ def compare(model: str, alpha: float, n: int, seed: int) -> dict:
     ours_null = trajectories(model, n, SHORT_LENGTH, alpha, rng)  # second independent set: D of chance
     ours_long = trajectories(model, n, LONG_LENGTH, alpha, rng)
     t1 = time.perf_counter()
+    flavor_short = trajectories(model, n, SHORT_LENGTH, alpha, rng, flavor="andi")
+    flavor_long = trajectories(model, n, LONG_LENGTH, alpha, rng, flavor="andi")
+    flavor_null = trajectories(model, n, SHORT_LENGTH, alpha, rng, flavor="andi")
+    t_flavor = time.perf_counter() - t1
+    t1 = time.perf_counter()
     andi_short = andi_trajectories(model, n, SHORT_LENGTH, alpha)
     andi_long = andi_trajectories(model, n, LONG_LENGTH, alpha)
     t2 = time.perf_counter()
@@ -117,6 +124,15 @@ def compare(model: str, alpha: float, n: int, seed: int) -> dict:
     row["still"] = (still_ours, still_andi)
     row["rms"] = (rms_ours, rms_andi)
     row["seconds"] = (t1 - t0, t2 - t1)
+    # our andi flavour (uandi.simulate.andi) against andi-datasets itself
+    inc_flavor, still_flavor, rms_flavor = scaled_increments(flavor_short)
+    ks_flavor = stats.ks_2samp(inc_flavor, inc_andi)
+    ks_flavor_null = stats.ks_2samp(inc_flavor, scaled_increments(flavor_null)[0]).statistic
+    row["flavor"] = {
+        "short": msd_exponent(flavor_short, SHORT_LAGS), "long": msd_exponent(flavor_long, LONG_LAGS),
+        "ks": (ks_flavor.statistic, ks_flavor.pvalue, ks_flavor_null), "still": still_flavor, "rms": rms_flavor,
+        "seconds": t_flavor,
+    }
     return row
 
 
@@ -150,6 +166,28 @@ def markdown(rows: list[dict], n: int, seed: int, elapsed: float) -> str:
     return "\n".join(lines)
 
 
+def markdown_flavor(rows: list[dict], n: int, seed: int) -> str:
+    """Our andi flavour (`flavor="andi"`) against andi-datasets, same sets and statistics."""
+    lines = [
+        f"n = {n} trajectories per set and model/alpha; seed {seed}; the andi-datasets columns are the sets of "
+        "the table above. Command: as above.",
+        "",
+        "| model | alpha | exponent, lags 2-32: flavor andi | andi-datasets | exponent, lags 100-1600: flavor andi "
+        "| andi-datasets | KS D (p) flavor andi vs andi-datasets | KS D flavor vs flavor (chance) "
+        "| never move: flavor / andi | median RMS step: flavor / andi |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        f = r["flavor"]
+        lines.append(
+            f"| {r['model'].upper()} | {r['alpha']:g} | {fmt_exp(f['short'])} | {fmt_exp(r['short'][1])} "
+            f"| {fmt_exp(f['long'])} | {fmt_exp(r['long'][1])} | {f['ks'][0]:.4f} ({f['ks'][1]:.1e}) "
+            f"| {f['ks'][2]:.4f} | {100 * f['still']:.1f}% / {100 * r['still'][1]:.1f}% "
+            f"| {f['rms']:.3g} / {r['rms'][1]:.3g} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="trajectories per set (default 1000)")
@@ -173,10 +211,16 @@ def main(argv=None) -> None:
                 f"(null {row['ks'][2]:.4f})  [{row['seconds'][0]:.1f} s ours, {row['seconds'][1]:.1f} s andi]",
                 flush=True,
             )
+            f = row["flavor"]
+            print(f"      flavor andi: short {fmt_exp(f['short'])}  long {fmt_exp(f['long'])}  KS D {f['ks'][0]:.4f}",
+                  flush=True)
     text = markdown(rows, args.n, args.seed, time.perf_counter() - start)
+    text_flavor = markdown_flavor(rows, args.n, args.seed)
     print(text)
+    print(text_flavor)
     if args.write:
         write_block(args.write, "andi_compare", text)
+        write_block(args.write, "andi_flavor", text_flavor)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""The networks on two simulators: ours, and andi-datasets' parametrisations -> docs/results.md (block).
+
+    /tmp/andi-venv/bin/python benchmarks/andi_sets.py --n 2000 --length 500 --out runs/andi-model-500.npz
+    /tmp/andi-venv/bin/python benchmarks/andi_sets.py --n 2000 --length 200 --seed 78 --out runs/andi-model-200.npz
+    python benchmarks/flavors.py --andi-sets runs/andi-model-200.npz,runs/andi-model-500.npz
+
+Sets (the subtask-2 mix: 2-5 segments, each one of the five models, consecutive models differ, alpha
+uniform in the model's range, scale-free segments, no noise), L = 200 and 500:
+  - ours: uandi.simulate.dataset, flavor "uandi" (seeds [44, L]);
+  - andi flavour: the same with flavor "andi" (uandi.simulate.andi, seeds [45, L]);
+  - andi-datasets: made by andi-datasets itself (benchmarks/andi_sets.py), when given.
+For each diffusion-model network: point accuracy and the accuracy on the points of each true model.
+For each alpha network: the point-wise MAE of alpha on the points of each true model.
+The gap between "ours" and the other two columns is how much a network has learnt one simulator's
+quirks rather than the physics; a user's data comes from neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from _report import write_block
+from uandi.constants import MODELS
+from uandi.predict import load
+from uandi.simulate import dataset
+
+
+def load_sets(n: int, andi_sets: list[str]) -> list[tuple[str, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """(name, L, x, alpha, model) per set."""
+    sets = []
+    for length in (200, 500):
+        for name, flavor, seed in (("ours", "uandi", 44), ("andi flavour", "andi", 45)):
+            d = dataset("model", n, length, np.random.default_rng([seed, length]), flavor=flavor)
+            sets.append((name, length, d.x, d.alpha, d.model))
+    for path in andi_sets:
+        f = np.load(path)
+        x = f["x"][:n]
+        sets.append(("andi-datasets", x.shape[1], x, f["alpha"][:n], f["model"][:n]))
+    order = {"ours": 0, "andi flavour": 1, "andi-datasets": 2}
+    return sorted(sets, key=lambda s: (s[1], order[s[0]]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=2000, help="trajectories per set")
+    ap.add_argument("--model", default="diffusion-model", help="comma-separated diffusion-model networks")
+    ap.add_argument("--alpha", default="alpha-fbm,alpha-all", help="comma-separated alpha networks")
+    ap.add_argument("--andi-sets", default="", help="comma-separated .npz files from benchmarks/andi_sets.py")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default="docs/results.md")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    t0 = time.time()
+    andi_sets = [p for p in a.andi_sets.split(",") if p]
+    sets = load_sets(a.n, andi_sets)
+
+    model_rows, alpha_rows = [], []
+    for w in [w for w in a.model.split(",") if w]:
+        net = load(w, device="cpu")
+        for name, length, x, alpha, model in sets:
+            pred = net.predict(x)
+            right = pred == model
+            per = {m: float(right[model == i].mean()) for i, m in enumerate(MODELS)}
+            model_rows.append((w, name, length, float(right.mean()), per))
+            print(model_rows[-1], flush=True)
+    for w in [w for w in a.alpha.split(",") if w]:
+        net = load(w, device="cpu")
+        for name, length, x, alpha, model in sets:
+            err = np.abs(net.predict(x) - alpha)
+            per = {m: float(err[model == i].mean()) for i, m in enumerate(MODELS)}
+            alpha_rows.append((w, name, length, float(err.mean()), per))
+            print(alpha_rows[-1], flush=True)
+
+    cmd = f"python benchmarks/flavors.py --n {a.n} --model {a.model} --alpha {a.alpha}" + (
+        f" --andi-sets {a.andi_sets}" if andi_sets else "")
+    lines = ["## The networks on other people's simulations", "",
+             f"Reproduce: `{cmd}` ({a.threads} threads, {time.time() - t0:.0f} s; the andi-datasets sets are made "
+             "by `benchmarks/andi_sets.py` in the andi environment, see its docstring).", "",
+             f"{a.n} trajectories per set of the subtask-2 mix (2-5 scale-free segments, each one of the five "
+             "models, alpha uniform in its range, no noise): **ours** = our simulator, **andi flavour** = our "
+             "simulator with andi-datasets' parametrisations (`flavor=\"andi\"`), **andi-datasets** = segments made "
+             "by andi-datasets 2.1.13 itself. A network that learnt physics rather than one simulator's quirks "
+             "scores alike on all three.", "",
+             "### Diffusion model: point accuracy, and by true model", "",
+             "| network | set | L | accuracy | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
+    for w, name, length, acc, per in model_rows:
+        lines.append(f"| {w} | {name} | {length} | {acc:.3f} | " + " | ".join(f"{per[m]:.3f}" for m in MODELS) + " |")
+    lines += ["", "### Alpha: point-wise MAE, and by true model", "",
+              "| network | set | L | all points | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
+    for w, name, length, mae, per in alpha_rows:
+        lines.append(f"| {w} | {name} | {length} | {mae:.3f} | " + " | ".join(f"{per[m]:.3f}" for m in MODELS) + " |")
+    text = "\n".join(lines)
+    print(text)
+    write_block(Path(a.out), "flavors", text)
+
+
+if __name__ == "__main__":
+    main()
