@@ -43,8 +43,8 @@ PANDAS_NA_TEXT = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", 
 
 @pytest.fixture(scope="module")
 def networks():
-    """The shipped networks, loaded once for the module, on the CPU."""
-    return {"alpha": uandi.load("alpha", device="cpu"), "model": uandi.load("diffusion-model", device="cpu")}
+    """The shipped default networks of both tasks (weights=), loaded once for the module, on the CPU."""
+    return {"alpha": uandi.load("alpha-all", device="cpu"), "model": uandi.load("diffusion-model", device="cpu")}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,11 @@ def cli_networks(networks):
     """The command line loads networks by name; hand it the module's copies (same weights, no reload)."""
     import uandi.predict
 
+    by_name = {"alpha": uandi.load("alpha", device="cpu"), "alpha-all": networks["alpha"],
+               "diffusion-model": networks["model"], "model": networks["model"]}
+
     def load(name, device="auto"):
-        return networks["model" if name in ("model", "diffusion-model") else name]
+        return by_name[name]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(uandi.predict, "load", load)

@@ -170,10 +170,11 @@ def fixed_environment():
 
     import uandi.predict
 
-    networks = {"alpha": uandi.load("alpha", device="cpu"), "model": uandi.load("diffusion-model", device="cpu")}
+    networks = {name: uandi.load(name, device="cpu") for name in ("alpha", "alpha-all", "diffusion-model")}
+    networks["model"] = networks["diffusion-model"]
 
     def load(name, device="auto"):
-        return networks["model" if name in ("model", "diffusion-model") else name]
+        return networks[name]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(uandi.predict, "load", load)

@@ -46,6 +46,13 @@ def test_card_postprocessing_is_what_the_network_uses_and_met_its_target(name):
 
 def test_one_default_network_per_task_and_old_names_are_aliases():
     assert default_network("alpha") == "alpha" and default_network("model") == "diffusion-model"
+    # beside the diffusion-model network, alpha comes from the five-model network
+    assert default_network("alpha", ("alpha", "model")) == "alpha-all"
+    assert default_network("model", ("model", "alpha")) == "diffusion-model"
+    for task in ("alpha", "model"):  # exactly one default per task selection
+        for tasks in ((task,), ("alpha", "model")):
+            sel = tuple(t for t in ("alpha", "model") if t in tasks)
+            assert sum(net.task == task and sel in net.default_for for net in SHIPPED.values()) == 1
     assert set(ALIASES.values()) <= set(SHIPPED) and not set(ALIASES) & set(SHIPPED)
     with pytest.warns(FutureWarning, match="now called 'diffusion-model'"):
         old = uandi.load("model", device="cpu")

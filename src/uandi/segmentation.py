@@ -1,6 +1,6 @@
 """Segment every track of a file, a table or an array: `uandi.segment`, the one path from input to tables.
 
-    points, segments = uandi.segment("tracks.csv")            # shipped "alpha" and "diffusion-model" networks
+    points, segments = uandi.segment("tracks.csv")            # shipped "alpha-all" and "diffusion-model" networks
     points, segments = uandi.segment(df, tasks=("alpha",), weights={"alpha": "runs/alpha"})
     points, segments = uandi.segment(positions)                # (N, L, 2) array or list of (L_i, 2) arrays
     write_outputs(points, segments, "results", "tracks")      # tracks_points.csv, tracks_segments.csv
@@ -16,9 +16,11 @@ The steps, each in its own module:
    card, merged, and the per-segment values (the same function as Predictor.segment).
 4. uandi.postprocess.refine_segments (alpha task, unless likelihood=False): the exact FBM likelihood
    (uandi.likelihood) gives each segment its maximum-likelihood alpha, K and localization error with
-   standard errors; segments the diffusion-model network calls other than FBM keep the network's
-   alpha (column ``alpha_method``). With the alpha task alone (FBM assumed, the paper's subtask 1) the
-   likelihood also chooses the changepoints among the alpha network's candidates.
+   standard errors; segments the diffusion-model network calls SBM get the exact SBM likelihood's
+   alpha and K (uandi.likelihood_sbm); segments it calls ATTM, CTRW or LW keep the alpha network's
+   value (column ``alpha_method``). With the alpha task alone (FBM assumed, the paper's subtask 1,
+   and the FBM network "alpha" by default) the likelihood also chooses the changepoints among the
+   alpha network's candidates.
 5. uandi.results: the points and segments tables (and write_outputs: files and figures).
 
 Units: positions in the input's units (pixels or µm; the networks are scale-free), time in frames,
@@ -92,7 +94,7 @@ def _resolve_predictors(tasks, weights, device) -> dict:
         raise ValueError(f"weights= has unknown task(s) {sorted(unknown)}; its keys are tasks {TASKS}")
     predictors = {}
     for task in tasks:
-        spec = weights.get(task) or default_network(task)
+        spec = weights.get(task) or default_network(task, tasks)
         if isinstance(spec, (str, os.PathLike)):
             from .predict import load
 
@@ -163,7 +165,8 @@ def segment(
         any unit, time in frames.
     tasks : ``("alpha", "model")`` or one of them.
     weights : task -> shipped network name, weights file, training-run folder or loaded Predictor;
-        default the shipped networks (uandi.weights.default_network: "alpha", "diffusion-model").
+        default the shipped networks (uandi.weights.default_network): "alpha-all" and "diffusion-model"
+        for both tasks, "alpha" (FBM, the paper's subtask 1) for the alpha task alone.
     min_length : shortest piece analysed, in points (>= 20, the networks' minimum).
     columns : canonical name -> column name in the file or DataFrame (see read_tracks).
     format : file format for a path (see read_tracks); None picks it from the extension.

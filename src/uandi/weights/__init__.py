@@ -38,7 +38,7 @@ class ShippedNetwork:
     name: str  # uandi.load(name); named for what the network predicts
     file: str  # stem of its files in this folder: <file>.safetensors + <file>.json (kept when renamed)
     task: str  # "alpha" (exponent at every point) or "model" (diffusion model at every point)
-    default: bool  # the network uandi.segment uses for its task unless told otherwise
+    default_for: tuple  # the task selections (e.g. ("alpha", "model")) for which uandi.segment uses it
     summary: str  # what it predicts and what it learnt from, for listings and error messages
     pointwise: bool = True  # one output per point (segments tracks); False: one label per whole track
 
@@ -46,18 +46,20 @@ class ShippedNetwork:
 # The one table of shipped networks. A new network is one line here plus its two files; renaming one
 # moves its old name to ALIASES.
 SHIPPED = {net.name: net for net in (
-    ShippedNetwork("alpha", "alpha", "alpha", True,
+    ShippedNetwork("alpha", "alpha", "alpha", (("alpha",),),
                    "anomalous exponent alpha at every point, trained on FBM segments (the paper's subtask 1); "
-                   "the default: on Brownian motion it reads 1, where alpha-all reads 0.76"),
-    ShippedNetwork("alpha-fbm", "alpha", "alpha", False,
+                   "the default when alpha runs alone (FBM assumed: the exact FBM likelihood picks its changepoints "
+                   "and measures every segment)"),
+    ShippedNetwork("alpha-fbm", "alpha", "alpha", (),
                    "the same network as alpha, by what it learnt from: FBM segments only (the paper's subtask 1); "
                    "the exact FBM likelihood chooses its changepoints"),
-    ShippedNetwork("alpha-all", "alpha-all", "alpha", False,
+    ShippedNetwork("alpha-all", "alpha-all", "alpha", (("alpha", "model"),),
                    "anomalous exponent alpha at every point, trained on all five diffusion models (the subtask-2 "
-                   "mix): 2.5x smaller error than alpha over the five models, but biased low on Brownian motion"),
-    ShippedNetwork("diffusion-model", "model", "model", True,
+                   "mix): the default beside the diffusion-model network, which says where the exact FBM and SBM "
+                   "likelihoods replace it; alone it reads Brownian motion low (about 0.8)"),
+    ShippedNetwork("diffusion-model", "model", "model", (("model",), ("alpha", "model")),
                    "diffusion model at every point, ATTM, CTRW, FBM, LW or SBM (the paper's subtask 2)"),
-    ShippedNetwork("trajectory-model", "trajectory-model", "model", False,
+    ShippedNetwork("trajectory-model", "trajectory-model", "model", (),
                    "diffusion model of a whole track or segment (the WADNet classifier the paper uses in Sec. V)",
                    pointwise=False),
 )}
@@ -73,12 +75,15 @@ def trained_on(card: dict) -> str | None:
     return training.get("sim_task") or (training.get("recipe") or {}).get("sim_task")
 
 
-def default_network(task: str) -> str:
-    """Name of the shipped network uandi.segment uses for `task` ("alpha" or "model")."""
+def default_network(task: str, tasks=None) -> str:
+    """Name of the shipped network uandi.segment uses for `task` ("alpha" or "model") when the tasks
+    `tasks` run together (default: `task` alone). The alpha network differs: alone it is the FBM network
+    (the paper's subtask 1, FBM assumed); beside the diffusion-model network it is the five-model one."""
+    selection = tuple(t for t in ("alpha", "model") if t in (tasks or (task,)))
     for net in SHIPPED.values():
-        if net.task == task and net.default:
+        if net.task == task and selection in net.default_for:
             return net.name
-    raise ValueError(f"no shipped network is the default for task {task!r}")
+    raise ValueError(f"no shipped network is the default for task {task!r} with tasks {selection}")
 
 
 def shipped_path(name: str) -> Path:
