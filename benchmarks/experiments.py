@@ -6,7 +6,10 @@
 Groups (subtask 1, alpha):
   representation - z-scored positions (the paper) vs scaled increments vs both;
   encoder        - symmetric vs causal WADNet padding (the paper's text says causal);
-  diffusion      - training with K = 1 everywhere vs a random diffusion coefficient per segment.
+  diffusion      - training with K = 1 everywhere vs a random diffusion coefficient per segment;
+  width          - b = 8 vs 12 vs 16 at equal wall time: each run's steps are scaled by its width's
+                   measured training throughput (182, 125, 92 trajectories/s, docs/experiments.md), so
+                   every run finishes its cosine schedule in about the same minutes (the table shows them).
 Every run: U-AnDi b = 8, L = 200, on-the-fly data, batch 32, Adam with a cosine schedule (peak 2e-3),
 the same number of trajectories, one CPU thread, two runs side by side. Each trained network is then
 scored on the same two fixed sets (2000 trajectories, L = 200, min_alpha_jump 0.5): K = 1 in every
@@ -28,7 +31,10 @@ GROUPS = {
     "encoder": [("symmetric", {"causal": False}, {}), ("causal (paper text)", {"causal": True}, {})],
     "diffusion": [("K = 1 in training", {}, {}),
                   ("K changes in training (0.5-2)", {}, {"diffusion_factor": (0.5, 2.0)})],
+    "width": [("b = 8", {"width": 8}, {}), ("b = 12", {"width": 12}, {}), ("b = 16", {"width": 16}, {})],
 }
+# equal wall time in the width group: steps scaled by training throughput relative to b = 8
+STEP_SCALE = {"b = 8": 1.0, "b = 12": 125 / 182, "b = 16": 92 / 182}
 
 
 def score_sets(path, n=2000):
@@ -70,7 +76,8 @@ def main():
     ap.add_argument("--doc", default="docs/experiments.md")
     a = ap.parse_args()
     groups = sorted(GROUPS) if a.group == "all" else [a.group]
-    jobs = [(g, (name, o, sim, a.steps, f"{a.runs}/{g}-{i}")) for g in groups for i, (name, o, sim) in enumerate(GROUPS[g])]
+    jobs = [(g, (name, o, sim, round(a.steps * (STEP_SCALE.get(name, 1.0) if g == "width" else 1.0)),
+                 f"{a.runs}/{g}-{i}")) for g in groups for i, (name, o, sim) in enumerate(GROUPS[g])]
     with mp.get_context("spawn").Pool(a.parallel) as pool:
         results = pool.map(run_one, [j for _, j in jobs])
     cmd = "python benchmarks/experiments.py" + ("" if a.group == "all" else f" --group {a.group}") + (

@@ -11,6 +11,9 @@ uniform in the model's range, scale-free segments, no noise), L = 200 and 500:
   - andi-datasets: made by andi-datasets itself (benchmarks/andi_sets.py), when given.
 For each diffusion-model network: point accuracy and the accuracy on the points of each true model.
 For each alpha network: the point-wise MAE of alpha on the points of each true model.
+The product: `uandi.segment` with both tasks (each point gets its segment's reported alpha: the exact
+FBM or SBM likelihood on segments the model network calls FBM or SBM, the alpha network's elsewhere),
+for each alpha network, MAE by true model on the first --n-product trajectories of each set.
 The gap between "ours" and the other two columns is how much a network has learnt one simulator's
 quirks rather than the physics; a user's data comes from neither.
 """
@@ -27,6 +30,7 @@ import torch
 from _report import write_block
 from uandi.constants import MODELS
 from uandi.predict import load
+from uandi.segmentation import segment
 from uandi.simulate import dataset
 
 
@@ -51,6 +55,7 @@ def main() -> None:
     ap.add_argument("--model", default="diffusion-model", help="comma-separated diffusion-model networks")
     ap.add_argument("--alpha", default="alpha-fbm,alpha-all", help="comma-separated alpha networks")
     ap.add_argument("--andi-sets", default="", help="comma-separated .npz files from benchmarks/andi_sets.py")
+    ap.add_argument("--n-product", type=int, default=500, help="trajectories per set for the product rows")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="docs/results.md")
     a = ap.parse_args()
@@ -76,6 +81,19 @@ def main() -> None:
             alpha_rows.append((w, name, length, float(err.mean()), per))
             print(alpha_rows[-1], flush=True)
 
+    product_rows = []
+    model_net = load(a.model.split(",")[0], device="cpu")
+    for w in [w for w in a.alpha.split(",") if w]:
+        alpha_net = load(w, device="cpu")
+        for name, length, x, alpha, model in sets:
+            k = min(a.n_product, len(x))
+            points, _ = segment(x[:k].astype(np.float64), weights={"alpha": alpha_net, "model": model_net})
+            reported = points["segment_alpha"].to_numpy(np.float64).reshape(k, length)
+            err = np.abs(reported - alpha[:k])
+            per = {m: float(err[model[:k] == i].mean()) for i, m in enumerate(MODELS)}
+            product_rows.append((w, name, length, float(err.mean()), per))
+            print("product", product_rows[-1], flush=True)
+
     cmd = f"python benchmarks/flavors.py --n {a.n} --model {a.model} --alpha {a.alpha}" + (
         f" --andi-sets {a.andi_sets}" if andi_sets else "")
     lines = ["## The networks on other people's simulations", "",
@@ -93,6 +111,13 @@ def main() -> None:
     lines += ["", "### Alpha: point-wise MAE, and by true model", "",
               "| network | set | L | all points | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
     for w, name, length, mae, per in alpha_rows:
+        lines.append(f"| {w} | {name} | {length} | {mae:.3f} | " + " | ".join(f"{per[m]:.3f}" for m in MODELS) + " |")
+    lines += ["", f"### Alpha as `uandi segment` reports it (both tasks, `{a.model.split(',')[0]}` classifying; "
+              f"{a.n_product} trajectories per set)", "",
+              "Each point gets its segment's reported alpha: the exact FBM or SBM likelihood where the model "
+              "network says FBM or SBM, the alpha network's segment mean elsewhere.", "",
+              "| alpha network | set | L | all points | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
+    for w, name, length, mae, per in product_rows:
         lines.append(f"| {w} | {name} | {length} | {mae:.3f} | " + " | ".join(f"{per[m]:.3f}" for m in MODELS) + " |")
     text = "\n".join(lines)
     print(text)

@@ -126,6 +126,11 @@ def main(argv=None) -> None:
          lambda k: dataset("model", k, LENGTH, rng, scale="native"), lambda k: andi_mix(rng, "model", k, "native")),
         ("subtask 2 mix, scale-free: dataset('model')", lambda k: dataset("model", k, LENGTH, rng),
          lambda k: andi_mix(rng, "model", k, "free")),
+        ("subtask 2 mix, scale-free, our andi flavour: dataset('model', flavor='andi')",
+         lambda k: dataset("model", k, LENGTH, rng, flavor="andi"), lambda k: andi_mix(rng, "model", k, "free")),
+        ("subtask 2 mix, scale-free, both flavours per segment (training)",
+         lambda k: dataset("model", k, LENGTH, rng, flavor=["uandi", "andi"]),
+         lambda k: andi_mix(rng, "model", k, "free")),
     ]
     for model in MODELS:
         lo, hi = ALPHA_RANGES[model]
