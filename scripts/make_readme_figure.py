@@ -3,7 +3,9 @@
     python scripts/make_readme_figure.py [--track 1] [--out docs/example_track.png]
 
 Runs the same `uandi.segment` as `uandi segment --example`, then draws the track coloured by the
-predicted segments, predicted vs true alpha(t), and the class probabilities with the true class.
+predicted segments, the network's alpha(t), the alpha reported per segment (exact FBM or SBM
+likelihood where the diffusion-model network says FBM or SBM) and the true alpha, and the class
+probabilities with the true class.
 """
 
 import argparse
@@ -32,6 +34,7 @@ def main() -> None:
     cps = first_frames[1:] - first_frames[0]
     proba = p[[f"p_{c}" for c in MODELS]].to_numpy()
     track_figure(p[["x", "y"]].to_numpy(), changepoints=cps, alpha_pred=p["alpha"].to_numpy(),
+                 alpha_segment=p["segment_alpha"].to_numpy(np.float64),
                  alpha_true=t["alpha_true"].to_numpy(), proba=proba,
                  labels_true=np.array([MODELS.index(m) for m in t["model_true"]]),
                  title=f"example track {a.track}: predicted segments (true changepoints at "

@@ -35,6 +35,7 @@ def track():
         "alpha_true": alpha_true,
         "proba": np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True),
         "labels_true": labels_true,
+        "alpha_segment": np.repeat([0.55, 1.45, 0.95], [20, 25, 15]),
     }
 
 
@@ -46,6 +47,7 @@ def track():
         (("alpha_pred", "alpha_true"), ["trajectory", "alpha"]),
         (("labels_true",), ["trajectory", "model"]),
         (("alpha_true", "proba", "labels_true"), ["trajectory", "alpha", "model"]),
+        (("alpha_segment",), ["trajectory", "alpha"]),
     ],
 )
 def test_track_figure_panels_follow_inputs(track, given, panels):
@@ -68,6 +70,9 @@ def test_track_figure_content(track, tmp_path):
     dashed = [ln for ln in axes["alpha"].get_lines() if ln.get_linestyle() == "--"]
     assert sorted(ln.get_xdata()[0] for ln in dashed) == CHANGEPOINTS.tolist()
     assert [t.get_text() for t in axes["model"].get_yticklabels()] == [m.upper() for m in MODELS]
+    # the alpha reported per segment: one dotted step through its values
+    dotted = [ln for ln in axes["alpha"].get_lines() if ln.get_label() == "reported per segment"]
+    assert len(dotted) == 1 and np.array_equal(dotted[0].get_ydata(), track["alpha_segment"])
 
 
 @pytest.mark.parametrize(
@@ -75,6 +80,7 @@ def test_track_figure_content(track, tmp_path):
     [
         {"positions": np.zeros((L, 3))},
         {"alpha_pred": np.zeros(L - 1)},
+        {"alpha_segment": np.zeros(L + 1)},
         {"proba": np.zeros((L, 4))},
         {"changepoints": np.array([0, 20])},
         {"changepoints": np.array([L])},

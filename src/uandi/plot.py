@@ -49,7 +49,9 @@ DPI = 120
 PRED_COLOR, TRUE_COLOR = "C0", "C1"
 # Segment colours: qualitative, distinguishable, and not the pred/true blue and orange.
 SEGMENT_COLORS = ("#2ca02c", "#d62728", "#9467bd", "#17becf", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f")
-TRACK_KEYS = ("positions", "changepoints", "alpha_pred", "alpha_true", "proba", "labels_true", "classes", "title")
+TRACK_KEYS = ("positions", "changepoints", "alpha_pred", "alpha_true", "proba", "labels_true", "classes", "title",
+              "alpha_segment")
+SEGMENT_ALPHA_COLOR = "black"
 
 
 def _finish(fig: Figure, path) -> Figure:
@@ -67,7 +69,8 @@ def _no_data(ax, message: str = "no data") -> None:
 # ---------------------------------------------------------------------------------------------- tracks
 
 
-def _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_true, classes) -> dict:
+def _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_true, classes,
+                 alpha_segment=None) -> dict:
     """Arrays of one track as numpy, checked against the track length L."""
     pos = np.asarray(positions, dtype=float)
     if pos.ndim != 2 or pos.shape[1] != 2 or pos.shape[0] < 1:
@@ -81,7 +84,8 @@ def _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_
         )
     cps = np.unique(cps.astype(np.int64))
     out = {"positions": pos, "changepoints": cps, "classes": tuple(classes)}
-    for name, value in (("alpha_pred", alpha_pred), ("alpha_true", alpha_true), ("labels_true", labels_true)):
+    for name, value in (("alpha_pred", alpha_pred), ("alpha_true", alpha_true), ("labels_true", labels_true),
+                        ("alpha_segment", alpha_segment)):
         arr = None if value is None else np.asarray(value)
         if arr is not None and arr.shape != (length,):
             raise ValueError(f"{name} must have one value per point, shape ({length},); got shape {arr.shape}")
@@ -99,7 +103,7 @@ def _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_
 def _panels(track: dict) -> list[str]:
     """Panels drawn for a checked track: the trajectory always, the others only for given inputs."""
     kinds = ["trajectory"]
-    if track["alpha_pred"] is not None or track["alpha_true"] is not None:
+    if any(track.get(k) is not None for k in ("alpha_pred", "alpha_true", "alpha_segment")):
         kinds.append("alpha")
     if track["proba"] is not None or track["labels_true"] is not None:
         kinds.append("model")
@@ -151,6 +155,10 @@ def _draw_alpha(ax, track: dict) -> None:
     if track["alpha_pred"] is not None:
         ax.plot(t, track["alpha_pred"], color=PRED_COLOR, lw=1.2, label="predicted")
         values.append(track["alpha_pred"].astype(float))
+    if track.get("alpha_segment") is not None:
+        ax.step(t, track["alpha_segment"], where="post", color=SEGMENT_ALPHA_COLOR, lw=1.4, ls=":",
+                label="reported per segment")
+        values.append(track["alpha_segment"].astype(float))
     _draw_changepoints(ax, track["changepoints"], t0)
     finite = np.concatenate(values)
     finite = finite[np.isfinite(finite)]
@@ -217,6 +225,7 @@ def track_figure(
     title=None,
     path=None,
     first_frame: int = 0,
+    alpha_segment=None,
 ) -> Figure:
     """One track: trajectory by segment, then alpha(t) and class panels for the inputs given.
 
@@ -234,13 +243,16 @@ def track_figure(
     classes : class names of the indices (default ``MODELS``).
     title : figure title.
     path : where to write a PNG (120 dpi); None writes nothing.
+    alpha_segment : array (L,), the alpha reported for each point's segment (the segments table's, e.g.
+        an exact likelihood's), drawn as a black dotted step in the alpha panel.
     first_frame : frame number of the first point; the time axes show frame numbers, so a piece
         of a track that starts at frame 120 is drawn at frames 120, 121, ... (changepoints stay
         indices into the piece).
 
     Returns the Figure; its panel axes are labelled "trajectory", "alpha", "model".
     """
-    track = _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_true, classes)
+    track = _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_true, classes,
+                         alpha_segment)
     if isinstance(first_frame, bool) or not isinstance(first_frame, (int, np.integer)):
         raise ValueError(f"first_frame must be an integer frame number; got {first_frame!r}")
     track["first_frame"] = int(first_frame)

@@ -280,6 +280,7 @@ def _plot_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir: Path, s
         first_frame = int(first_frames[0])
         plot.track_figure(rows[[x_name, y_name]].to_numpy(np.float64), changepoints=changepoints,
                           alpha_pred=rows["alpha"].to_numpy() if "alpha" in rows else None, proba=proba,
+                          alpha_segment=rows["segment_alpha"].to_numpy(np.float64) if "segment_alpha" in rows else None,
                           **({"classes": classes} if classes else {}),
                           title=f"track {track_id}, piece {piece}", path=path, first_frame=first_frame)
         written.append(path)
