@@ -16,7 +16,7 @@ import pytest
 import uandi
 from uandi.constants import MIN_TRACK_LENGTH, MODELS
 from uandi.io import read_tracks
-from uandi.postprocess import combine_changepoints
+from uandi.postprocess import LIKELIHOOD_SETTINGS, combine_changepoints
 from uandi.segmentation import segment, write_outputs
 from uandi.simulate import dataset
 
@@ -537,11 +537,18 @@ def test_segment_tables_agree_with_predictor_segment(task, conv_predictor):
                 np.testing.assert_array_equal(rows[name].to_numpy(np.float64), values, err_msg=name)
 
 
-def test_only_fbm_segments_get_the_likelihood(fake_weights):
+def test_only_fbm_segments_get_the_likelihood(fake_weights, monkeypatch):
+    # the fake diffusion-model network says fbm, ctrw, lw along the track, each with probability 0.8
+    monkeypatch.setitem(LIKELIHOOD_SETTINGS, "min_probability", 0.75)
     _, seg = segment(simulated_table(n_tracks=1), weights=fake_weights)
-    # the fake diffusion-model network says fbm, ctrw, lw along the track
     fbm = seg["model"] == "fbm"
-    assert (seg.loc[fbm, "alpha_method"].str.startswith("likelihood")).all()
+    assert fbm.any() and (seg.loc[fbm, "alpha_method"] == "likelihood").all()
     assert seg.loc[~fbm, "alpha_method"].str.startswith("network (segment classified").all()
     assert seg.loc[~fbm, "K"].isna().all()
     np.testing.assert_array_equal(seg.loc[~fbm, "alpha"], seg.loc[~fbm, "alpha_network"])
+    # a class less probable than min_probability is doubtful: the network's alpha stays, and says why
+    monkeypatch.setitem(LIKELIHOOD_SETTINGS, "min_probability", 0.85)
+    _, seg = segment(simulated_table(n_tracks=1), weights=fake_weights)
+    assert (seg.loc[fbm, "alpha_method"] == "network (classified fbm with probability 0.80 < 0.85)").all()
+    assert seg["K"].isna().all()
+    np.testing.assert_array_equal(seg["alpha"], seg["alpha_network"])

@@ -622,7 +622,7 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # +-refine points, and every segment's alpha, K and localization error are its exact maximum-likelihood
 # estimates. Chosen on a tuning set of our own seed by benchmarks/likelihood.py (docs/likelihood.md).
 LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 4, "noise": "auto",
-                       "exposure": 0.0, "min_points": 10}
+                       "exposure": 0.0, "min_points": 10, "min_probability": 0.85}
 
 
 def assumes_fbm(predictor) -> bool:
@@ -660,7 +660,8 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     Segments classified SBM (model task) get the exact SBM likelihood's alpha and K instead
     (uandi.likelihood_sbm; no localization error). Segments classified ATTM, CTRW or LW keep the
     network's alpha and get no K: no exact likelihood of ours fits them. Segments under `min_points`
-    points keep the network's alpha too.
+    points, and segments whose class has a probability under `min_probability` (a doubtful class: its
+    likelihood would put a tight error bar on a guess), keep the network's alpha too.
     Returns new Segments whose columns are segment_columns(..., likelihood=True): alpha (the exact
     estimate where `alpha_method` is "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
     localization_error(_se) and units.
@@ -690,6 +691,8 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     for k, (x, seg) in enumerate(zip(tracks, segments)):
         for s, (start, length) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
             label = seg.values["model"][s] if "model" in seg.values else "fbm"
+            if "probability" in seg.values and seg.values["probability"][s] < cfg["min_probability"]:
+                continue  # a doubtful class: its exact likelihood would give a tight error bar on a guess
             if length >= cfg["min_points"] and label == "fbm":
                 pieces.append(segment_positions(x, start, start + length))
                 owner.append((k, s))
@@ -710,6 +713,11 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         method = np.full(n, "network", dtype=object)
         if "model" in seg.values:
             method[:] = [f"network (segment classified {m})" if m != "fbm" else "network" for m in seg.values["model"]]
+        if "probability" in seg.values:
+            doubtful = (np.asarray(seg.values["probability"], dtype=float) < cfg["min_probability"]) & np.isin(
+                seg.values["model"], ("fbm", "sbm"))
+            method[doubtful] = [f"network (classified {m} with probability {p:.2f} < {cfg['min_probability']:g})"
+                                for m, p in zip(seg.values["model"][doubtful], np.asarray(seg.values["probability"])[doubtful])]
         method[seg.lengths < cfg["min_points"]] = f"network (under {cfg['min_points']} points)"
         seg.values["alpha_method"] = method
 
