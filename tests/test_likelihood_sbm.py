@@ -59,14 +59,16 @@ def test_still_particle_and_bad_shapes():
 
 
 def test_segments_classified_sbm_get_the_sbm_likelihood(rng):
-    """In the product's likelihood stage a segment the model network calls SBM reports the exact SBM
-    alpha and K (alpha_method 'likelihood (SBM)'), one called CTRW keeps the network's alpha."""
+    """In the product's likelihood stage a segment the model network calls SBM (with probability 0.9)
+    reports the exact SBM alpha and K (alpha_method 'likelihood (SBM)'), one called CTRW keeps the
+    network's alpha."""
     from uandi.postprocess import Segments, refine_segments
 
     sbm = trajectories("sbm", 1, 300, 1.6, rng)[0]
     ctrw = trajectories("ctrw", 1, 100, 0.5, rng)[0]
     x = np.concatenate([sbm, sbm[-1] + ctrw])  # (400, 2): SBM for 300 points, then CTRW
-    values = {"alpha": np.array([1.0, 0.4]), "model": np.array(["sbm", "ctrw"], dtype=object)}
+    values = {"alpha": np.array([1.0, 0.4]), "model": np.array(["sbm", "ctrw"], dtype=object),
+              "probability": np.array([0.9, 0.9])}
     seg = Segments(np.array([300]), 400, values)
     out = refine_segments([x], [seg], alpha=[np.ones(400)], changepoints=False)[0]
     assert out["alpha_method"].tolist() == ["likelihood (SBM)", "network (segment classified ctrw)"]
@@ -74,3 +76,17 @@ def test_segments_classified_sbm_get_the_sbm_likelihood(rng):
     assert out["alpha"][0] == expected.alpha[0] and abs(out["alpha"][0] - 1.6) < 4 * out["alpha_se"][0]
     assert out["K"][0] == pytest.approx(expected.K[0]) and np.isnan(out["localization_error"][0])
     assert out["alpha"][1] == 0.4 and np.isnan(out["K"][1]) and out["alpha_network"][0] == 1.0
+
+
+def test_loglik_in_input_units_comparable_with_the_fbm_fit(rng):
+    """The maximised log-likelihood is that of the input's units at any scale (2n log(scale) apart),
+    and on Brownian motion, where SBM and FBM are the same process at alpha = 1, it is within a few
+    units of the FBM fit's: the two can be compared to choose a model."""
+    from uandi.likelihood import fit_segments
+
+    x = trajectories("fbm", 20, 200, 1.0, rng)
+    base = fit_sbm_segments(list(x))
+    scaled = fit_sbm_segments(list(x * 1000.0))
+    np.testing.assert_allclose(scaled.loglik, base.loglik - 2 * 199 * np.log(1000.0), rtol=1e-9)
+    fbm = fit_segments(list(x), noise=False)
+    assert np.all(np.abs(base.loglik - fbm.loglik) < 8.0)  # a chi-square's worth, two models' fits

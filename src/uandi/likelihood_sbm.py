@@ -141,7 +141,8 @@ def fit_sbm_segments(segments: list) -> SBMFit:
         log_k = float(log_k[0])
         a_se, logk_se = _standard_errors(alpha, log_k, sq, t0)
         at_bound[i] = alpha <= ALPHA_BOUNDS[0] + 1e-3 or alpha >= ALPHA_BOUNDS[1] - 1e-3
-        out["alpha"][i], out["loglik"][i], out["clock_offset"][i] = alpha, ll, t0
+        # loglik of the input's units: each of the 2n coordinates was divided by 2^e
+        out["alpha"][i], out["loglik"][i], out["clock_offset"][i] = alpha, ll - 2 * sq.shape[0] * e * np.log(2.0), t0
         with np.errstate(over="ignore"):  # K beyond 1e308 (input units ~1e154 and up) is reported as inf
             out["K"][i] = np.ldexp(np.exp(log_k), 2 * e)
             out["K_se"][i] = np.ldexp(np.exp(log_k) * logk_se, 2 * e)
