@@ -14,7 +14,9 @@
     python -m uandi.cli export runs/model-mix-b8 --out src/uandi/weights/model.safetensors
     # the five-model alpha network on both flavours, warm-started from the shipped alpha-all:
     nohup python scripts/train_shipped.py alpha-all-mix 3000 > runs/alpha-all-mix-b8.log &
-    python -m uandi.cli export runs/alpha-all-mix-b8 --out src/uandi/weights/alpha-all.safetensors
+    # then with some Brownian motion in the mix (alpha exactly 1 on 30 % of FBM and SBM segments):
+    nohup python scripts/train_shipped.py alpha-all-bm 2400 > runs/alpha-all-bm-b8.log &
+    python -m uandi.cli export runs/alpha-all-bm-b8 --out src/uandi/weights/alpha-all.safetensors
     # the WADNet trajectory classifier (one label per whole track), then shipped as "trajectory-model":
     nohup python scripts/train_shipped.py trajectory-model 1500 > runs/trajectory-model.log &
     python -m uandi.cli export runs/trajectory-model --out src/uandi/weights/trajectory-model.safetensors
@@ -42,6 +44,9 @@ offset SBM path). Warm-started from the shipped diffusion-model network, one cos
 over 12,000 steps (384,000 trajectories).
 alpha-all-mix: alpha-all's recipe on both flavours, warm-started from the shipped alpha-all network,
 one cosine cycle (peak 5e-4) over 10,000 steps (320,000 trajectories).
+alpha-all-bm: alpha-all-mix's recipe with brownian_share 0.3 (alpha exactly 1 on 30 % of the FBM and SBM
+segments, about 12 % of all segments: real tracks are often Brownian, uniform alphas never are),
+warm-started from alpha-all-mix's best weights, one cosine cycle (peak 3e-4) over 7,000 steps.
 trajectory-model: the WADNet classifier (preset wadnet-model: gated dilated encoder with 32 filters,
 3-layer LSTM with 64 units, the last state to 5 logits) on single-model trajectories of the five models
 (scale-free, each model in its own alpha range), lengths 10-1000 drawn log-uniformly per batch (as many
@@ -60,7 +65,7 @@ from uandi.train import TrainConfig, train
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "alpha-all-mix", "trajectory-model"])
+    ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
     a = ap.parse_args()
@@ -72,7 +77,7 @@ def main() -> None:
                           val_every=500, seed=21, time_limit=a.limit)
         train(cfg, "runs/trajectory-model", resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
         return
-    seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "alpha-all-mix": 41}[a.task] + 2 * (a.cycle - 1)
+    seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "alpha-all-mix": 41, "alpha-all-bm": 51}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": f"runs/{a.task}-b8/best.safetensors"}
     steps = 16000
     if a.task == "alpha-all":
@@ -87,7 +92,12 @@ def main() -> None:
         steps = 10000
         stage = {"lr": 5e-4, "init_from": "src/uandi/weights/alpha-all.safetensors", "sim_task": "model"}
         sim_options["flavor"] = ["uandi", "andi"]
-    preset = {"alpha-all": "small-alpha", "model-mix": "small-model", "alpha-all-mix": "small-alpha"}.get(a.task, f"small-{a.task}")
+    if a.task == "alpha-all-bm":
+        steps = 7000
+        stage = {"lr": 3e-4, "init_from": "runs/alpha-all-mix-b8/best.safetensors", "sim_task": "model"}
+        sim_options.update(flavor=["uandi", "andi"], brownian_share=0.3)
+    preset = {"alpha-all": "small-alpha", "model-mix": "small-model", "alpha-all-mix": "small-alpha",
+              "alpha-all-bm": "small-alpha"}.get(a.task, f"small-{a.task}")
     cfg = TrainConfig(preset=preset, model_overrides={"width": 8}, steps=steps, batch_size=32,
                       schedule="cosine", lengths=(50, 500), noise=(0.0, 0.1),
                       sim_options=sim_options, val_n=1000, val_lengths=(200, 500),

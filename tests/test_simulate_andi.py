@@ -155,3 +155,20 @@ def test_cli_simulate_flavor(tmp_path, capsys):
     assert main(["simulate", "--task", "model", "--length", "60", "--n", "3", "--flavor", "bogus",
                  "--out", str(tmp_path / "bad"), "--quiet"]) == 2
     assert "unknown simulator flavor 'bogus'; allowed: uandi, andi" in capsys.readouterr().err
+
+
+def test_brownian_share_sets_alpha_1_on_that_share_of_gaussian_segments():
+    d = dataset("model", 2000, 100, np.random.default_rng(9), brownian_share=0.4)
+    first = d.model[:, 0]  # one segment per trajectory read at its first point
+    alpha = d.alpha[:, 0]
+    gaussian = np.isin(first, [MODELS.index("fbm"), MODELS.index("sbm")])
+    share = np.mean(alpha[gaussian] == 1.0)
+    assert abs(share - 0.4) < 5 * np.sqrt(0.4 * 0.6 / gaussian.sum())
+    assert not np.any(alpha[~gaussian] == 1.0)  # ATTM, CTRW and LW keep uniform alphas
+    # FBM task: the same share of FBM segments
+    a = dataset("alpha", 1000, 100, np.random.default_rng(9), brownian_share=1.0)
+    assert np.all(a.alpha == 1.0)
+    base = dataset("model", 50, 100, np.random.default_rng(9))
+    assert np.array_equal(base.x, dataset("model", 50, 100, np.random.default_rng(9), brownian_share=0.0).x)
+    with pytest.raises(ValueError, match="brownian_share"):
+        dataset("model", 5, 100, np.random.default_rng(9), brownian_share=1.5)

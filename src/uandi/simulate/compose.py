@@ -185,6 +185,7 @@ def dataset(
     noise=0.0,
     models=MODELS,
     flavor="uandi",
+    brownian_share: float = 0.0,
 ) -> SimDataset:
     """Simulate n multi-segment 2D trajectories of `length` points for task "alpha" or "model".
 
@@ -201,6 +202,11 @@ def dataset(
       value per trajectory (shape (n,)).
     flavor: "uandi" (our parametrisations), "andi" (andi-datasets', uandi.simulate.andi), or a list of
       them, drawn uniformly per segment (training on both makes a network less tied to one simulator).
+    brownian_share: share of the FBM and SBM segments drawn with alpha exactly 1, i.e. plain Brownian
+      motion (default 0). Real tracks are often Brownian, which uniform alphas almost never are; a
+      network trained with some then reads Brownian motion as alpha 1 rather than as the mean of the
+      models it resembles (ATTM within a period is Brownian too). Applied after min_alpha_jump's rule,
+      which it may break.
     rng: numpy.random.Generator.
     """
     flavors = check_flavors(flavor)
@@ -226,6 +232,12 @@ def dataset(
         lo = np.array([ALPHA_RANGES[m][0] for m in MODELS])[seg_model]
         hi = np.array([ALPHA_RANGES[m][1] for m in MODELS])[seg_model]
         seg_alpha = lo + rng.random(seg_len.size) * (hi - lo)
+
+    if not 0.0 <= float(brownian_share) <= 1.0:
+        raise ValueError(f"brownian_share must lie in [0, 1], got {brownian_share!r}")
+    if brownian_share > 0:  # drawn only when asked, so the default leaves the random stream as it was
+        gaussian = np.isin(seg_model, [MODELS.index("fbm"), MODELS.index("sbm")])
+        seg_alpha = np.where(gaussian & (rng.random(seg_len.size) < brownian_share), 1.0, seg_alpha)
 
     if diffusion_factor is not None:
         lo_d, hi_d = np.log(diffusion_factor[0]), np.log(diffusion_factor[1])
