@@ -1,0 +1,65 @@
+"""The exact SBM likelihood (uandi.likelihood_sbm) on simulated SBM -> docs/likelihood.md (block "sbm").
+
+    python benchmarks/likelihood_sbm.py --write docs/likelihood.md
+
+Segments of n = 50, 200 and 500 steps of SBM from both simulator flavours (ours: clock from the
+segment's start, K = 1; andi-datasets': the offset path, K = 1/2), 500 per row: the bias of alpha with
+its standard error, the spread, the mean reported standard error, their ratio, the coverage of
+alpha +- 1.96 se, the share of fits that chose the right clock offset, and K / K_true (median).
+Also plain Brownian motion (FBM at alpha = 1), which SBM contains at alpha = 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from _report import single_thread, write_block
+
+single_thread()
+
+import numpy as np  # noqa: E402
+
+from uandi.likelihood_sbm import fit_sbm_segments  # noqa: E402
+from uandi.simulate import trajectories  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--m", type=int, default=500, help="segments per row")
+    ap.add_argument("--write", metavar="MARKDOWN")
+    a = ap.parse_args()
+    rng = np.random.default_rng(2026)
+    t0 = time.time()
+    rows = []
+    cases = [(f, n, al) for f in ("uandi", "andi") for n in (50, 200, 500) for al in (0.2, 0.6, 1.0, 1.4, 1.8)]
+    for flavor, n, alpha in cases:
+        x = trajectories("sbm", a.m, n + 1, alpha, rng, flavor=flavor)
+        f = fit_sbm_segments(list(x))
+        ok = ~f.at_bound
+        z = np.abs(f.alpha[ok] - alpha) / f.alpha_se[ok]
+        right_t0 = np.mean(f.clock_offset == (0.0 if flavor == "uandi" else 1.0))
+        k_true = 1.0 if flavor == "uandi" else 0.5
+        rows.append((flavor, n, alpha, f.alpha.mean() - alpha, f.alpha.std() / np.sqrt(a.m), f.alpha.std(),
+                     np.nanmean(f.alpha_se[ok]), np.mean(z < 1.96), right_t0, np.median(f.K) / k_true, 1 - ok.mean()))
+        print(rows[-1], flush=True)
+    x = trajectories("fbm", a.m, 201, 1.0, rng)
+    f = fit_sbm_segments(list(x))
+    brownian = (f.alpha.mean() - 1.0, f.alpha.std())
+    lines = [f"`python benchmarks/likelihood_sbm.py --m {a.m}` ({a.m} segments per row, one thread, "
+             f"{time.time() - t0:.0f} s).", "",
+             "| flavour | steps | alpha | bias (+- its se) | spread | mean se | se / spread | 95 % coverage "
+             "| right clock offset | K / K_true (median) | at the edge |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for flavor, n, alpha, bias, bias_se, spread, se, cover, t0_ok, k_ratio, edge in rows:
+        lines.append(f"| {flavor} | {n} | {alpha:g} | {bias:+.4f} (+-{bias_se:.4f}) | {spread:.4f} | {se:.4f} | "
+                     f"{se / spread:.2f} | {cover:.3f} | {t0_ok:.2f} | {k_ratio:.3f} | {edge:.2f} |")
+    lines += ["", f"Brownian motion (FBM at alpha = 1, 200 steps): SBM alpha bias {brownian[0]:+.4f}, "
+              f"spread {brownian[1]:.4f}."]
+    text = "\n".join(lines)
+    print(text)
+    if a.write:
+        write_block(a.write, "sbm", text)
+
+
+if __name__ == "__main__":
+    main()
