@@ -162,7 +162,8 @@ def main():
     model_rows = run_sets("model", model_net, MODEL_SETS, a.n, 22)
     classes = model_net.classes
 
-    cmd = "python benchmarks/accuracy.py" + ("" if a.n == 10_000 else f" --n {a.n}")
+    cmd = "python benchmarks/accuracy.py" + ("" if a.n == 10_000 else f" --n {a.n}") + (
+        "" if a.threads == 2 else f" --threads {a.threads}")
     lines = ["# Results: shipped models on fixed validation sets", "",
              f"Reproduce: `{cmd}` ({a.n} trajectories per set, seeded; {a.threads} CPU threads).",
              f"Weights: `{a.alpha}` ({alpha_net.card.get('sha256', '')[:12]}), "
@@ -235,7 +236,7 @@ def main():
             ref = speeds["paper-alpha (b=64)" if "alpha" in name else "paper-model (b=128)"][1]
             lines.append(f"| {name} | {params:,} | {s:,.1f} | {s / ref:.1f}x |")
     like_rows = [r for r in alpha_rows if "likelihood_seconds" in r]
-    lines += ["", "## Likelihood stage beside the network (same tracks, 2 threads)", "",
+    lines += ["", f"## Likelihood stage beside the network (same tracks, {a.threads} thread(s))", "",
               "| set | tracks | network inference (s) | Predictor.segment with the likelihood, inference included (s) |", "|---|---|---|---|"]
     for r in like_rows:
         lines.append(f"| {r['name']} | {a.n} | {r['seconds']:.1f} | {r['likelihood_seconds']:.1f} |")

@@ -55,7 +55,7 @@ def main() -> None:
     ap.add_argument("--model", default="diffusion-model", help="comma-separated diffusion-model networks")
     ap.add_argument("--alpha", default="alpha-fbm,alpha-all", help="comma-separated alpha networks")
     ap.add_argument("--andi-sets", default="", help="comma-separated .npz files from benchmarks/andi_sets.py")
-    ap.add_argument("--n-product", type=int, default=500, help="trajectories per set for the product rows")
+    ap.add_argument("--n-product", type=int, default=500, help="trajectories per set for the product rows (0: none)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="docs/results.md")
     a = ap.parse_args()
@@ -82,8 +82,8 @@ def main() -> None:
             print(alpha_rows[-1], flush=True)
 
     product_rows = []
-    model_net = load(a.model.split(",")[0], device="cpu")
-    for w in [w for w in a.alpha.split(",") if w]:
+    model_net = load(a.model.split(",")[0] or "diffusion-model", device="cpu") if a.n_product > 0 else None
+    for w in [w for w in a.alpha.split(",") if w and a.n_product > 0]:
         alpha_net = load(w, device="cpu")
         for name, length, x, alpha, model in sets:
             k = min(a.n_product, len(x))
