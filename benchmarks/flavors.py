@@ -57,6 +57,7 @@ def main() -> None:
     ap.add_argument("--andi-sets", default="", help="comma-separated .npz files from benchmarks/andi_sets.py")
     ap.add_argument("--n-product", type=int, default=500, help="trajectories per set for the product rows (0: none)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--note", default="", help="a sentence for the page, e.g. what a network path holds")
     ap.add_argument("--out", default="docs/results.md")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -94,11 +95,12 @@ def main() -> None:
             product_rows.append((w, name, length, float(err.mean()), per))
             print("product", product_rows[-1], flush=True)
 
-    cmd = f"python benchmarks/flavors.py --n {a.n} --model {a.model} --alpha {a.alpha}" + (
-        f" --andi-sets {a.andi_sets}" if andi_sets else "")
+    cmd = (f"python benchmarks/flavors.py --n {a.n} --n-product {a.n_product} --threads {a.threads} "
+           f"--model {a.model} --alpha {a.alpha}" + (f" --andi-sets {a.andi_sets}" if andi_sets else ""))
     lines = ["## The networks on other people's simulations", "",
-             f"Reproduce: `{cmd}` ({a.threads} threads, {time.time() - t0:.0f} s; the andi-datasets sets are made "
-             "by `benchmarks/andi_sets.py` in the andi environment, see its docstring).", "",
+             f"Reproduce: `{cmd}` ({time.time() - t0:.0f} s; the andi-datasets sets are made "
+             "by `benchmarks/andi_sets.py` in the andi environment, see its docstring)." + (f" {a.note}" if a.note else ""),
+             "",
              f"{a.n} trajectories per set of the subtask-2 mix (2-5 scale-free segments, each one of the five "
              "models, alpha uniform in its range, no noise): **ours** = our simulator, **andi flavour** = our "
              "simulator with andi-datasets' parametrisations (`flavor=\"andi\"`), **andi-datasets** = segments made "
