@@ -69,9 +69,16 @@ def test_bad_input_gives_an_error_message_and_exit_code_2(tmp_path, monkeypatch,
 def test_segment_the_bundled_example_like_the_readme(tmp_path, capsys):
     out = tmp_path / "uandi-example"
     assert main(["segment", "--example", "-o", str(out), "--quiet"]) == 0
-    assert "1922 points in 8 tracks: 1922 analysed" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "1922 points in 8 tracks: 1922 analysed" in printed
     import pandas as pd
 
+    # the summary counts the segments whose alpha comes from an exact likelihood, as the table says
+    segments = pd.read_csv(out / "example_tracks_segments.csv")
+    exact = int(segments["alpha_method"].str.startswith("likelihood").sum())
+    assert f"alpha: {exact} of {len(segments)} segments from an exact likelihood" in printed
+    inside = segments["alpha_method"].isin(["likelihood", "likelihood (SBM)"])  # not at the lattice's edge
+    assert segments.loc[inside, "alpha_se"].notna().all()
     points = pd.read_csv(out / "example_tracks_points.csv")
     assert list(points.columns[:4]) == ["particle", "frame", "x", "y"] and len(points) == 1922
     assert (out / "example_tracks_summary.png").is_file() and len(list(out.glob("*_piece*.png"))) == 8

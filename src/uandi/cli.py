@@ -393,6 +393,12 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
     n_segments = int((segments["reason"] == "").sum()) if "reason" in segments else len(segments)
     print(f"{len(points)} points in {segments['track_id'].nunique()} tracks: {n_ok} analysed, "
           f"{n_segments} segments")
+    if "alpha_method" in segments and n_segments:
+        # how many segments report an exact likelihood's alpha, and why the others keep the network's
+        method = segments["alpha_method"].dropna().astype(str)
+        exact = int(method.str.startswith("likelihood").sum())
+        print(f"alpha: {exact} of {n_segments} segments from an exact likelihood (FBM or SBM, with alpha_se), "
+              f"the others from the network (column alpha_method says why)")
     if "units" in segments and n_segments:
         print(f"units: {segments['units'].dropna().iloc[0]} (--pixel-size um per input unit and "
               f"--frame-interval s per frame set them)")
