@@ -12,6 +12,7 @@
     # the diffusion-model network on both simulator flavours (ours and andi-datasets'), warm-started:
     nohup python scripts/train_shipped.py model-mix 6600 > runs/model-mix-b8.log &
     python -m uandi.cli export runs/model-mix-b8 --out src/uandi/weights/model.safetensors
+    nohup python scripts/train_shipped.py model-mix 2100 --cycle 2 > runs/model-mix-b8-c2.log &
     # the five-model alpha network on both flavours, warm-started from the shipped alpha-all:
     nohup python scripts/train_shipped.py alpha-all-mix 3000 > runs/alpha-all-mix-b8.log &
     # then with some Brownian motion in the mix (alpha exactly 1 on 30 % of FBM and SBM segments):
@@ -41,7 +42,7 @@ model-mix: the model network's architecture and data recipe, but each segment is
 parametrisations or andi-datasets' (flavor ["uandi", "andi"], drawn per segment), so the network does
 not learn one simulator's quirks (andi's truncated ATTM periods, whole-frame Levy flights, the
 offset SBM path). Warm-started from the shipped diffusion-model network, one cosine cycle (peak 5e-4)
-over 12,000 steps (384,000 trajectories).
+over 12,000 steps (384,000 trajectories); --cycle 2: 10,000 more steps from its best weights, peak 3e-4.
 alpha-all-mix: alpha-all's recipe on both flavours, warm-started from the shipped alpha-all network,
 one cosine cycle (peak 5e-4) over 10,000 steps (320,000 trajectories).
 alpha-all-bm: alpha-all-mix's recipe with brownian_share 0.3 (alpha exactly 1 on 30 % of the FBM and SBM
@@ -87,6 +88,8 @@ def main() -> None:
     if a.task == "model-mix":
         steps = 12000
         stage = {"lr": 5e-4, "init_from": "src/uandi/weights/model.safetensors"}
+        if a.cycle == 2:  # a second cycle from the first's best weights
+            steps, stage = 10000, {"lr": 3e-4, "init_from": "runs/model-mix-b8/best.safetensors"}
         sim_options["flavor"] = ["uandi", "andi"]
     if a.task == "alpha-all-mix":
         steps = 10000
