@@ -172,3 +172,16 @@ def test_brownian_share_sets_alpha_1_on_that_share_of_gaussian_segments():
     assert np.array_equal(base.x, dataset("model", 50, 100, np.random.default_rng(9), brownian_share=0.0).x)
     with pytest.raises(ValueError, match="brownian_share"):
         dataset("model", 5, 100, np.random.default_rng(9), brownian_share=1.5)
+
+
+def test_cli_train_takes_the_flavor_mix(tmp_path):
+    import json
+
+    from uandi.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "tiny-model", "--steps", "2", "--batch-size", "4", "--lengths", "60,60",
+                 "--val-n", "8", "--val-lengths", "60", "--val-every", "2", "--flavor", "uandi,andi",
+                 "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["train"]["sim_options"]["flavor"] == ["uandi", "andi"]
