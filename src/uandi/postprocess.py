@@ -663,7 +663,7 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     points, and segments whose class has a probability under `min_probability` (a doubtful class: its
     likelihood would put a tight error bar on a guess), keep the network's alpha too.
     Returns new Segments whose columns are segment_columns(..., likelihood=True): alpha (the exact
-    estimate where `alpha_method` is "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
+    estimate where `alpha_method` starts with "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
     localization_error(_se) and units.
     """
     from .likelihood import fit_segments, segment_positions, select_changepoints

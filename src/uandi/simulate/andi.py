@@ -2,8 +2,8 @@
 
 andi-datasets (2.1.13, `models_theory._twoD`, the AnDi challenge's and the U-AnDi paper's simulator)
 differs from our own models (flavor="uandi") in ways that a network notices; docs/simulator.md measures
-them side by side. This module reproduces andi's parametrisations, written from their description
-(not their code), one batch at a time:
+them side by side. This module reproduces andi's parametrisations (reimplemented from its model
+definitions, vectorised over the batch instead of one trajectory at a time):
 
 - ATTM (regime 1): sigma = 3 U(0.01, 1.1) redrawn until gamma = sigma / alpha <= sigma + 1, i.e.
   sigma uniform in [0.03, min(3.3, alpha / (1 - alpha))]; each period draws V ~ U(0.01, 0.9),
@@ -18,8 +18,9 @@ them side by side. This module reproduces andi's parametrisations, written from 
   step of a path with MSD t^alpha), so the MSD from the start is (t + 1)^alpha - 1.
 - FBM: the same process; andi's is sampled on total time 1, so steps have per-axis variance
   n_steps^(-alpha).
-Only the native units differ where scale-free segments are used (each segment rescaled), apart from
-the shapes above.
+Where segments are rescaled (dataset's scale="free", the default) only the shapes above matter. In
+native units, uandi.simulate.dataset simulates segments of similar length together, so an andi FBM
+segment takes the total-time-1 scale of its batch's longest segment.
 """
 
 from __future__ import annotations

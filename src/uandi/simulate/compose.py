@@ -210,6 +210,8 @@ def dataset(
     rng: numpy.random.Generator.
     """
     flavors = check_flavors(flavor)
+    if not 0.0 <= float(brownian_share) <= 1.0:
+        raise ValueError(f"brownian_share must lie in [0, 1], got {brownian_share!r}")
     n, (lo_m, hi_m), length, noise, models = _check_options(
         task, n, length, n_segments, min_alpha_jump, scale, diffusion_factor, noise, models
     )
@@ -233,8 +235,6 @@ def dataset(
         hi = np.array([ALPHA_RANGES[m][1] for m in MODELS])[seg_model]
         seg_alpha = lo + rng.random(seg_len.size) * (hi - lo)
 
-    if not 0.0 <= float(brownian_share) <= 1.0:
-        raise ValueError(f"brownian_share must lie in [0, 1], got {brownian_share!r}")
     if brownian_share > 0:  # drawn only when asked, so the default leaves the random stream as it was
         gaussian = np.isin(seg_model, [MODELS.index("fbm"), MODELS.index("sbm")])
         seg_alpha = np.where(gaussian & (rng.random(seg_len.size) < brownian_share), 1.0, seg_alpha)

@@ -56,7 +56,7 @@ SHIPPED = {net.name: net for net in (
     ShippedNetwork("alpha-all", "alpha-all", "alpha", (("alpha", "model"),),
                    "anomalous exponent alpha at every point, trained on all five diffusion models (the subtask-2 "
                    "mix): the default beside the diffusion-model network, which says where the exact FBM and SBM "
-                   "likelihoods replace it; alone it reads plain Brownian motion low (about 0.88)"),
+                   "likelihoods replace it; it reads plain Brownian motion low (about 0.88, the FBM network 1)"),
     ShippedNetwork("diffusion-model", "model", "model", (("model",), ("alpha", "model")),
                    "diffusion model at every point, ATTM, CTRW, FBM, LW or SBM (the paper's subtask 2)"),
     ShippedNetwork("trajectory-model", "trajectory-model", "model", (),
