@@ -6,7 +6,7 @@ counted from the segment's start) each axis moves by an independent Gaussian ste
 2 K ((t + t0)^alpha - t0^alpha). The clock offset t0 is 0 in our simulator (the SBM clock restarts at
 each segment) and 1 in andi-datasets' (its offset path); both are tried and the better one kept.
 Steps are independent, so the likelihood is exact and cheap: K is profiled out in closed form and
-alpha is found on a grid refined by golden-section search. Standard errors come from the observed
+alpha is found on a grid refined by a bounded scalar search. Standard errors come from the observed
 information of (alpha, log K), by finite differences at the maximum.
 
 Localization noise is not modelled (unlike the FBM likelihood): on a noisy segment the SBM exponent is
@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import optimize
 
 ALPHA_BOUNDS = (0.05, 2.0)  # SBM's range in the AnDi convention
 CLOCK_OFFSETS = (0.0, 1.0)  # t0: our simulator's segments, andi-datasets' offset path
@@ -68,27 +69,16 @@ def _loglik(alpha: np.ndarray, log_k: np.ndarray | None, sq: np.ndarray, t0: flo
 
 
 def _best_alpha(sq: np.ndarray, t0: float) -> tuple[float, float]:
-    """(alpha, profile loglik) at the maximum over ALPHA_BOUNDS: grid, then golden section."""
+    """(alpha, profile loglik) at the maximum over ALPHA_BOUNDS: the grid's best point, then a bounded
+    scalar search between its neighbours (kept only if it beats the grid point)."""
     ll, _ = _loglik(_GRID, None, sq, t0)
     i = int(np.argmax(ll))
     lo, hi = _GRID[max(i - 1, 0)], _GRID[min(i + 1, _GRID.size - 1)]
-    g = (np.sqrt(5.0) - 1.0) / 2.0
-    a, b = lo + (1 - g) * (hi - lo), lo + g * (hi - lo)
-    fa, fb = (_loglik(np.array([v]), None, sq, t0)[0][0] for v in (a, b))
-    for _ in range(30):
-        if fa > fb:
-            hi, b, fb = b, a, fa
-            a = lo + (1 - g) * (hi - lo)
-            fa = _loglik(np.array([a]), None, sq, t0)[0][0]
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + g * (hi - lo)
-            fb = _loglik(np.array([b]), None, sq, t0)[0][0]
-    best = 0.5 * (lo + hi)
-    candidates = np.array([best, _GRID[i]])
-    ll_c, _ = _loglik(candidates, None, sq, t0)
-    j = int(np.argmax(ll_c))
-    return float(candidates[j]), float(ll_c[j])
+    res = optimize.minimize_scalar(lambda a: -_loglik(np.array([a]), None, sq, t0)[0][0], bounds=(lo, hi),
+                                   method="bounded", options={"xatol": 1e-6})
+    if -res.fun > ll[i]:
+        return float(res.x), float(-res.fun)
+    return float(_GRID[i]), float(ll[i])
 
 
 def _standard_errors(alpha: float, log_k: float, sq: np.ndarray, t0: float) -> tuple[float, float]:
