@@ -642,6 +642,18 @@ def likelihood_units(pixel_size: float | None = None, frame_interval: float | No
     return f"K: {length}^2/{time}^alpha; localization_error: {length}"
 
 
+def _likelihood_classes(seg: Segments, min_probability: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment: the model its exact likelihood would assume (the diffusion-model network's class,
+    "fbm" without one: FBM assumed) and whether that class is sure (probability >= min_probability;
+    always without the model task). A doubtful class gets no likelihood: it would put a tight error
+    bar on a guess."""
+    n = len(seg)
+    labels = np.asarray(seg.values["model"], dtype=object) if "model" in seg.values else np.full(n, "fbm", dtype=object)
+    if "probability" not in seg.values:
+        return labels, np.ones(n, dtype=bool)
+    return labels, np.asarray(seg.values["probability"], dtype=float) >= min_probability
+
+
 def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
                     model_rule: dict | None = None, classes=MODELS, changepoints: bool = True,
                     pixel_size: float | None = None, frame_interval: float | None = None,
@@ -689,14 +701,12 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         segments = new
     pieces, owner, sbm_pieces, sbm_owner = [], [], [], []
     for k, (x, seg) in enumerate(zip(tracks, segments)):
+        labels, sure = _likelihood_classes(seg, cfg["min_probability"])
         for s, (start, length) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
-            label = seg.values["model"][s] if "model" in seg.values else "fbm"
-            if "probability" in seg.values and seg.values["probability"][s] < cfg["min_probability"]:
-                continue  # a doubtful class: its exact likelihood would give a tight error bar on a guess
-            if length >= cfg["min_points"] and label == "fbm":
+            if length >= cfg["min_points"] and sure[s] and labels[s] == "fbm":
                 pieces.append(segment_positions(x, start, start + length))
                 owner.append((k, s))
-            elif length >= cfg["min_points"] and label == "sbm":
+            elif length >= cfg["min_points"] and sure[s] and labels[s] == "sbm":
                 sbm_pieces.append(segment_positions(x, start, start + length))
                 sbm_owner.append((k, s))
     fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"]) if pieces else None
@@ -713,11 +723,10 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         method = np.full(n, "network", dtype=object)
         if "model" in seg.values:
             method[:] = [f"network (segment classified {m})" if m != "fbm" else "network" for m in seg.values["model"]]
-        if "probability" in seg.values:
-            doubtful = (np.asarray(seg.values["probability"], dtype=float) < cfg["min_probability"]) & np.isin(
-                seg.values["model"], ("fbm", "sbm"))
-            method[doubtful] = [f"network (classified {m} with probability {p:.2f} < {cfg['min_probability']:g})"
-                                for m, p in zip(seg.values["model"][doubtful], np.asarray(seg.values["probability"])[doubtful])]
+        labels, sure = _likelihood_classes(seg, cfg["min_probability"])
+        for s in np.flatnonzero(~sure & np.isin(labels, ("fbm", "sbm"))):
+            method[s] = (f"network (classified {labels[s]} with probability {seg.values['probability'][s]:.2f} "
+                         f"< {cfg['min_probability']:g})")
         method[seg.lengths < cfg["min_points"]] = f"network (under {cfg['min_points']} points)"
         seg.values["alpha_method"] = method
 
