@@ -6,8 +6,8 @@
     segments = net.segment(positions)        # per track: changepoints and per-segment alpha
     points, segments = uandi.segment("tracks.csv")   # a track file, DataFrame or positions in, tables out
 
-The shipped networks ("alpha", "alpha-fbm", "diffusion-model", "trajectory-model": one label per whole
-track) are listed in uandi.weights.SHIPPED.
+The shipped networks ("alpha", "alpha-fbm", "alpha-all", "diffusion-model", "trajectory-model": one
+label per whole track) are listed in uandi.weights.SHIPPED.
 Importing is cheap and has no side effects: torch and the submodules load on first use.
 """
 

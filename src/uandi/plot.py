@@ -103,7 +103,7 @@ def _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_
 def _panels(track: dict) -> list[str]:
     """Panels drawn for a checked track: the trajectory always, the others only for given inputs."""
     kinds = ["trajectory"]
-    if any(track.get(k) is not None for k in ("alpha_pred", "alpha_true", "alpha_segment")):
+    if any(track[k] is not None for k in ("alpha_pred", "alpha_true", "alpha_segment")):
         kinds.append("alpha")
     if track["proba"] is not None or track["labels_true"] is not None:
         kinds.append("model")
@@ -155,7 +155,7 @@ def _draw_alpha(ax, track: dict) -> None:
     if track["alpha_pred"] is not None:
         ax.plot(t, track["alpha_pred"], color=PRED_COLOR, lw=1.2, label="predicted")
         values.append(track["alpha_pred"].astype(float))
-    if track.get("alpha_segment") is not None:
+    if track["alpha_segment"] is not None:
         ax.step(t, track["alpha_segment"], where="post", color=SEGMENT_ALPHA_COLOR, lw=1.4, ls=":",
                 label="reported per segment")
         values.append(track["alpha_segment"].astype(float))

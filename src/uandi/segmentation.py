@@ -18,9 +18,9 @@ The steps, each in its own module:
    (uandi.likelihood) gives each segment its maximum-likelihood alpha, K and localization error with
    standard errors; segments the diffusion-model network calls SBM get the exact SBM likelihood's
    alpha and K (uandi.likelihood_sbm); segments it calls ATTM, CTRW or LW, or FBM or SBM with a
-   probability under 0.85, keep the alpha network's value (column ``alpha_method`` says which). With the alpha task alone (FBM assumed, the paper's subtask 1,
-   and the FBM network "alpha" by default) the likelihood also chooses the changepoints among the
-   alpha network's candidates.
+   probability under 0.85, keep the alpha network's value (column ``alpha_method`` says which). With
+   the alpha task alone (FBM assumed, the paper's subtask 1, and the FBM network "alpha" by default)
+   the likelihood also chooses the changepoints among the alpha network's candidates.
 5. uandi.results: the points and segments tables (and write_outputs: files and figures).
 
 Units: positions in the input's units (pixels or µm; the networks are scale-free), time in frames,
