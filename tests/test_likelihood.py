@@ -14,6 +14,7 @@ from uandi.likelihood import (
     fit_segments,
     increment_autocovariance,
     loglikelihood,
+    pooled_noise_threshold,
     select_changepoints,
 )
 
@@ -89,6 +90,59 @@ def test_noise_is_found_and_measured():
     # the same data without the noise model: alpha is pulled down (noise looks like sub-diffusion)
     plain = fit_segments(list(sample_fbm(np.random.default_rng(3), 1.0, K, sigma, 300, 40)), noise=False)
     assert np.mean(plain.alpha) < 0.9
+
+
+def test_shared_grid_estimate_matches_a_dense_scan():
+    """The no-noise estimates come from a parabola on a 0.05 grid: alpha must sit at the maximum of the
+    exact profile (dense Cholesky, K at its closed-form maximum) scanned every 0.002, and the standard
+    error must match that profile's curvature."""
+    rng = np.random.default_rng(11)
+    for alpha in (0.3, 1.0, 1.7):
+        pos = sample_fbm(rng, alpha, 0.5, 0.0, 120, 3)
+        fit = fit_segments(list(pos), noise=False)
+        for p, a_hat, se in zip(pos, fit.alpha, fit.alpha_se):
+            grid = np.arange(max(a_hat - 0.3, 0.05), min(a_hat + 0.3, 1.99), 0.002)
+            inc = np.diff(p, axis=0)
+            profile = []
+            for a in grid:
+                gamma = increment_autocovariance(a, len(inc))
+                idx = np.arange(len(inc))
+                q = np.sum(inc * np.linalg.solve(gamma[np.abs(idx[:, None] - idx[None, :])], inc))
+                profile.append(loglikelihood(p, a, q / (2 * len(inc))))
+            profile = np.array(profile)
+            best = int(profile.argmax())
+            assert abs(grid[best] - a_hat) < 0.006
+            # curvature of the profile around its maximum (+- about one standard error)
+            near = np.abs(grid - grid[best]) <= se
+            curvature = 2 * np.polyfit(grid[near] - grid[best], profile[near], 2)[0]
+            assert 0.85 < se / np.sqrt(-1 / curvature) < 1.15
+
+
+def test_pooled_noise_threshold_has_its_level():
+    assert abs(pooled_noise_threshold(1) - 2.7055) < 1e-3  # chi-bar-square, 5 %: chi-square(1) at 10 %
+    rng = np.random.default_rng(0)
+    for k in (3, 6):
+        n = 200_000
+        draws = np.where(rng.random((n, k)) < 0.5, 0.0, rng.chisquare(1, (n, k))).sum(axis=1)
+        level = np.mean(draws > pooled_noise_threshold(k))
+        assert abs(level - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n)
+
+
+def test_noise_decided_per_track():
+    """Tracks of 4 segments: on clean ones the pooled test removes most false detections; on noisy ones
+    it keeps the noise found."""
+    rng = np.random.default_rng(8)
+    groups = np.repeat(np.arange(40), 4)
+    clean = list(sample_fbm(rng, 0.8, 1.0, 0.0, 150, 160))
+    alone = fit_segments(clean, noise="auto")
+    pooled = fit_segments(clean, noise="auto", groups=groups)
+    assert np.mean(pooled.sigma > 0) <= np.mean(alone.sigma > 0)
+    assert np.mean(pooled.sigma > 0) < 0.03
+    noisy = list(sample_fbm(rng, 1.2, 1.0, 1.0, 300, 120))  # noise the single-segment test finds in ~95 %
+    found = fit_segments(noisy, noise="auto", groups=groups[:120])
+    assert np.mean(found.sigma > 0) > 0.85
+    with pytest.raises(ValueError, match="one label per segment"):
+        fit_segments(clean, noise="auto", groups=groups[:-1])
 
 
 def test_auto_noise_keeps_zero_on_clean_data():

@@ -709,7 +709,10 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
             elif length >= cfg["min_points"] and sure[s] and labels[s] == "sbm":
                 sbm_pieces.append(segment_positions(x, start, start + length))
                 sbm_owner.append((k, s))
-    fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"]) if pieces else None
+    # noise is decided per track (pooled test), then per segment: see fit_segments' groups
+    fit = None
+    if pieces:
+        fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"], groups=[k for k, _ in owner])
     sbm_fit = fit_sbm_segments(sbm_pieces) if sbm_pieces else None
     units = likelihood_units(pixel_size, frame_interval)
     length_factor = pixel_size if pixel_size is not None else 1.0
