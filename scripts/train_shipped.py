@@ -31,9 +31,10 @@ scale-free segments with a random step-size factor per segment (0.5-2, log-unifo
 carries no information about alpha or the model), localization noise sigma_n uniform in [0, 0.1],
 lengths 50-500 drawn per batch, batch 32, Adam with a cosine schedule (peak 2e-3, 5% warm-up), 16,000
 steps (512,000 trajectories, each simulated on the fly and seen once).
-Cycle 2: the same data recipe with fresh seeds, starting from cycle 1's best weights, a second cosine
-schedule with peak 1e-3 over another 16,000 steps (the cycle-1 curves were still improving when the
-learning rate reached its floor).
+Cycle 2: the same data recipe with fresh seeds, starting from cycle 1's best weights (its run folder's,
+or the shipped file it became), a second cosine schedule with peak 1e-3 over another 16,000 steps (the
+cycle-1 curves were still improving when the learning rate reached its floor); --steps N shortens the
+cycle to what the time at hand allows.
 alpha-all: the alpha network's architecture and data recipe, but every segment is one of the five models
 (the subtask-2 mix, each model in its own alpha range, consecutive segments of different models), so
 the exponent is learnt for ATTM, CTRW, LW and SBM too. Warm-started from the shipped FBM-only alpha
@@ -58,10 +59,23 @@ U-AnDi reports), localization noise sigma_n uniform in [0, 0.2], batch 64, Adam 
 
 import argparse
 import json
+from pathlib import Path
 
 import torch
 
 from uandi.train import TrainConfig, train
+
+
+SHIPPED_FROM = {"alpha": "alpha", "model": "model", "model-mix": "model"}  # cycle 1's run -> the shipped file it became
+
+
+def _cycle_one_best(task: str) -> str:
+    """Cycle 1's best weights: its run folder's if it is here, else the shipped file it was exported to
+    (a fresh clone has no runs/, and the shipped networks are cycle 1's best)."""
+    run = Path(f"runs/{task}-b8/best.safetensors")
+    if run.exists() or task not in SHIPPED_FROM:
+        return str(run)
+    return f"src/uandi/weights/{SHIPPED_FROM[task]}.safetensors"
 
 
 def main() -> None:
@@ -69,6 +83,7 @@ def main() -> None:
     ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
+    ap.add_argument("--steps", type=int, help="length of the cosine cycle (default: the recipe's)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.task == "trajectory-model":
@@ -79,7 +94,7 @@ def main() -> None:
         train(cfg, "runs/trajectory-model", resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
         return
     seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "alpha-all-mix": 41, "alpha-all-bm": 51}[a.task] + 2 * (a.cycle - 1)
-    stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": f"runs/{a.task}-b8/best.safetensors"}
+    stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": _cycle_one_best(a.task)}
     steps = 16000
     if a.task == "alpha-all":
         steps = 18000
@@ -89,7 +104,7 @@ def main() -> None:
         steps = 12000
         stage = {"lr": 5e-4, "init_from": "src/uandi/weights/model.safetensors"}
         if a.cycle == 2:  # a second cycle from the first's best weights
-            steps, stage = 10000, {"lr": 3e-4, "init_from": "runs/model-mix-b8/best.safetensors"}
+            steps, stage = 10000, {"lr": 3e-4, "init_from": _cycle_one_best("model-mix")}
         sim_options["flavor"] = ["uandi", "andi"]
     if a.task == "alpha-all-mix":
         steps = 10000
@@ -99,6 +114,7 @@ def main() -> None:
         steps = 7000
         stage = {"lr": 3e-4, "init_from": "runs/alpha-all-mix-b8/best.safetensors", "sim_task": "model"}
         sim_options.update(flavor=["uandi", "andi"], brownian_share=0.3)
+    steps = a.steps or steps
     preset = {"alpha-all": "small-alpha", "model-mix": "small-model", "alpha-all-mix": "small-alpha",
               "alpha-all-bm": "small-alpha"}.get(a.task, f"small-{a.task}")
     cfg = TrainConfig(preset=preset, model_overrides={"width": 8}, steps=steps, batch_size=32,
