@@ -1,0 +1,83 @@
+"""The likelihood stage at scale, beside the networks' inference -> docs/likelihood.md (block).
+
+    python benchmarks/likelihood_speed.py --write docs/likelihood.md      # 10,000 tracks, ~15 min
+
+10,000 tracks of 500 points, one process, the same --threads for torch and BLAS. Two product paths:
+  - `uandi segment` (both tasks, the default): tracks of the subtask-2 mix (2-5 segments, each one of
+    the five models). The networks' inference = the alpha-all and diffusion-model networks' forward
+    passes; the likelihood stage = uandi.segment with the likelihood minus without it (the FBM and SBM
+    fits of the segments classified surely).
+  - `uandi segment --tasks alpha` (FBM assumed, the paper's subtask 1): tracks of the subtask-1 set
+    (L = 500, jump > 0.5, no noise and noise 0.1). Inference = the FBM network's forward pass; the
+    likelihood stage = changepoints chosen among the candidates plus every segment's fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--length", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--write", metavar="MARKDOWN")
+    a = ap.parse_args()
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(a.threads)
+    import numpy as np
+    import torch
+
+    from _report import write_block
+    from uandi import segment
+    from uandi.predict import load
+    from uandi.simulate import dataset
+    from uandi.weights import default_network
+
+    torch.set_num_threads(a.threads)
+    rows = []
+
+    def timed(f):
+        t = time.time()
+        f()
+        return time.time() - t
+
+    # both tasks (the default)
+    d = dataset("model", a.n, a.length, np.random.default_rng(5), diffusion_factor=(0.5, 2.0))
+    x = d.x.astype(np.float64)
+    nets = [load(default_network(t, ("alpha", "model"))) for t in ("alpha", "model")]
+    t_inf = timed(lambda: [nets[0].predict(d.x), nets[1].predict_proba(d.x)])
+    t_without = timed(lambda: segment(x, likelihood=False))
+    t_with = timed(lambda: segment(x))
+    rows.append(("`uandi segment` (both tasks): five-model mix", t_inf, t_with - t_without))
+    print(rows[-1], flush=True)
+    # the alpha task alone
+    fbm = load(default_network("alpha"))
+    for name, opts in (("no noise", {}), ("noise 0.1", {"noise": 0.1})):
+        d = dataset("alpha", a.n, a.length, np.random.default_rng([11, 2]), min_alpha_jump=0.5, **opts)
+        x = d.x.astype(np.float64)
+        t_inf = timed(lambda: fbm.predict(d.x))
+        t_without = timed(lambda: fbm.segment(x, likelihood=False))
+        t_with = timed(lambda: fbm.segment(x))
+        rows.append((f"`--tasks alpha`: subtask 1, L = {a.length}, jump > 0.5, {name}", t_inf, t_with - t_without))
+        print(rows[-1], flush=True)
+    lines = [f"`python benchmarks/likelihood_speed.py --n {a.n} --threads {a.threads}` - {a.n:,} tracks of "
+             f"{a.length} points, {a.threads} threads (torch and BLAS), one process.", "",
+             "| path and tracks | networks' inference (s) | likelihood stage (s) | ratio |", "|---|---|---|---|"]
+    for name, t_inf, t_lik in rows:
+        lines.append(f"| {name} | {t_inf:.1f} | {t_lik:.1f} | {t_lik / t_inf:.1f} |")
+    body = "\n".join(lines)
+    print(body)
+    if a.write:
+        write_block(a.write, "likelihood_speed", body)
+
+
+if __name__ == "__main__":
+    main()
