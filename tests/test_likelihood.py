@@ -7,7 +7,9 @@ from scipy.linalg import cholesky
 
 from uandi.likelihood import (
     ALPHA_LATTICE,
+    NOISE_LATTICE,
     _Evaluator,
+    _grid_terms,
     _prepare,
     _profile,
     cramer_rao_alpha,
@@ -56,6 +58,37 @@ def test_lattice_profile_matches_dense_reference():
     # K_hat maximises the dense likelihood
     assert loglikelihood(pos, 0.8, k_hat) > loglikelihood(pos, 0.8, 1.05 * k_hat)
     assert loglikelihood(pos, 0.8, k_hat) > loglikelihood(pos, 0.8, 0.95 * k_hat)
+
+
+def test_three_evaluation_paths_agree_with_the_dense_likelihood(monkeypatch):
+    """The Durbin-Levinson recursion (lattice points few segments ask for), the Cholesky solve and the
+    whitening product (shared grids) give the dense log-likelihood, with noise and blur, at any length."""
+    import uandi.likelihood as lik
+
+    monkeypatch.setattr(lik, "_FACTORS", lik._Factors(whiten=False))  # nothing cached: the recursion runs
+    rng = np.random.default_rng(3)
+    segments = [sample_fbm(rng, a, 0.9, s, n, 1)[0] for a, s, n in ((0.3, 0.0, 70), (1.2, 0.4, 130), (1.97, 0.0, 200))]
+    seg, n_in = _prepare(segments)
+    points = [(int(np.flatnonzero(ALPHA_LATTICE == a)[0]), j) for a, j in ((0.5, 0), (1.2, 9), (1.97, 0))]
+    for exposure in (0.0, 0.4):
+        for path in ("levinson", "cholesky"):
+            # one block per point goes to the recursion; many copies of the same block force a factor
+            copies = 1 if path == "levinson" else 4
+            rows = np.repeat(np.arange(3), copies)
+            ia = np.repeat([p[0] for p in points], copies)
+            js = np.repeat([p[1] for p in points], copies)
+            q, ld = _Evaluator(seg, exposure)(rows, ia, js)
+            for r in range(3):
+                i = r * copies
+                k_hat = q[i] / (2 * seg.n[r])
+                dense = loglikelihood(segments[r], ALPHA_LATTICE[ia[i]], k_hat,
+                                      NOISE_LATTICE[js[i]] * np.sqrt(k_hat), exposure=exposure)
+                assert _profile(q[i], ld[i], seg.n[r]) == pytest.approx(dense, rel=1e-9), (path, exposure, r)
+        # the whitening product on a shared grid
+        prof, _ = _grid_terms(seg, n_in, np.array([p[0] for p in points]), 0, exposure)
+        for r in range(3):
+            q, ld = _Evaluator(seg, exposure)(np.array([r]), np.array([points[r][0]]), np.array([0]))
+            assert prof[r, r] == pytest.approx(_profile(q[0], ld[0], seg.n[r]), rel=1e-9)
 
 
 @pytest.mark.parametrize("alpha", [0.3, 1.0, 1.6])
