@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular, toeplitz
+from scipy.linalg.lapack import dtrtri as trtri
 from scipy.special import gammaincc
 
 __all__ = [
@@ -143,7 +144,10 @@ class _Factors:
         lower = cholesky(toeplitz(gamma), lower=True, check_finite=False)
         logdet = np.concatenate(([0.0], np.cumsum(2 * np.log(np.diag(lower)))))  # (size + 1,) per prefix
         if self.whiten:
-            lower = solve_triangular(lower, np.eye(size), lower=True, check_finite=False)  # (size, size) L^-1
+            inverse, info = trtri(lower, lower=1)  # (size, size) L^-1: a third of a solve against the identity
+            if info != 0:
+                raise np.linalg.LinAlgError(f"inverse Cholesky factor failed at alpha {ALPHA_LATTICE[ia]} (info {info})")
+            lower = np.tril(inverse)
         self._store[key] = [lower, logdet, None]  # the third: the matrix in single precision, on request
         self._bytes += lower.nbytes
         while self._bytes > _CACHE_BYTES and len(self._store) > 1:
