@@ -146,7 +146,8 @@ class _Factors:
         if self.whiten:
             inverse, info = trtri(lower, lower=1)  # (size, size) L^-1: a third of a solve against the identity
             if info != 0:
-                raise np.linalg.LinAlgError(f"inverse Cholesky factor failed at alpha {ALPHA_LATTICE[ia]} (info {info})")
+                raise np.linalg.LinAlgError(
+                    f"inverse Cholesky factor failed at alpha {ALPHA_LATTICE[ia]} (LAPACK info {info})")
             lower = np.tril(inverse)
         self._store[key] = [lower, logdet, None]  # the third: the matrix in single precision, on request
         self._bytes += lower.nbytes
@@ -522,9 +523,9 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None) -> 
     if noise == "auto":
         # screen: the likelihood at three noise levels, each maximised over alpha on every other point of
         # the shared grid; segments where none of them comes near the test's threshold keep sigma = 0
-        # without the full search
-        # localization noise hides as a lower alpha, so with noise the best alpha lies above the no-noise
-        # one, the more the larger the noise: each level looks only at the alphas where its maximum can be
+        # without the full search. Localization noise hides as a lower alpha, so with noise the best
+        # alpha lies above the no-noise one, the more the larger the noise: each level looks only at the
+        # alphas where its maximum can be (SCREEN_LEVELS)
         gain = np.zeros(n_in)
         alphas = ALPHA_LATTICE[SCORE_GRID[::2]]
         for j, above in SCREEN_LEVELS:
@@ -827,8 +828,8 @@ def _score(tracks: list, spans: list, exposure: float, anchor: str = "start") ->
 
     The innovations of a segment are a prefix of those of any longer segment with the same first
     increment (the leading block of a Cholesky factor is the factor of the leading block), so one
-    product with the inverse factor per anchor and alpha scores every span that starts there (anchor "start"), or,
-    with time reversed (the increments' covariance is symmetric), every span that ends there
+    product with the inverse factor per anchor and alpha scores every span that starts there (anchor
+    "start"), or, with time reversed (the increments' covariance is symmetric), every span that ends there
     (anchor "end"). All anchors of all tracks share one product per alpha of SPAN_GRID; a parabola
     through the best grid point and its neighbours gives the maximum (within 0.4 of the lattice
     search's on 900 random spans of 10-500 points, 99 % within 0.2: below the partition's penalty).
