@@ -77,8 +77,8 @@ NOISE_LATTICE = 0.02 * np.arange(61) * (1 + np.arange(61) / 20)
 MAX_EXACT = 512  # longest block scored exactly, in increments (a 1024 block costs 8x the time, same estimates)
 SEARCH_BLOCK = 256  # blocks of the wide (alpha, noise) search, before the exact climb on MAX_EXACT blocks
 _CACHE_BYTES = 512 * 2**20  # factors kept between calls, per kind
-# span scores: the profile on every 5th alpha lattice point (0.05 apart), every 2nd near the ends where it
-# bends sharply, then a parabola through the best point and its neighbours
+# no-noise fits: the profile on every 5th alpha lattice point (0.05 apart), every 2nd near the ends where
+# it bends sharply, then a parabola through the best point and its neighbours
 SCORE_GRID = np.unique(np.concatenate([np.arange(0, 20, 2), np.arange(20, 180, 5), np.arange(180, 195, 2), [194]]))
 # changepoint span scores need the maximum's height only, far less precisely than a fit needs alpha:
 # every 10th lattice point (0.1 apart), every 3rd near the ends; the penalised partition then sees
@@ -558,12 +558,11 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None) -> 
             fitted &= found[groups[candidates]]
     if fitted.any():
         # the segments with noise: exact estimates and errors from the (alpha, s) lattice around the maximum
+        # (on the climb's segments and evaluator: its last step already holds each 3 x 3 neighbourhood)
         keep = np.flatnonzero(candidates)[fitted]
-        noisy, n_noisy = _subset(seg, np.isin(np.arange(n_in), keep))
-        exact = _summarise(_Evaluator(noisy, ev.exposure), noisy, n_noisy, ia_s[fitted], js_s[fitted],
-                           np.ones(n_noisy, bool))
+        exact = _summarise(sub_ev, sub, n_sub, ia_s, js_s, fitted)
         for name in fit.__dataclass_fields__:
-            getattr(fit, name)[keep] = getattr(exact, name)
+            getattr(fit, name)[keep] = getattr(exact, name)[fitted]
     return fit
 
 
