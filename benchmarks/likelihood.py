@@ -41,7 +41,8 @@ from uandi.likelihood import (
     select_changepoints,
 )
 from uandi.metrics import changepoint_scores
-from uandi.postprocess import alpha_postprocess_settings, changepoints_from_alpha, segments_from_alpha_contrast
+from uandi.postprocess import (LIKELIHOOD_SETTINGS, alpha_postprocess_settings, changepoints_from_alpha,
+                              segments_from_alpha_contrast)
 from uandi.predict import load
 from uandi.simulate import dataset
 
@@ -142,7 +143,7 @@ def tune(net, n: int) -> dict:
     for threshold in (0.03, 0.06):
         cands = candidates(pred, 12, threshold)
         for penalty in (3.0, 5.0, 8.0):
-            cps = select_changepoints(list(x), cands, penalty=penalty, refine=4)
+            cps = select_changepoints(list(x), cands, penalty=penalty, refine=LIKELIHOOD_SETTINGS["refine"])
             mae = float(np.abs(pointwise_alpha(x, cps, False) - d.alpha).mean())
             print(f"  tune: threshold {threshold} penalty {penalty}: MAE {mae:.4f}", file=sys.stderr)
             if best is None or mae < best["mae"]:
@@ -167,7 +168,7 @@ def part_b(net, n: int, tuned: dict) -> list:
         row["net_cps_mle_mae"] = float(np.abs(pointwise_alpha(x, net_cps, noise) - d.alpha).mean())
         t = time.time()
         cands = candidates(pred, 12, tuned["threshold"])
-        cps = select_changepoints(list(x), cands, penalty=tuned["penalty"], refine=4)
+        cps = select_changepoints(list(x), cands, penalty=tuned["penalty"], refine=LIKELIHOOD_SETTINGS["refine"])
         lik = pointwise_alpha(x, cps, noise)
         row["lik_seconds"], row["net_seconds"] = time.time() - t, t_net
         row["lik_mae"] = float(np.abs(lik - d.alpha).mean())
@@ -205,7 +206,9 @@ def write(path: Path, a_rows: list, b_rows: list, tuned: dict, args, d_rows: lis
               f"The first {args.n} trajectories of each fixed set of `benchmarks/accuracy.py` (same seeds). "
               f"Candidates: peaks of the network's 12-point window contrast above {tuned['threshold']}; the "
               f"likelihood keeps a subset (penalty {tuned['penalty']} per segment, chosen on a tuning set of seed "
-              f"777: MAE {tuned['mae']:.4f}) and moves each kept changepoint within +-4 points. "
+              f"777: MAE {tuned['mae']:.4f}) at the candidates' own positions (refine "
+              f"{LIKELIHOOD_SETTINGS['refine']}: moving them to the likelihood's best nearby position lowers F1 at "
+              "an equal MAE, see postprocess.LIKELIHOOD_SETTINGS). "
               "The noisy set is fitted with noise='auto' (decided per track, then per segment, as `uandi segment` "
               "does); the others with no noise. Floor: the Cramer-Rao bound "
               "with the true changepoints.", "",

@@ -84,11 +84,12 @@ def test_three_evaluation_paths_agree_with_the_dense_likelihood(monkeypatch):
                 dense = loglikelihood(segments[r], ALPHA_LATTICE[ia[i]], k_hat,
                                       NOISE_LATTICE[js[i]] * np.sqrt(k_hat), exposure=exposure)
                 assert _profile(q[i], ld[i], seg.n[r]) == pytest.approx(dense, rel=1e-9), (path, exposure, r)
-        # the whitening product on a shared grid
+        # the whitening product on a shared grid, in single precision: within 1e-4 (far below a partition's
+        # penalty of 5, and below the ~1 by which the profile changes over the fit grid's 0.05 in alpha)
         prof, _ = _grid_terms(seg, n_in, np.array([p[0] for p in points]), 0, exposure)
         for r in range(3):
             q, ld = _Evaluator(seg, exposure)(np.array([r]), np.array([points[r][0]]), np.array([0]))
-            assert prof[r, r] == pytest.approx(_profile(q[0], ld[0], seg.n[r]), rel=1e-9)
+            assert prof[r, r] == pytest.approx(_profile(q[0], ld[0], seg.n[r]), abs=1e-4)
 
 
 @pytest.mark.parametrize("alpha", [0.3, 1.0, 1.6])

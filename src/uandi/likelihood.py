@@ -118,12 +118,15 @@ def increment_autocovariance(alpha: float, n: int, noise_ratio: float = 0.0, exp
 class _Factors:
     """Factors of R(alpha, s) (unit K) on the lattice, least recently used dropped beyond _CACHE_BYTES
     (one cache of each kind). whiten=False: the Cholesky factor L of R (lower triangular); innovations
-    by a triangular solve. whiten=True: W = L^-1 (W R W^T = I), innovations e = W x by a matrix
-    product, 2-6x faster than the solve (the best tuned BLAS call; the same log-likelihood to 1e-12
-    even at alpha = 1.99) but twice the set-up: for lattice points shared by many segments (the shared
-    grids), where the Cholesky factor serves the few segments of a local search. One matrix per lattice
-    point, at the largest size asked for so far: a matrix of size N serves every segment of n <= N
-    increments (the leading n x n block of L, and so of L^-1, belongs to the leading block of R)."""
+    by a triangular solve. whiten=True: W = L^-1 (W R W^T = I) in single precision, innovations e = W x
+    by a matrix product, 2-6x faster than the solve and twice that again in single precision (the best
+    tuned BLAS call;
+    profile log-likelihoods within 3e-5 of double precision for 30-511 steps, even at alpha = 1.99,
+    once each block's increments are scaled to unit mean square: _single_columns) but twice the set-up:
+    for lattice points shared by many segments (the shared grids), where the Cholesky factor serves
+    the few segments of a local search. One matrix per lattice point, at the largest size asked for so
+    far: a matrix of size N serves every segment of n <= N increments (the leading n x n block of L,
+    and so of L^-1, belongs to the leading block of R)."""
 
     def __init__(self, whiten: bool):
         self.whiten = whiten
@@ -148,8 +151,8 @@ class _Factors:
             if info != 0:
                 raise np.linalg.LinAlgError(
                     f"inverse Cholesky factor failed at alpha {ALPHA_LATTICE[ia]} (LAPACK info {info})")
-            lower = np.tril(inverse)
-        self._store[key] = [lower, logdet, None]  # the third: the matrix in single precision, on request
+            lower = np.tril(inverse).astype(np.float32)
+        self._store[key] = (lower, logdet)
         self._bytes += lower.nbytes
         while self._bytes > _CACHE_BYTES and len(self._store) > 1:
             self._drop(next(iter(self._store)))
@@ -160,19 +163,9 @@ class _Factors:
         hit = self._store.get((ia, js, exposure))
         return hit is not None and hit[0].shape[0] >= size
 
-    def get_single(self, ia: int, size: int, exposure: float):
-        """As get without noise, the matrix in single precision (for span scores, where 1e-3 in a
-        log-likelihood is far below the partition's penalty)."""
-        _, logdet = self.get(ia, 0, size, exposure)
-        entry = self._store[(ia, 0, exposure)]
-        if entry[2] is None:
-            entry[2] = entry[0].astype(np.float32)
-            self._bytes += entry[2].nbytes
-        return entry[2], logdet
-
     def _drop(self, key) -> None:
-        matrix, _, single = self._store.pop(key)
-        self._bytes -= matrix.nbytes + (single.nbytes if single is not None else 0)
+        matrix, _ = self._store.pop(key)
+        self._bytes -= matrix.nbytes
 
 
 _FACTORS = _Factors(whiten=False)  # local searches: few segments per lattice point
@@ -308,6 +301,30 @@ def _squares(e: np.ndarray) -> np.ndarray:
     return np.square(e[:, :half]) + np.square(e[:, half:])
 
 
+def _single_columns(increments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """_columns in single precision, each block scaled to unit mean square first (any input unit then
+    fits float32's range; Q scales back by the factor): (m, 2B) float32 and the factors (B,) float64."""
+    scale2 = np.mean(np.square(increments), axis=(1, 2)) + 1e-300  # (B,)
+    x = _columns(increments / np.sqrt(scale2)[:, None, None])
+    return x.astype(np.float32), scale2
+
+
+_TRIANGLE_BLOCKS = 4  # row blocks of a whitening product at m >= 256: skips 3/8 of the zero upper triangle
+
+
+def _whitened_squares(whiten: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Squared innovations summed over both axes, (m, B), of the columns x (m, 2B) (_columns' order) by
+    the lower-triangular whitening matrix (at least m x m): one product per row block, each with only the
+    columns of W left of the diagonal (a quarter less work than the full product at m = 512)."""
+    m = x.shape[0]
+    blocks = _TRIANGLE_BLOCKS if m >= 256 else 1
+    edges = [m * b // blocks for b in range(blocks + 1)]
+    out = np.empty((m, x.shape[1] // 2), dtype=x.dtype)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        out[lo:hi] = _squares(whiten[lo:hi, :hi] @ x[:hi])
+    return out
+
+
 def _profile(q, logdet, n):
     """Log-likelihood (both axes) with K at its maximum K_hat = Q / (2 n)."""
     return -n * (np.log(2 * np.pi * q / (2 * n)) + 1) - logdet
@@ -414,15 +431,16 @@ def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: 
         for lo in range(0, len(rows), _SCORE_COLUMNS):
             part = rows[lo : lo + _SCORE_COLUMNS]
             n, owner = seg.n[part], seg.owner[part]
-            x = _columns(seg.increments[part, :m])  # (m, 2B)
-            valid = (np.arange(m)[:, None] < n[None, :]).astype(float)  # (m, B): innovations past a block's end dropped
+            x, scale2 = _single_columns(seg.increments[part, :m])  # (m, 2B) float32, (B,)
+            valid = (np.arange(m)[:, None] < n[None, :]).astype(np.float32)  # (m, B): innovations past a block's end dropped
             for g, ia in enumerate(grid):
                 cols = np.arange(len(part)) if wanted is None else np.flatnonzero(wanted[g, owner])
                 if len(cols) == 0:
                     continue
                 xs = x if len(cols) == len(part) else x[:, np.concatenate([cols, cols + len(part)])]
                 whiten, ld = _WHITEN.get(int(ia), int(js), m, exposure)
-                q = np.einsum("mb,mb->b", _squares(whiten[:m, :m] @ xs), valid[:, cols])  # (b,)
+                e2 = _whitened_squares(whiten, xs) * valid[:, cols]  # (m, b)
+                q = e2.sum(axis=0, dtype=np.float64) * scale2[cols]  # (b,)
                 prof[g] += np.bincount(owner[cols], _profile(q, ld[n[cols]], n[cols]), minlength=n_in)
                 q_tot[g] += np.bincount(owner[cols], q, minlength=n_in)
     if wanted is not None:
@@ -864,20 +882,17 @@ def _score(tracks: list, spans: list, exposure: float, anchor: str = "start") ->
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         chunk = order[lo:hi]
         m = int(size[lo])
-        x = np.zeros((m, 2, len(chunk)))
+        x = np.zeros((len(chunk), m, 2))
         for c, (t, first, step) in enumerate(chunk):
             n = anchors[(t, first, step)]
             inc = increments[t]
-            x[:n, :, c] = inc[first : first + n] if step == 1 else inc[first - n + 1 : first + 1][::-1]
-        # single precision halves the product's time: each anchor's increments are scaled to unit mean
-        # square first (any input unit fits float32's range) and Q scaled back; scores move by < 1e-3
-        scale2 = np.mean(np.square(x), axis=(0, 1)) + 1e-300  # (C,)
-        x = (x / np.sqrt(scale2)).astype(np.float32).reshape(m, -1)  # (m, 2C): first axes, then second axes
+            x[c, :n] = inc[first : first + n] if step == 1 else inc[first - n + 1 : first + 1][::-1]
+        x, scale2 = _single_columns(x)  # (m, 2C) float32, (C,)
         mine = (span_col >= lo) & (span_col < lo + len(chunk))
         cols, n_sp = span_col[mine] - lo, span_n[mine]
         for g, ia in enumerate(grid):
-            whiten, ld = _WHITEN.get_single(int(ia), max(m, _size_for(MAX_EXACT)), exposure)
-            q = np.cumsum(_squares(whiten[:m, :m] @ x), axis=0)  # (m, C) Q of every prefix, scaled
+            whiten, ld = _WHITEN.get(int(ia), 0, max(m, _size_for(MAX_EXACT)), exposure)
+            q = np.cumsum(_whitened_squares(whiten, x), axis=0, dtype=np.float64)  # (m, C) Q of every prefix, scaled
             profile[g, mine] = _profile(q[n_sp - 1, cols] * scale2[cols], ld[n_sp], n_sp)
     out.update(zip(spans, _parabola_maximum(ALPHA_LATTICE[grid], profile).tolist()))
     return out
@@ -908,7 +923,7 @@ def _parabola_peak(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     return (np.where(inside, x[mid] + offset, x[best]), np.where(inside, np.maximum(peak, f1), values[best, cols]))
 
 
-def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 6,
+def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 0,
                         exposure: float = 0.0) -> list:
     """Choose each track's changepoints among candidates by the exact FBM likelihood.
 
@@ -916,7 +931,8 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
       changepoints (first points of new segments), e.g. a network's contrast peaks at a low threshold.
     penalty: log-likelihood cost of one more segment (a new segment brings alpha, K and a position).
     min_gap: shortest segment, in points. refine: each chosen changepoint is then moved within
-      +-refine points to where the two segments beside it are most likely (0 = no refinement).
+      +-refine points to where the two segments beside it are most likely (0 = no refinement: the
+      candidates' own positions, which a network places better; see postprocess.LIKELIHOOD_SETTINGS).
     Returns one sorted int64 array of changepoints per track.
     """
     tracks = [np.asarray(t, dtype=float) for t in tracks]
