@@ -179,6 +179,24 @@ def test_noise_decided_per_track():
         fit_segments(clean, noise="auto", groups=groups[:-1])
 
 
+def test_hopeless_tracks_skip_the_noise_search_without_changing_decisions(monkeypatch):
+    """Tracks that cannot pass the pooled test are not searched (NOISE_SCREEN_MARGIN): at noise levels
+    around the detection limit the decisions are those of searching every screened segment."""
+    import uandi.likelihood as lik
+
+    rng = np.random.default_rng(9)
+    segments = [seg for sigma in (0.0, 0.4, 0.7, 1.0) for seg in sample_fbm(rng, 1.0, 1.0, sigma, 200, 30)]
+    groups = np.repeat(np.arange(len(segments) // 3), 3)
+    skipping = fit_segments(segments, noise="auto", groups=groups)
+    monkeypatch.setattr(lik, "NOISE_SCREEN_MARGIN", np.inf)  # every screened segment searched
+    searching = fit_segments(segments, noise="auto", groups=groups)
+    assert 0.1 < np.mean(searching.sigma > 0) < 0.9  # the set straddles the detection limit
+    # (skipping every search would change a quarter of the decisions here)
+    assert np.mean((skipping.sigma > 0) != (searching.sigma > 0)) <= 0.02
+    same = skipping.sigma == searching.sigma
+    np.testing.assert_allclose(skipping.alpha[same], searching.alpha[same], atol=1e-9)
+
+
 def test_auto_noise_keeps_zero_on_clean_data():
     rng = np.random.default_rng(4)
     fit = fit_segments(list(sample_fbm(rng, 0.6, 1.0, 0.0, 200, 100)), noise="auto")

@@ -505,6 +505,11 @@ def _segment_loglik(ev: _Evaluator, seg: _Segments, n_in: int, ia, js):
 
 NOISE_TEST = 2.71  # 2 x log-likelihood gain that noise must bring in mode "auto" (5 % level, chi-bar-square)
 NOISE_SCREEN = 1.0  # mode "auto": below this gain at three noise levels, the full noise search is skipped
+# mode "auto" with groups: a group that could not pass the pooled test even if the full search raised
+# each screened segment's gain by this much is not searched. The search raises it by 0.4-0.8 (median)
+# on subtask-1 tracks with sigma_n 0-0.2; on 300 tracks each at sigma_n 0, 0.05, 0.1, 0.2: 47, 42, 31
+# and 16 % fewer searches, the noise decision changed in 0, 1, 1 and 0 of about 1050 segments
+NOISE_SCREEN_MARGIN = 3.0
 # the screen's noise levels (NOISE_LATTICE index: s = 0.1, 0.3, 0.68) and how far above the no-noise
 # alpha each looks for its maximum (from 0.1 below)
 SCREEN_LEVELS = ((4, 0.4), (10, 0.7), (18, 1.2))
@@ -551,6 +556,13 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None) -> 
             prof, _ = _grid_terms(seg, n_in, SCORE_GRID[::2], j, ev.exposure, wanted)
             gain = np.maximum(gain, 2 * (_parabola_peak(alphas, prof)[1] - ll0))
         candidates = gain > NOISE_SCREEN
+        if groups is not None:
+            # a track whose pooled test would fail even if every candidate's full search raised its gain
+            # by NOISE_SCREEN_MARGIN keeps sigma = 0 without the searches
+            hopeful = np.where(candidates, gain + NOISE_SCREEN_MARGIN, gain)
+            pooled = np.bincount(groups, np.maximum(hopeful, 0.0))
+            size = np.bincount(groups)
+            candidates &= (pooled > np.array([pooled_noise_threshold(k) if k else np.inf for k in size]))[groups]
     if not candidates.any():
         return fit
     sub, n_sub = _subset(seg, candidates)
