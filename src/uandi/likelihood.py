@@ -21,7 +21,7 @@ x^T R^-1 x), leaving a 2-parameter profile likelihood. It is evaluated *exactly*
 the Toeplitz matrix, innovations e = L^-1 x, log-det from the factor's diagonal) at lattice points:
 alpha in steps of 0.01 over [0.05, 1.99], s on a lattice refined near 0. A lattice point's inverse
 factor is computed once and shared by every segment that asks for it, so many segments cost a few
-large matrix products; a lattice point that only a couple of segments visit (the local noise search)
+large matrix products (in single precision: within 3e-5 of double); a lattice point that only a couple of segments visit (the local noise search)
 is evaluated by the Durbin-Levinson recursion instead, O(n^2) per segment with no factorization.
 Without noise, every segment is evaluated on one shared grid of 50 alphas (SCORE_GRID: 0.05 apart,
 0.02 near the ends) and a parabola through the best point and its neighbours
@@ -38,8 +38,8 @@ for the others from the grid's parabolas (the profile's curvature in alpha, log 
 the closed form in log K). Where s_hat is 0 (no noise detected, the boundary), s is treated as known
 and the errors are those of (alpha, log K).
 
-Changepoints (select_changepoints) are scored the same way, on a coarser shared grid (SPAN_GRID), in
-single precision, with one product per anchor for all the candidate segments that start (or end) at it.
+Changepoints (select_changepoints) are scored the same way, on a coarser shared grid (SPAN_GRID), with
+one product per anchor for all the candidate segments that start (or end) at it.
 
 Segments longer than MAX_EXACT increments are scored as independent blocks of MAX_EXACT (a composite
 likelihood: unbiased, slightly less efficient; the correlation across block edges is ignored).
@@ -119,12 +119,11 @@ class _Factors:
     """Factors of R(alpha, s) (unit K) on the lattice, least recently used dropped beyond _CACHE_BYTES
     (one cache of each kind). whiten=False: the Cholesky factor L of R (lower triangular); innovations
     by a triangular solve. whiten=True: W = L^-1 (W R W^T = I) in single precision, innovations e = W x
-    by a matrix product, 2-6x faster than the solve and twice that again in single precision (the best
-    tuned BLAS call;
-    profile log-likelihoods within 3e-5 of double precision for 30-511 steps, even at alpha = 1.99,
-    once each block's increments are scaled to unit mean square: _single_columns) but twice the set-up:
-    for lattice points shared by many segments (the shared grids), where the Cholesky factor serves
-    the few segments of a local search. One matrix per lattice point, at the largest size asked for so
+    by a matrix product (the best tuned BLAS call), 2-6x faster than the solve in double precision and
+    1.6-1.8x faster again in single (profile log-likelihoods within 3e-5 of double precision for 30-511
+    steps, even at alpha = 1.99, once each block's increments are scaled to unit mean square:
+    _single_columns), but twice the set-up: for lattice points shared by many segments (the shared
+    grids), where the Cholesky factor serves the few segments of a local search. One matrix per lattice point, at the largest size asked for so
     far: a matrix of size N serves every segment of n <= N increments (the leading n x n block of L,
     and so of L^-1, belongs to the leading block of R)."""
 
@@ -315,7 +314,7 @@ _TRIANGLE_BLOCKS = 4  # row blocks of a whitening product at m >= 256: skips 3/8
 def _whitened_squares(whiten: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Squared innovations summed over both axes, (m, B), of the columns x (m, 2B) (_columns' order) by
     the lower-triangular whitening matrix (at least m x m): one product per row block, each with only the
-    columns of W left of the diagonal (a quarter less work than the full product at m = 512)."""
+    columns of W up to the block's last row (3/8 fewer multiplications than the full product)."""
     m = x.shape[0]
     blocks = _TRIANGLE_BLOCKS if m >= 256 else 1
     edges = [m * b // blocks for b in range(blocks + 1)]
