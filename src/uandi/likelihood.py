@@ -21,8 +21,9 @@ x^T R^-1 x), leaving a 2-parameter profile likelihood. It is evaluated *exactly*
 the Toeplitz matrix, innovations e = L^-1 x, log-det from the factor's diagonal) at lattice points:
 alpha in steps of 0.01 over [0.05, 1.99], s on a lattice refined near 0. A lattice point's inverse
 factor is computed once and shared by every segment that asks for it, so many segments cost a few
-large matrix products (in single precision: within 3e-5 of double); a lattice point that only a couple of segments visit (the local noise search)
-is evaluated by the Durbin-Levinson recursion instead, O(n^2) per segment with no factorization.
+large matrix products (in single precision: within 3e-5 of double); a lattice point that only a
+couple of segments visit (the local noise search) is evaluated by the Durbin-Levinson recursion
+instead, O(n^2) per segment with no factorization.
 Without noise, every segment is evaluated on one shared grid of 50 alphas (SCORE_GRID: 0.05 apart,
 0.02 near the ends) and a parabola through the best point and its neighbours
 gives alpha, its curvature the standard error, and log Q interpolated the same way gives K (within
@@ -123,9 +124,9 @@ class _Factors:
     1.6-1.8x faster again in single (profile log-likelihoods within 3e-5 of double precision for 30-511
     steps, even at alpha = 1.99, once each block's increments are scaled to unit mean square:
     _single_columns), but twice the set-up: for lattice points shared by many segments (the shared
-    grids), where the Cholesky factor serves the few segments of a local search. One matrix per lattice point, at the largest size asked for so
-    far: a matrix of size N serves every segment of n <= N increments (the leading n x n block of L,
-    and so of L^-1, belongs to the leading block of R)."""
+    grids), where the Cholesky factor serves the few segments of a local search. One matrix per
+    lattice point, at the largest size asked for so far: a matrix of size N serves every segment of
+    n <= N increments (the leading n x n block of L, and so of L^-1, belongs to the leading block of R)."""
 
     def __init__(self, whiten: bool):
         self.whiten = whiten
@@ -431,7 +432,8 @@ def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: 
             part = rows[lo : lo + _SCORE_COLUMNS]
             n, owner = seg.n[part], seg.owner[part]
             x, scale2 = _single_columns(seg.increments[part, :m])  # (m, 2B) float32, (B,)
-            valid = (np.arange(m)[:, None] < n[None, :]).astype(np.float32)  # (m, B): innovations past a block's end dropped
+            # (m, B): innovations past a block's end dropped
+            valid = (np.arange(m)[:, None] < n[None, :]).astype(np.float32)
             for g, ia in enumerate(grid):
                 cols = np.arange(len(part)) if wanted is None else np.flatnonzero(wanted[g, owner])
                 if len(cols) == 0:
@@ -533,6 +535,14 @@ def pooled_noise_threshold(k: int, level: float = 0.05) -> float:
     return (lo + hi) / 2
 
 
+def _pooled_test(groups: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Per group (groups: index per segment, 0..G-1): whether the sum of its segments' 2 x log-likelihood
+    gains from noise (negative ones counted as 0) passes pooled_noise_threshold. Returns (G,) bool."""
+    pooled = np.bincount(groups, np.maximum(gain, 0.0))
+    size = np.bincount(groups)
+    return pooled > np.array([pooled_noise_threshold(k) if k else np.inf for k in size])
+
+
 def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None) -> SegmentFit:
     zeros = np.zeros(n_in, np.int64)
     n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
@@ -558,10 +568,7 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None) -> 
         if groups is not None:
             # a track whose pooled test would fail even if every candidate's full search raised its gain
             # by NOISE_SCREEN_MARGIN keeps sigma = 0 without the searches
-            hopeful = np.where(candidates, gain + NOISE_SCREEN_MARGIN, gain)
-            pooled = np.bincount(groups, np.maximum(hopeful, 0.0))
-            size = np.bincount(groups)
-            candidates &= (pooled > np.array([pooled_noise_threshold(k) if k else np.inf for k in size]))[groups]
+            candidates &= _pooled_test(groups, np.where(candidates, gain + NOISE_SCREEN_MARGIN, gain))[groups]
     if not candidates.any():
         return fit
     sub, n_sub = _subset(seg, candidates)
@@ -581,10 +588,7 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None) -> 
         fitted = gain_s > NOISE_TEST
         if groups is not None:
             gain[candidates] = gain_s  # the full search's gain; the screen's for the others
-            pooled = np.bincount(groups, np.maximum(gain, 0.0))
-            size = np.bincount(groups)
-            found = pooled > np.array([pooled_noise_threshold(k) if k else np.inf for k in size])
-            fitted &= found[groups[candidates]]
+            fitted &= _pooled_test(groups, gain)[groups[candidates]]
     if fitted.any():
         # the segments with noise: exact estimates and errors from the (alpha, s) lattice around the maximum
         # (on the climb's segments and evaluator: its last step already holds each 3 x 3 neighbourhood)
