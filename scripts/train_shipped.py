@@ -13,6 +13,11 @@
     nohup python scripts/train_shipped.py model-mix 6600 > runs/model-mix-b8.log &
     python -m uandi.cli export runs/model-mix-b8 --out src/uandi/weights/model.safetensors
     nohup python scripts/train_shipped.py model-mix 2100 --cycle 2 > runs/model-mix-b8-c2.log &
+    # then with ATTM's points weighted twice in the loss (the class both flavours confuse most):
+    nohup python scripts/train_shipped.py model-attm 7200 --steps 3200 > runs/model-attm-b8.log &
+    # a wider diffusion-model network (b = 16) on both flavours from scratch, for the shipped b = 8's
+    # whole wall time (its cycle 1 and model-mix, about 75 minutes on one core):
+    nohup python scripts/train_shipped.py model-wide 5100 > runs/model-wide-b16.log &
     # the five-model alpha network on both flavours, warm-started from the shipped alpha-all:
     nohup python scripts/train_shipped.py alpha-all-mix 3000 > runs/alpha-all-mix-b8.log &
     # then with some Brownian motion in the mix (alpha exactly 1 on 30 % of FBM and SBM segments):
@@ -44,6 +49,12 @@ parametrisations or andi-datasets' (flavor ["uandi", "andi"], drawn per segment)
 not learn one simulator's quirks (andi's truncated ATTM periods, whole-frame Levy flights, the
 offset SBM path). Warm-started from the shipped diffusion-model network, one cosine cycle (peak 5e-4)
 over 12,000 steps (384,000 trajectories); --cycle 2: 10,000 more steps from its best weights, peak 3e-4.
+model-attm: model-mix's recipe with ATTM's points weighted 2 in the cross-entropy (ATTM is the class
+both flavours get wrong most, mostly as SBM or CTRW), warm-started from the shipped diffusion-model
+network, one cosine cycle (peak 2e-4) over 3,200 steps (what one session's background core allows).
+model-wide: model-mix's data (both flavours) for a network of width b = 16 (four times the weights of
+b = 8, half its throughput), trained from scratch: one cosine cycle (peak 2e-3) over 14,000 steps
+(448,000 trajectories), about the wall time of the shipped b = 8's cycle 1 and model-mix together.
 alpha-all-mix: alpha-all's recipe on both flavours, warm-started from the shipped alpha-all network,
 one cosine cycle (peak 5e-4) over 10,000 steps (320,000 trajectories).
 alpha-all-bm: alpha-all-mix's recipe with brownian_share 0.3 (alpha exactly 1 on 30 % of the FBM and SBM
@@ -80,7 +91,8 @@ def _cycle_one_best(task: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
+    ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "model-attm", "model-wide",
+                                     "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
     ap.add_argument("--steps", type=int, help="length of the cosine cycle (default: the recipe's)")
@@ -93,7 +105,8 @@ def main() -> None:
                           val_every=500, seed=21, time_limit=a.limit)
         train(cfg, "runs/trajectory-model", resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
         return
-    seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "alpha-all-mix": 41, "alpha-all-bm": 51}[a.task] + 2 * (a.cycle - 1)
+    seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "model-attm": 61, "model-wide": 71,
+            "alpha-all-mix": 41, "alpha-all-bm": 51}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": _cycle_one_best(a.task)}
     steps = 16000
     if a.task == "alpha-all":
@@ -106,6 +119,15 @@ def main() -> None:
         if a.cycle == 2:  # a second cycle from the first's best weights
             steps, stage = 10000, {"lr": 3e-4, "init_from": _cycle_one_best("model-mix")}
         sim_options["flavor"] = ["uandi", "andi"]
+    if a.task == "model-attm":
+        steps = 3200
+        stage = {"lr": 2e-4, "init_from": "src/uandi/weights/model.safetensors",
+                 "class_weights": (2.0, 1.0, 1.0, 1.0, 1.0)}  # MODELS order: ATTM first
+        sim_options["flavor"] = ["uandi", "andi"]
+    width = 8
+    if a.task == "model-wide":
+        steps, width = 14000, 16
+        sim_options["flavor"] = ["uandi", "andi"]
     if a.task == "alpha-all-mix":
         steps = 10000
         stage = {"lr": 5e-4, "init_from": "src/uandi/weights/alpha-all.safetensors", "sim_task": "model"}
@@ -115,13 +137,14 @@ def main() -> None:
         stage = {"lr": 3e-4, "init_from": "runs/alpha-all-mix-b8/best.safetensors", "sim_task": "model"}
         sim_options.update(flavor=["uandi", "andi"], brownian_share=0.3)
     steps = a.steps or steps
-    preset = {"alpha-all": "small-alpha", "model-mix": "small-model", "alpha-all-mix": "small-alpha",
+    preset = {"alpha-all": "small-alpha", "model-mix": "small-model", "model-attm": "small-model",
+              "model-wide": "small-model", "alpha-all-mix": "small-alpha",
               "alpha-all-bm": "small-alpha"}.get(a.task, f"small-{a.task}")
-    cfg = TrainConfig(preset=preset, model_overrides={"width": 8}, steps=steps, batch_size=32,
+    cfg = TrainConfig(preset=preset, model_overrides={"width": width}, steps=steps, batch_size=32,
                       schedule="cosine", lengths=(50, 500), noise=(0.0, 0.1),
                       sim_options=sim_options, val_n=1000, val_lengths=(200, 500),
                       val_every=1000, seed=seed, time_limit=a.limit, **stage)
-    out = f"runs/{a.task}-b8" + ("" if a.cycle == 1 else f"-c{a.cycle}")
+    out = f"runs/{a.task}-b{width}" + ("" if a.cycle == 1 else f"-c{a.cycle}")
     train(cfg, out, resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from uandi.predict import load
-from uandi.train import TrainConfig, lr_factor, train, validation_metric
+from uandi.train import TrainConfig, loss_fn, lr_factor, train, validation_metric
 from uandi.weights import read_weights
 
 TINY = dict(preset="tiny-alpha", batch_size=8, lengths=(40, 60), val_n=16, val_lengths=(50,), lr=3e-3)
@@ -74,6 +74,19 @@ def test_validation_metric_clips_alpha_and_skips_ignored_classes():
     pred = np.array([[0, 1, 1, 0], [1, 1, 1, 1]])
     target = np.array([[0, 1, -100, -100], [1, 0, 0, 0]])
     assert validation_metric("model", pred, target, 2) == pytest.approx((1.0 + 0.25) / 2)
+
+
+def test_class_weights_scale_each_class_in_the_model_loss():
+    logits = torch.tensor([[[2.0, -1.0], [0.0, 1.0], [0.5, 0.5]]])  # (1, C=3, L=2)
+    target = torch.tensor([[0, 2]])  # (1, L)
+    nll = -torch.log_softmax(logits, 1)[0]  # (C, L)
+    plain = (nll[0, 0] + nll[2, 1]) / 2
+    assert torch.allclose(loss_fn("model", logits, target), plain)
+    w = torch.tensor([3.0, 1.0, 1.0])
+    weighted = (3 * nll[0, 0] + nll[2, 1]) / 4  # a weighted mean: the class-0 point counts three times
+    assert torch.allclose(loss_fn("model", logits, target, w), weighted)
+    with pytest.raises(ValueError, match="class_weights"):
+        train(TrainConfig(**TINY, class_weights=(2.0,)), "unused")  # an alpha network has no classes
 
 
 def test_cosine_schedule_warms_up_and_decays():

@@ -63,6 +63,7 @@ class TrainConfig:
     amp: bool = False  # bfloat16 autocast on GPU
     init_from: str | None = None  # transfer learning: start from these weights (head replaced if needed)
     time_limit: float | None = None  # seconds; stop cleanly (checkpoint written) after this long
+    class_weights: tuple | None = None  # task model: training-loss weight per class (order of the classes)
 
     def model_config(self) -> ModelConfig:
         return preset(self.preset, **self.model_overrides)
@@ -72,7 +73,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        tuples = {"lengths", "noise", "val_lengths"}
+        tuples = {"lengths", "noise", "val_lengths", "class_weights"}
         return cls(**{k: (tuple(v) if k in tuples else v) for k, v in d.items()})
 
 
@@ -83,14 +84,17 @@ def trajectory_targets(target: torch.Tensor | np.ndarray):
     return target[:, -1]
 
 
-def loss_fn(task: str, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """MSE on alpha (logits (B, 1, L)) or cross-entropy on classes (logits (B, C, L)); a trajectory-level
-    network's logits (B, n_outputs) are scored against trajectory_targets(target)."""
+def loss_fn(task: str, logits: torch.Tensor, target: torch.Tensor,
+            class_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """MSE on alpha (logits (B, 1, L)) or cross-entropy on classes (logits (B, C, L)), optionally weighted
+    per class (class_weights (C,): a class the network confuses counts more; the mean is then over the
+    weights, as torch's weighted cross-entropy takes it); a trajectory-level network's logits
+    (B, n_outputs) are scored against trajectory_targets(target)."""
     if logits.dim() == 2:
         logits, target = logits[:, :, None], trajectory_targets(target)[:, None]  # (B, n_outputs, 1), (B, 1)
     if task == "alpha":
         return F.mse_loss(logits[:, 0].float(), target)
-    return F.cross_entropy(logits.float(), target)
+    return F.cross_entropy(logits.float(), target, weight=class_weights)
 
 
 def lr_factor(schedule: str, step: int, total: int) -> float:
@@ -235,6 +239,10 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
     if mcfg.trajectory_level and tuple(np.atleast_1d(cfg.sim_options.get("n_segments", 0))) not in ((1,), (1, 1)):
         raise ValueError(f"{mcfg.arch} gives one label per trajectory: train it on single-model trajectories, "
                          "sim_options={'n_segments': (1, 1)}")
+    if cfg.class_weights is not None and (mcfg.task != "model" or len(cfg.class_weights) != mcfg.n_outputs
+                                          or min(cfg.class_weights) <= 0):
+        raise ValueError(f"class_weights must give one positive weight per class ({mcfg.n_outputs}) of a "
+                         f"task-model network, got {cfg.class_weights}")
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     distributed = world > 1
     device = resolve_device(cfg.device)
@@ -287,6 +295,8 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
     t0, seen0 = time.time(), (log[-1]["trajectories"] if log else 0)
     run_loss, run_n, record = 0.0, 0, log[-1] if log else {}
     use_amp = cfg.amp and device.type == "cuda"
+    class_weights = (None if cfg.class_weights is None
+                     else torch.tensor(cfg.class_weights, dtype=torch.float32, device=device))  # (C,)
     net.train()
     step = start
     while step < cfg.steps:
@@ -294,7 +304,7 @@ def train(cfg: TrainConfig, out, resume: bool = False, progress=None) -> dict:
         feats, target = feats.to(device, non_blocking=True), target.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             logits = forward_net(feats)  # (B, n_outputs, L)
-        loss = loss_fn(mcfg.task, logits, target)
+        loss = loss_fn(mcfg.task, logits, target, class_weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
