@@ -12,11 +12,13 @@ from uandi.likelihood import (
     _grid_terms,
     _prepare,
     _profile,
+    changepoint_allowance,
     cramer_rao_alpha,
     fit_segments,
     increment_autocovariance,
     loglikelihood,
     pooled_noise_threshold,
+    segment_positions,
     select_changepoints,
 )
 
@@ -232,6 +234,65 @@ def test_changepoints_chosen_and_refined_by_likelihood():
     track = np.concatenate([first, first[-1] + second[1:]])  # 300 points, change at 150
     (cps,) = select_changepoints([track], [[60, 146, 240]], penalty=8.0, refine=6)
     assert len(cps) == 1 and abs(int(cps[0]) - 150) <= 3
+
+
+@pytest.mark.parametrize("refine", [0, 4])
+def test_changepoint_evidence_matches_the_segment_fits(refine):
+    """select_changepoints' evidence (gain, alpha before, after, merged) agrees with fit_segments on the
+    same three segments, also where a refinement moved the changepoint (its spans are scored anew)."""
+    rng = np.random.default_rng(8)
+    first = sample_fbm(rng, 0.4, 1.0, 0.0, 149, 1)[0]
+    second = sample_fbm(rng, 1.4, 1.0, 0.0, 150, 1)[0]
+    track = np.concatenate([first, first[-1] + second[1:]])  # 300 points, change at 150
+    (cps,), (ev,) = select_changepoints([track], [[60, 147, 240]], penalty=5.0, refine=refine, evidence=True)
+    assert len(cps) == 1 and ev.shape == (1, 4)
+    c = int(cps[0])
+    fit = fit_segments([segment_positions(track, 0, c), segment_positions(track, c, 300), track], noise=False)
+    assert ev[0, 0] == pytest.approx(fit.loglik[0] + fit.loglik[1] - fit.loglik[2], abs=0.8)  # parabola vs lattice
+    assert ev[0, 1:] == pytest.approx(fit.alpha, abs=0.03)
+    assert ev[0, 0] > 20  # a change of 1.0 in alpha over 150-point segments is clear
+
+
+def test_changepoint_allowance_weights_the_merged_alpha_by_the_odds_against_the_change():
+    # gain at the penalty: even odds, half the squared shift to the merged alpha; far above it: nothing
+    before, after = changepoint_allowance(np.array([[5.0, 0.6, 1.0, 0.8], [40.0, 0.6, 1.0, 0.8]]), 5.0)
+    assert before == pytest.approx([0.5 * 0.2**2, 0.0], abs=1e-12)
+    assert after == pytest.approx([0.5 * 0.2**2, 0.0], abs=1e-12)
+    before, _ = changepoint_allowance(np.array([[3.0, 0.6, 1.0, 0.8]]), 5.0)
+    assert before[0] == pytest.approx(0.04 / (1 + np.exp(-2.0)))  # below the penalty: more likely no change
+
+
+def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
+    """refine_segments: on homogeneous FBM (alpha 1) with a candidate at point 100 and a low penalty, the
+    likelihood keeps a false change in some tracks; their segments' alpha_se carries the allowance (wider
+    than the fit's own) and their 95 % intervals cover alpha = 1 more often. A clear change (0.3 -> 1.7)
+    keeps the fit's error bar."""
+    from uandi.postprocess import Segments, refine_segments, segment_statistics
+
+    rng = np.random.default_rng(3)
+    tracks = list(sample_fbm(rng, 1.0, 1.0, 0.0, 199, 300))
+    alpha = np.r_[np.full(100, 0.6), np.full(100, 1.4)]  # the "network's" alpha: a candidate at 100
+    segs = [Segments(np.array([100]), 200, segment_statistics(x, np.array([100]), alpha=alpha)) for x in tracks]
+    out = refine_segments(tracks, segs, alpha=[alpha] * len(tracks), settings={"penalty": 1.0, "noise": False})
+    kept = [(x, o) for x, o in zip(tracks, out) if len(o.changepoints) == 1]
+    assert 50 < len(kept) < 250
+    ratio, covered, covered_plain = [], [], []
+    for x, o in kept:
+        fit = fit_segments([segment_positions(x, 0, 100), segment_positions(x, 100, 200)], noise=False)
+        assert o["alpha"] == pytest.approx(fit.alpha)
+        ratio.append(np.mean(o["alpha_se"] / fit.alpha_se))
+        covered.append(np.all(np.abs(o["alpha"] - 1.0) <= 1.96 * o["alpha_se"]))
+        covered_plain.append(np.all(np.abs(fit.alpha - 1.0) <= 1.96 * fit.alpha_se))
+    assert np.mean(ratio) > 1.05
+    assert np.mean(covered) >= np.mean(covered_plain) + 0.03
+
+    clear = two_segment_tracks(rng, n_tracks=3, alphas=(0.3, 1.7), K=1.0, half=100)
+    alpha = np.r_[np.full(100, 0.3), np.full(100, 1.7)]
+    segs = [Segments(np.array([100]), 200, segment_statistics(x, np.array([100]), alpha=alpha)) for x in clear]
+    for x, o in zip(clear, refine_segments(list(clear), segs, alpha=[alpha] * 3, settings={"noise": False})):
+        fit = fit_segments([segment_positions(x, 0, 100), segment_positions(x, 100, 200)], noise=False)
+        assert o.changepoints.tolist() == [100]
+        assert o["alpha_se"] == pytest.approx(fit.alpha_se, rel=1e-3)
 
 
 def two_segment_tracks(rng, n_tracks=4, alphas=(0.5, 1.5), K=2.0, half=150):

@@ -855,8 +855,9 @@ def _increment_range(a: int, b: int) -> tuple[int, int]:
     return first, b - 1 - first
 
 
-def _score(tracks: list, spans: list, exposure: float, anchor: str = "start") -> dict:
-    """Maximised profile log-likelihood (no noise) of each (track, start, end) span.
+def _score(tracks: list, spans: list, exposure: float, anchor: str = "start", alphas: dict | None = None) -> dict:
+    """Maximised profile log-likelihood (no noise) of each (track, start, end) span; with a dict `alphas`,
+    each span's maximising alpha is written into it as well.
 
     The innovations of a segment are a prefix of those of any longer segment with the same first
     increment (the leading block of a Cholesky factor is the factor of the leading block), so one
@@ -872,6 +873,8 @@ def _score(tracks: list, spans: list, exposure: float, anchor: str = "start") ->
     if long:
         fit = fit_segments([segment_positions(tracks[t], a, b) for t, a, b in long], noise=False, exposure=exposure)
         out.update(zip(long, fit.loglik.tolist()))
+        if alphas is not None:
+            alphas.update(zip(long, fit.alpha.tolist()))
     spans = [sp for sp in spans if _increment_range(sp[1], sp[2])[1] <= MAX_EXACT]
     if not spans:
         return out
@@ -909,20 +912,18 @@ def _score(tracks: list, spans: list, exposure: float, anchor: str = "start") ->
             whiten, ld = _WHITEN.get(int(ia), 0, max(m, _size_for(MAX_EXACT)), exposure)
             q = np.cumsum(_whitened_squares(whiten, x), axis=0, dtype=np.float64)  # (m, C) Q of every prefix, scaled
             profile[g, mine] = _profile(q[n_sp - 1, cols] * scale2[cols], ld[n_sp], n_sp)
-    out.update(zip(spans, _parabola_maximum(ALPHA_LATTICE[grid], profile).tolist()))
+    where, peak = _parabola_peak(ALPHA_LATTICE[grid], profile)
+    out.update(zip(spans, peak.tolist()))
+    if alphas is not None:
+        alphas.update(zip(spans, where.tolist()))
     return out
 
 
-def _parabola_maximum(x: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Maximum per column of values (G, S) sampled at increasing points x (G,): the vertex of the
-    parabola through the best point and its two neighbours (kept within them), or the best value at
-    the grid's ends."""
-    return _parabola_peak(x, values)[1]
-
-
 def _parabola_peak(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where (in x) and how high the maximum of each column of values (G, S) is, by _parabola_maximum's
-    rule (a best point beside a skipped one, _FAR_BELOW, counts as an end): two arrays of S."""
+    """Where (in x) and how high the maximum of each column of values (G, S) sampled at increasing points
+    x (G,) is: the vertex of the parabola through the best point and its two neighbours (kept within
+    them), or the best point at the grid's ends (a best point beside a skipped one, _FAR_BELOW, counts
+    as an end). Two arrays of S."""
     cols = np.arange(values.shape[1])
     best = values.argmax(axis=0)
     mid = np.clip(best, 1, len(x) - 2)
@@ -939,7 +940,7 @@ def _parabola_peak(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 0,
-                        exposure: float = 0.0) -> list:
+                        exposure: float = 0.0, evidence: bool = False):
     """Choose each track's changepoints among candidates by the exact FBM likelihood.
 
     tracks: list of position arrays (L_i, 2), time step 1 frame. candidates: per track, proposed
@@ -948,7 +949,11 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     min_gap: shortest segment, in points. refine: each chosen changepoint is then moved within
       +-refine points to where the two segments beside it are most likely (0 = no refinement: the
       candidates' own positions, which a network places better; see postprocess.LIKELIHOOD_SETTINGS).
-    Returns one sorted int64 array of changepoints per track.
+    evidence: also return, per track, a (K, 4) array for its K changepoints: the log-likelihood gain of
+      the change (the two segments beside it against the one they would merge into, no noise) and the
+      maximum-likelihood alpha of the segment before, the segment after and the merged one
+      (changepoint_allowance turns them into the alpha uncertainty that the choice itself carries).
+    Returns one sorted int64 array of changepoints per track (and the evidence list).
     """
     tracks = [np.asarray(t, dtype=float) for t in tracks]
     if len(candidates) != len(tracks):
@@ -963,11 +968,51 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
         nodes = [0, *c, length]
         spans += [(t, nodes[i], nodes[j]) for i in range(len(nodes)) for j in range(i + 1, len(nodes))
                   if nodes[j] - nodes[i] >= min_gap]
-    scores = _score(tracks, spans, exposure)
+    alphas: dict = {}
+    scores = _score(tracks, spans, exposure, alphas=alphas if evidence else None)
     chosen = _best_partitions(lengths, cands, scores, penalty, min_gap)
     if refine > 0:
         chosen = _refine(tracks, chosen, refine, min_gap, exposure)
-    return chosen
+    if not evidence:
+        return chosen
+    return chosen, _evidence(tracks, chosen, scores, alphas, exposure)
+
+
+def _evidence(tracks: list, chosen: list, scores: dict, alphas: dict, exposure: float) -> list:
+    """select_changepoints' evidence: per track a (K, 4) array of (gain, alpha before, alpha after, alpha
+    merged) for its changepoints, from the partition's span scores (spans a refinement moved are scored
+    anew)."""
+    triples = []  # per changepoint: the spans before, after and merged
+    for t, cps in enumerate(chosen):
+        nodes = [0, *cps.tolist(), len(tracks[t])]
+        triples.append([((t, a, c), (t, c, b), (t, a, b)) for a, c, b in zip(nodes[:-2], nodes[1:-1], nodes[2:])])
+    missing = list(dict.fromkeys(sp for per in triples for tri in per for sp in tri if sp not in alphas))
+    if missing:
+        scores = {**scores, **_score(tracks, missing, exposure, alphas=alphas)}
+    out = []
+    for per in triples:
+        rows = [(scores[before] + scores[after] - scores[merged], alphas[before], alphas[after], alphas[merged])
+                for before, after, merged in per]
+        out.append(np.array(rows, dtype=float).reshape(-1, 4))
+    return out
+
+
+def changepoint_allowance(evidence: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:
+    """The alpha variance that the choice of a track's changepoints adds to the segments beside each one.
+
+    A change chosen with a log-likelihood gain g against a per-change penalty (the partition's log prior
+    odds against a change) is real with probability 1 / (1 + exp(penalty - g)); with the rest, the
+    segments beside it are one segment, whose alpha is the merged one. Averaging over the two (local
+    Bayesian model averaging) adds w (alpha merged - alpha of the segment)^2 to each neighbour's
+    variance, w = 1 / (1 + exp(g - penalty)): large for a change just above the penalty (whose sides
+    were chosen because they differ, and so differ more than they truly do), negligible for a clear one.
+
+    evidence: (K, 4) rows of select_changepoints' evidence for one track (K changepoints, K + 1 segments).
+    Returns (before, after): (K,) variances added to the segment before and after each changepoint.
+    """
+    gain, before, after, merged = np.asarray(evidence, dtype=float).reshape(-1, 4).T
+    w = 1.0 / (1.0 + np.exp(np.clip(gain - penalty, -50.0, 50.0)))
+    return w * (merged - before) ** 2, w * (merged - after) ** 2
 
 
 def _refine(tracks: list, chosen: list, width: int, min_gap: int, exposure: float) -> list:

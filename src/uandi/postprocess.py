@@ -626,8 +626,10 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # an equal MAE: the network places a change better than the likelihood of the two segments beside it
 # (started at the true changepoint, that likelihood's best position is 10 or more points away for 17 %
 # of the changes with |delta alpha| 0.5-0.8, 7 % with 0.8-1.2).
+# "allowance": alpha_se holds the uncertainty of the chosen changepoints (likelihood.changepoint_allowance;
+# on the subtask-1 sets its 95 % intervals covered 89-93 % of found segments, 87-91 % without: part H).
 LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 0, "noise": "auto",
-                       "exposure": 0.0, "min_points": 10, "min_probability": 0.85}
+                       "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True}
 
 
 def assumes_fbm(predictor) -> bool:
@@ -659,6 +661,20 @@ def _likelihood_classes(seg: Segments, min_probability: float) -> tuple[np.ndarr
     return labels, np.asarray(seg.values["probability"], dtype=float) >= min_probability
 
 
+def _allowance_by_span(length: int, changepoints: np.ndarray, evidence: np.ndarray, penalty: float) -> dict:
+    """(start, end) of each segment of the likelihood's partition -> the alpha variance its changepoints'
+    uncertainty adds (likelihood.changepoint_allowance, both ends summed). A segment that the diffusion-
+    model network's changepoints later cut is not in the final table: it then gets no allowance."""
+    from .likelihood import changepoint_allowance
+
+    nodes = [0, *np.asarray(changepoints).tolist(), length]
+    extra = np.zeros(len(nodes) - 1)
+    before, after = changepoint_allowance(evidence, penalty)
+    extra[:-1] += before
+    extra[1:] += after
+    return {(a, b): float(v) for a, b, v in zip(nodes[:-1], nodes[1:], extra)}
+
+
 def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
                     model_rule: dict | None = None, classes=MODELS, changepoints: bool = True,
                     pixel_size: float | None = None, frame_interval: float | None = None,
@@ -679,6 +695,9 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     network's alpha and get no K: no exact likelihood of ours fits them. Segments under `min_points`
     points, and segments whose class has a probability under `min_probability` (a doubtful class: its
     likelihood would put a tight error bar on a guess), keep the network's alpha too.
+    With `changepoints`, the alpha_se of an FBM segment also holds the uncertainty of its changepoints
+    (likelihood.changepoint_allowance: a change chosen just above the penalty may not be real, and then
+    the segments beside it are one); docs/likelihood.md part H measures the coverage it brings.
     Returns new Segments whose columns are segment_columns(..., likelihood=True): alpha (the exact
     estimate where `alpha_method` starts with "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
     localization_error(_se) and units.
@@ -694,8 +713,10 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         for a, seg in zip(alpha, segments):
             peaks = segments_from_alpha_contrast(a, window=cfg["window"], threshold=cfg["threshold"], min_gap=5)[0]
             cands.append(np.union1d(peaks, seg.changepoints))
-        chosen = select_changepoints(tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], min_gap=min_gap,
-                                     exposure=cfg["exposure"])
+        chosen, evidence = select_changepoints(tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"],
+                                               min_gap=min_gap, exposure=cfg["exposure"], evidence=True)
+        allowances = [_allowance_by_span(len(x), cps, ev, cfg["penalty"])
+                      for x, cps, ev in zip(tracks, chosen, evidence)]
         new = []
         for k, (x, cps) in enumerate(zip(tracks, chosen)):
             p = proba[k] if proba is not None else None
@@ -755,6 +776,11 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     for i, (k, s) in enumerate(owner):
         store(k, s, fit.alpha[i], fit.alpha_se[i], fit.at_bound[i], fit.K[i], fit.K_se[i], fit.alpha_logk_cov[i],
               "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood")
+        if changepoints and tracks and cfg["allowance"]:
+            # the uncertainty of the chosen changepoints themselves (likelihood.changepoint_allowance)
+            span = (int(segments[k].starts[s]), int(segments[k].starts[s] + segments[k].lengths[s]))
+            se = segments[k].values["alpha_se"][s]
+            segments[k].values["alpha_se"][s] = np.sqrt(se**2 + allowances[k].get(span, 0.0))
         segments[k].values["localization_error"][s] = fit.sigma[i] * length_factor
         segments[k].values["localization_error_se"][s] = fit.sigma_se[i] * length_factor
     for i, (k, s) in enumerate(sbm_owner):
