@@ -15,9 +15,11 @@
     nohup python scripts/train_shipped.py model-mix 2100 --cycle 2 > runs/model-mix-b8-c2.log &
     # then with ATTM's points weighted twice in the loss (the class both flavours confuse most):
     nohup python scripts/train_shipped.py model-attm 7200 --steps 3200 > runs/model-attm-b8.log &
-    # a wider diffusion-model network (b = 16) on both flavours from scratch, for the shipped b = 8's
-    # whole wall time (its cycle 1 and model-mix, about 75 minutes on one core):
-    nohup python scripts/train_shipped.py model-wide 5100 > runs/model-wide-b16.log &
+    # a wider FBM alpha network (b = 16), from scratch, resumable across sessions:
+    nohup python scripts/train_shipped.py alpha-wide 3600 > runs/alpha-wide-b16.log &
+    # a wider diffusion-model network (b = 16) on both flavours, from scratch:
+    nohup python scripts/train_shipped.py model-wide 4300 --steps 10000 > runs/model-wide-b16.log &
+    nohup python scripts/train_shipped.py model-wide 4000 --cycle 2 --steps 9000 > runs/model-wide-b16-c2.log &
     # the five-model alpha network on both flavours, warm-started from the shipped alpha-all:
     nohup python scripts/train_shipped.py alpha-all-mix 3000 > runs/alpha-all-mix-b8.log &
     # then with some Brownian motion in the mix (alpha exactly 1 on 30 % of FBM and SBM segments):
@@ -54,7 +56,10 @@ both flavours get wrong most, mostly as SBM or CTRW), warm-started from the ship
 network, one cosine cycle (peak 2e-4) over 3,200 steps (what one session's background core allows).
 model-wide: model-mix's data (both flavours) for a network of width b = 16 (four times the weights of
 b = 8, half its throughput), trained from scratch: one cosine cycle (peak 2e-3) over 14,000 steps
-(448,000 trajectories), about the wall time of the shipped b = 8's cycle 1 and model-mix together.
+(448,000 trajectories); run with --steps 10000 (1.2 h on one core beside other work) for the width
+comparison of docs/experiments.md (the shipped b = 8 had 3.8 h in three stages).
+alpha-wide: the FBM alpha network's cycle-1 recipe at width b = 16, from scratch (16,000 steps, peak
+2e-3): the shipped b = 8 stopped gaining from more cycles (docs/experiments.md), so capacity is next.
 alpha-all-mix: alpha-all's recipe on both flavours, warm-started from the shipped alpha-all network,
 one cosine cycle (peak 5e-4) over 10,000 steps (320,000 trajectories).
 alpha-all-bm: alpha-all-mix's recipe with brownian_share 0.3 (alpha exactly 1 on 30 % of the FBM and SBM
@@ -80,10 +85,10 @@ from uandi.train import TrainConfig, train
 SHIPPED_FROM = {"alpha": "alpha", "model": "model", "model-mix": "model"}  # cycle 1's run -> the shipped file it became
 
 
-def _cycle_one_best(task: str) -> str:
+def _cycle_one_best(task: str, width: int = 8) -> str:
     """Cycle 1's best weights: its run folder's if it is here, else the shipped file it was exported to
     (a fresh clone has no runs/, and the shipped networks are cycle 1's best)."""
-    run = Path(f"runs/{task}-b8/best.safetensors")
+    run = Path(f"runs/{task}-b{width}/best.safetensors")
     if run.exists() or task not in SHIPPED_FROM:
         return str(run)
     return f"src/uandi/weights/{SHIPPED_FROM[task]}.safetensors"
@@ -92,7 +97,7 @@ def _cycle_one_best(task: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "model-attm", "model-wide",
-                                     "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
+                                     "alpha-wide", "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
     ap.add_argument("--steps", type=int, help="length of the cosine cycle (default: the recipe's)")
@@ -106,7 +111,7 @@ def main() -> None:
         train(cfg, "runs/trajectory-model", resume=True, progress=lambda s, r: print(json.dumps(r), flush=True))
         return
     seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "model-attm": 61, "model-wide": 71,
-            "alpha-all-mix": 41, "alpha-all-bm": 51}[a.task] + 2 * (a.cycle - 1)
+            "alpha-wide": 81, "alpha-all-mix": 41, "alpha-all-bm": 51}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": _cycle_one_best(a.task)}
     steps = 16000
     if a.task == "alpha-all":
@@ -128,6 +133,10 @@ def main() -> None:
     if a.task == "model-wide":
         steps, width = 14000, 16
         sim_options["flavor"] = ["uandi", "andi"]
+        if a.cycle == 2:  # from cycle 1's best, as the b = 8 networks' second cycle
+            stage = {"lr": 1e-3, "init_from": _cycle_one_best("model-wide", 16)}
+    if a.task == "alpha-wide":
+        width = 16
     if a.task == "alpha-all-mix":
         steps = 10000
         stage = {"lr": 5e-4, "init_from": "src/uandi/weights/alpha-all.safetensors", "sim_task": "model"}
@@ -138,7 +147,7 @@ def main() -> None:
         sim_options.update(flavor=["uandi", "andi"], brownian_share=0.3)
     steps = a.steps or steps
     preset = {"alpha-all": "small-alpha", "model-mix": "small-model", "model-attm": "small-model",
-              "model-wide": "small-model", "alpha-all-mix": "small-alpha",
+              "model-wide": "small-model", "alpha-wide": "small-alpha", "alpha-all-mix": "small-alpha",
               "alpha-all-bm": "small-alpha"}.get(a.task, f"small-{a.task}")
     cfg = TrainConfig(preset=preset, model_overrides={"width": width}, steps=steps, batch_size=32,
                       schedule="cosine", lengths=(50, 500), noise=(0.0, 0.1),
