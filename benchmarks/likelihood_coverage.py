@@ -20,6 +20,10 @@ error:
   - + position allowance: the allowance's alpha_se further widened by how much alpha moves when each
     end moves within +-8 points, weighted by the likelihood of each position (a local average over
     partitions; not in the product: it adds too little);
+  - (second table) the noise decision: with the ends known, at sigma_n 0, 0.1, 0.3 and 0.6 (--n-noise
+    tracks of 500 points each), coverage of fit_segments(noise="auto", grouped by track) without and with
+    its noise_allowance (alpha_se also holds the alpha of the noise decision not taken, weighted by its
+    probability), the median alpha_se of each, and the point-wise MAE (the same for both);
   - scan: inside every reported segment of 20 points or more, the best split over all positions (the
     exact likelihood of the two parts against the whole, by the partition's own span scores): how many
     segments pass a gain of 7 (the partition's penalty is 5 per candidate), and of those how many hold
@@ -156,7 +160,33 @@ def measure(net, name: str, length: int, opts: dict, seed: int, n: int) -> dict:
                 scan_false=false)
 
 
-def table(rows: list, cmd: str, seconds: float) -> str:
+def noise_rows(n: int) -> list:
+    """Coverage of the ends-known fits at four noise levels, without and with the noise allowance."""
+    rows = []
+    for k, sigma in enumerate((0.0, 0.1, 0.3, 0.6)):
+        d = dataset("alpha", n, 500, np.random.default_rng([13, 10 + k]), min_alpha_jump=0.5, noise=sigma)
+        x = d.x.astype(np.float64)
+        pieces, owner, truth = [], [], []
+        for i, cps in enumerate(d.changepoints):
+            nodes = [0, *cps.tolist(), x.shape[1]]
+            for s, e in zip(nodes[:-1], nodes[1:]):
+                pieces.append(segment_positions(x[i], s, e))
+                owner.append(i)
+                truth.append(d.alpha[i, s])
+        truth, n_pts = np.asarray(truth), np.array([len(p) for p in pieces])
+        row = dict(sigma=sigma, segments=len(pieces))
+        for label, allowance in (("without", False), ("with", True)):
+            fit = fit_segments(pieces, noise="auto", groups=owner, noise_allowance=allowance)
+            ok = np.isfinite(fit.alpha_se) & ~fit.at_bound
+            row[label] = float(np.mean(np.abs(fit.alpha[ok] - truth[ok]) <= 1.96 * fit.alpha_se[ok]))
+            row[f"se_{label}"] = float(np.median(fit.alpha_se[ok]))
+            row["mae"] = float(np.sum(np.abs(fit.alpha - truth) * n_pts) / n_pts.sum())
+        rows.append(row)
+        print(row, file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows: list, cmd: str, seconds: float, noise: list = ()) -> str:
     lines = ["## H. Error bars when the changepoints are found, not given", "",
              f"Reproduce: `{cmd}` ({seconds / 60:.0f} min, one core). The product's path (`Predictor.segment`, noise "
              "'auto') on the subtask-1 sets of part B; coverage = share of 95 % intervals (alpha +- 1.96 "
@@ -171,12 +201,20 @@ def table(rows: list, cmd: str, seconds: float) -> str:
                      f"{r['inside_plain']:.3f} / {r['inside_with']:.3f} | {r['all_plain']:.3f} / {r['all_with']:.3f} | "
                      f"{r['sd_z']:.2f} | {r['position']:.3f} | "
                      f"{r['flagged']} ({r['scan_found']} / {r['scan_false']}) |")
+    if noise:
+        lines += ["", "The noise decision, ends known (noise 'auto', decided per track then per segment):", "",
+                  "| sigma_n | segments | coverage without / with the noise allowance | median alpha_se without / "
+                  "with | MAE (both) |", "|---|---|---|---|---|"]
+        for r in noise:
+            lines.append(f"| {r['sigma']:g} | {r['segments']} | {r['without']:.3f} / {r['with']:.3f} | "
+                         f"{r['se_without']:.3f} / {r['se_with']:.3f} | {r['mae']:.4f} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="trajectories per set")
+    ap.add_argument("--n-noise", type=int, default=400, help="trajectories per noise level (second table)")
     ap.add_argument("--write", help="docs page to write the block into")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -186,9 +224,10 @@ def main() -> None:
     for name, length, opts, seed in SETS:
         rows.append(measure(net, name, length, opts, seed, args.n))
         print(rows[-1], file=sys.stderr, flush=True)
+    noise = noise_rows(args.n_noise)
     cmd = "python benchmarks/likelihood_coverage.py" + (f" --n {args.n}" if args.n != 1000 else "") + \
-        (f" --write {args.write}" if args.write else "")
-    text = table(rows, cmd, time.time() - t0)
+        (f" --n-noise {args.n_noise}" if args.n_noise != 400 else "") + (f" --write {args.write}" if args.write else "")
+    text = table(rows, cmd, time.time() - t0, noise)
     print(text)
     if args.write:
         write_block(args.write, "likelihood_coverage", text)
