@@ -58,8 +58,8 @@ MIN_GAP = 10  # shortest segment, points (the product's)
 SCAN_GAIN = 7.0
 
 
-def known_coverage(x: np.ndarray, changepoints: list, alpha: np.ndarray, noise) -> float:
-    """Coverage of the 95 % interval of each true segment's fit (ends known), noise as the product decides it."""
+def true_segments(x: np.ndarray, changepoints: list, alpha: np.ndarray) -> tuple[list, list, np.ndarray]:
+    """The true segments of tracks x (N, L, 2): their positions, their track, their true alpha."""
     pieces, owner, truth = [], [], []
     for i, cps in enumerate(changepoints):
         nodes = [0, *np.asarray(cps).tolist(), x.shape[1]]
@@ -67,9 +67,15 @@ def known_coverage(x: np.ndarray, changepoints: list, alpha: np.ndarray, noise) 
             pieces.append(segment_positions(x[i], s, e))
             owner.append(i)
             truth.append(alpha[i, s])
+    return pieces, owner, np.asarray(truth)
+
+
+def known_coverage(x: np.ndarray, changepoints: list, alpha: np.ndarray, noise) -> float:
+    """Coverage of the 95 % interval of each true segment's fit (ends known), noise as the product decides it."""
+    pieces, owner, truth = true_segments(x, changepoints, alpha)
     fit = fit_segments(pieces, noise=noise, groups=owner)
     ok = np.isfinite(fit.alpha_se) & ~fit.at_bound
-    return float(np.mean(np.abs(fit.alpha[ok] - np.asarray(truth)[ok]) <= 1.96 * fit.alpha_se[ok]))
+    return float(np.mean(np.abs(fit.alpha[ok] - truth[ok]) <= 1.96 * fit.alpha_se[ok]))
 
 
 def position_variance(x: np.ndarray, tracks: list) -> dict:
@@ -165,15 +171,8 @@ def noise_rows(n: int) -> list:
     rows = []
     for k, sigma in enumerate((0.0, 0.1, 0.3, 0.6)):
         d = dataset("alpha", n, 500, np.random.default_rng([13, 10 + k]), min_alpha_jump=0.5, noise=sigma)
-        x = d.x.astype(np.float64)
-        pieces, owner, truth = [], [], []
-        for i, cps in enumerate(d.changepoints):
-            nodes = [0, *cps.tolist(), x.shape[1]]
-            for s, e in zip(nodes[:-1], nodes[1:]):
-                pieces.append(segment_positions(x[i], s, e))
-                owner.append(i)
-                truth.append(d.alpha[i, s])
-        truth, n_pts = np.asarray(truth), np.array([len(p) for p in pieces])
+        pieces, owner, truth = true_segments(d.x.astype(np.float64), d.changepoints, d.alpha)
+        n_pts = np.array([len(p) for p in pieces])
         row = dict(sigma=sigma, segments=len(pieces))
         for label, allowance in (("without", False), ("with", True)):
             fit = fit_segments(pieces, noise="auto", groups=owner, noise_allowance=allowance)
