@@ -708,15 +708,18 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     check_units(pixel_size, frame_interval)
     cfg = {**LIKELIHOOD_SETTINGS, **(settings or {})}
     min_gap = (model_rule or {}).get("min_gap", 10)
+    allowances = [{} for _ in tracks]  # per track: (start, end) -> alpha variance its changepoints add
     if changepoints and tracks:
         cands = []
         for a, seg in zip(alpha, segments):
             peaks = segments_from_alpha_contrast(a, window=cfg["window"], threshold=cfg["threshold"], min_gap=5)[0]
             cands.append(np.union1d(peaks, seg.changepoints))
-        chosen, evidence = select_changepoints(tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"],
-                                               min_gap=min_gap, exposure=cfg["exposure"], evidence=True)
-        allowances = [_allowance_by_span(len(x), cps, ev, cfg["penalty"])
-                      for x, cps, ev in zip(tracks, chosen, evidence)]
+        chosen = select_changepoints(tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], min_gap=min_gap,
+                                     exposure=cfg["exposure"], evidence=cfg["allowance"])
+        if cfg["allowance"]:
+            chosen, evidence = chosen
+            allowances = [_allowance_by_span(len(x), cps, ev, cfg["penalty"])
+                          for x, cps, ev in zip(tracks, chosen, evidence)]
         new = []
         for k, (x, cps) in enumerate(zip(tracks, chosen)):
             p = proba[k] if proba is not None else None
@@ -776,11 +779,11 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     for i, (k, s) in enumerate(owner):
         store(k, s, fit.alpha[i], fit.alpha_se[i], fit.at_bound[i], fit.K[i], fit.K_se[i], fit.alpha_logk_cov[i],
               "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood")
-        if changepoints and tracks and cfg["allowance"]:
-            # the uncertainty of the chosen changepoints themselves (likelihood.changepoint_allowance)
-            span = (int(segments[k].starts[s]), int(segments[k].starts[s] + segments[k].lengths[s]))
+        # the uncertainty of the chosen changepoints themselves (likelihood.changepoint_allowance)
+        span = (int(segments[k].starts[s]), int(segments[k].starts[s] + segments[k].lengths[s]))
+        if span in allowances[k]:
             se = segments[k].values["alpha_se"][s]
-            segments[k].values["alpha_se"][s] = np.sqrt(se**2 + allowances[k].get(span, 0.0))
+            segments[k].values["alpha_se"][s] = np.sqrt(se**2 + allowances[k][span])
         segments[k].values["localization_error"][s] = fit.sigma[i] * length_factor
         segments[k].values["localization_error_se"][s] = fit.sigma_se[i] * length_factor
     for i, (k, s) in enumerate(sbm_owner):
