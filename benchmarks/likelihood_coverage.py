@@ -27,7 +27,11 @@ error:
   - scan: inside every reported segment of 20 points or more, the best split over all positions (the
     exact likelihood of the two parts against the whole, by the partition's own span scores): how many
     segments pass a gain of 7 (the partition's penalty is 5 per candidate), and of those how many hold
-    a missed true change within 10 points of the split, or none at all.
+    a missed true change within 10 points of the split, or none at all;
+  - (third table) K's error bars with the changepoints found: two-segment FBM tracks with small alpha
+    jumps (k_tracks), coverage of alpha and of K (log scale, K +- 1.96 K_se) in frames and in physical
+    units, without and with the changepoint allowance (with --frame-interval, K_se's alpha term
+    log(dt)^2 alpha_se^2 carries alpha_se's allowances).
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ single_thread()
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from likelihood import SETS  # noqa: E402
+from likelihood import SETS, sample_fbm  # noqa: E402
 from uandi import likelihood as lk  # noqa: E402
 from uandi.likelihood import fit_segments, segment_positions  # noqa: E402
 from uandi.postprocess import LIKELIHOOD_SETTINGS  # noqa: E402
@@ -185,7 +189,51 @@ def noise_rows(n: int) -> list:
     return rows
 
 
-def table(rows: list, cmd: str, seconds: float, noise: list = ()) -> str:
+def k_tracks(n: int, length: int = 400, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Two FBM segments per track, K = 1 (per frame) on both, the change uniform in [100, L - 100] and a
+    small alpha jump (0.15-0.6, either way), so that many chosen changes are doubtful."""
+    rng = np.random.default_rng([17, seed])
+    xs, truth = [], []
+    for _ in range(n):
+        cp = int(rng.integers(100, length - 100))
+        a1 = rng.uniform(0.3, 1.7)
+        a2 = float(np.clip(a1 + rng.choice([-1, 1]) * rng.uniform(0.15, 0.6), 0.1, 1.9))
+        first = sample_fbm(rng, a1, 1.0, 0.0, cp, 1)[0]
+        second = sample_fbm(rng, a2, 1.0, 0.0, length - cp, 1)[0]
+        xs.append(np.concatenate([first, first[-1] + second[1:]]))
+        truth.append(np.r_[np.full(cp, a1), np.full(length - cp, a2)])
+    return np.array(xs), np.array(truth)
+
+
+def k_rows(net, n: int) -> list:
+    """Coverage of alpha and K (in frames, and in um^2 / s^alpha with 0.1 um pixels and 20 ms frames) on
+    k_tracks, by the product's path, without and with the changepoint allowance."""
+    x, truth = k_tracks(n)
+    rows = []
+    for pixel, dt in ((None, None), (0.1, 0.02)):
+        row = dict(units="input units^2 / frame^alpha" if dt is None else "um^2 / s^alpha (0.1 um, 20 ms)")
+        for label, allowance in (("without", False), ("with", True)):
+            LIKELIHOOD_SETTINGS["allowance"] = allowance
+            hits = []
+            for seg, a in zip(net.segment(x, pixel_size=pixel, frame_interval=dt), truth):
+                for s, (start, n_pts) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
+                    se, k_se = seg["alpha_se"][s], seg["K_se"][s]
+                    if not (np.isfinite(se) and np.isfinite(k_se)):
+                        continue
+                    values, counts = np.unique(a[start : start + n_pts], return_counts=True)
+                    main = values[counts.argmax()]
+                    k_true = (pixel or 1.0) ** 2 / (dt or 1.0) ** main  # K = 1 input unit^2 / frame^alpha
+                    hits.append((abs(seg["alpha"][s] - main) <= 1.96 * se,
+                                 abs(np.log(seg["K"][s] / k_true)) <= 1.96 * k_se / seg["K"][s]))
+            h = np.array(hits, dtype=float)
+            row.update({"segments": len(h), f"alpha_{label}": h[:, 0].mean(), f"k_{label}": h[:, 1].mean()})
+        LIKELIHOOD_SETTINGS["allowance"] = True
+        rows.append(row)
+        print(row, file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows: list, cmd: str, seconds: float, noise: list = (), k: list = ()) -> str:
     lines = ["## H. Error bars when the changepoints are found, not given", "",
              f"Reproduce: `{cmd}` ({seconds / 60:.0f} min, one core). The product's path (`Predictor.segment`, noise "
              "'auto') on the subtask-1 sets of part B; coverage = share of 95 % intervals (alpha +- 1.96 "
@@ -207,6 +255,14 @@ def table(rows: list, cmd: str, seconds: float, noise: list = ()) -> str:
         for r in noise:
             lines.append(f"| {r['sigma']:g} | {r['segments']} | {r['without']:.3f} / {r['with']:.3f} | "
                          f"{r['se_without']:.3f} / {r['se_with']:.3f} | {r['mae']:.4f} |")
+    if k:
+        lines += ["", f"K's error bars, changepoints found (k_tracks: {k[0]['segments']} segments of two-segment "
+                  "FBM tracks, 400 points, K = 1, alpha jumps 0.15-0.6):", "",
+                  "| K in | coverage of alpha: without / with the changepoint allowance | coverage of K: without / "
+                  "with |", "|---|---|---|"]
+        for r in k:
+            lines.append(f"| {r['units']} | {r['alpha_without']:.3f} / {r['alpha_with']:.3f} | "
+                         f"{r['k_without']:.3f} / {r['k_with']:.3f} |")
     return "\n".join(lines)
 
 
@@ -214,6 +270,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="trajectories per set")
     ap.add_argument("--n-noise", type=int, default=400, help="trajectories per noise level (second table)")
+    ap.add_argument("--n-k", type=int, default=600, help="two-segment tracks for K's error bars (third table)")
     ap.add_argument("--write", help="docs page to write the block into")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -224,9 +281,11 @@ def main() -> None:
         rows.append(measure(net, name, length, opts, seed, args.n))
         print(rows[-1], file=sys.stderr, flush=True)
     noise = noise_rows(args.n_noise)
+    k = k_rows(net, args.n_k)
     cmd = "python benchmarks/likelihood_coverage.py" + (f" --n {args.n}" if args.n != 1000 else "") + \
-        (f" --n-noise {args.n_noise}" if args.n_noise != 400 else "") + (f" --write {args.write}" if args.write else "")
-    text = table(rows, cmd, time.time() - t0, noise)
+        (f" --n-noise {args.n_noise}" if args.n_noise != 400 else "") + \
+        (f" --n-k {args.n_k}" if args.n_k != 600 else "") + (f" --write {args.write}" if args.write else "")
+    text = table(rows, cmd, time.time() - t0, noise, k)
     print(text)
     if args.write:
         write_block(args.write, "likelihood_coverage", text)

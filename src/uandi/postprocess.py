@@ -762,28 +762,28 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         method[seg.lengths < cfg["min_points"]] = f"network (under {cfg['min_points']} points)"
         seg.values["alpha_method"] = method
 
-    def store(k, s, alpha, alpha_se, at_bound, k_frames, k_se_frames, cov, method):
-        """One segment's exact estimates, K converted to length^2 / time^alpha (log-scale delta method)."""
+    def store(k, s, alpha, alpha_se, at_bound, k_frames, k_se_frames, cov, method, extra=0.0):
+        """One segment's exact estimates, K converted to length^2 / time^alpha (log-scale delta method).
+        extra: the alpha variance the chosen changepoints add (changepoint_allowance), in alpha_se and so
+        in K_se's alpha term (log_dt^2 alpha_se^2) with --frame-interval."""
         v = segments[k].values
         v["alpha"][s] = alpha
-        v["alpha_se"][s] = np.nan if at_bound else alpha_se
+        v["alpha_se"][s] = np.nan if at_bound else np.sqrt(alpha_se**2 + extra)
         v["alpha_method"][s] = method
         # K of inputs near 1e+-300 leaves the float range: inf or 0 (and no error) without a warning
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             log_k = np.log(k_frames) + 2 * np.log(length_factor) - alpha * log_dt
             logk_se = k_se_frames / k_frames
-            var = logk_se**2 + log_dt**2 * alpha_se**2 - 2 * log_dt * cov
+            var = logk_se**2 + log_dt**2 * (alpha_se**2 + extra) - 2 * log_dt * cov
             v["K"][s] = np.exp(log_k)
             v["K_se"][s] = np.exp(log_k) * np.sqrt(var) if var >= 0 else np.nan
 
     for i, (k, s) in enumerate(owner):
-        store(k, s, fit.alpha[i], fit.alpha_se[i], fit.at_bound[i], fit.K[i], fit.K_se[i], fit.alpha_logk_cov[i],
-              "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood")
         # the uncertainty of the chosen changepoints themselves (likelihood.changepoint_allowance)
         span = (int(segments[k].starts[s]), int(segments[k].starts[s] + segments[k].lengths[s]))
-        if span in allowances[k]:
-            se = segments[k].values["alpha_se"][s]
-            segments[k].values["alpha_se"][s] = np.sqrt(se**2 + allowances[k][span])
+        store(k, s, fit.alpha[i], fit.alpha_se[i], fit.at_bound[i], fit.K[i], fit.K_se[i], fit.alpha_logk_cov[i],
+              "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood",
+              extra=allowances[k].get(span, 0.0))
         segments[k].values["localization_error"][s] = fit.sigma[i] * length_factor
         segments[k].values["localization_error_se"][s] = fit.sigma_se[i] * length_factor
     for i, (k, s) in enumerate(sbm_owner):
