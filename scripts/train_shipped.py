@@ -20,6 +20,7 @@
     # a wider diffusion-model network (b = 16) on both flavours, from scratch:
     nohup python scripts/train_shipped.py model-wide 4300 --steps 10000 > runs/model-wide-b16.log &
     nohup python scripts/train_shipped.py model-wide 4000 --cycle 2 --steps 9000 > runs/model-wide-b16-c2.log &
+    nohup python scripts/train_shipped.py model-wide 4500 --cycle 3 --steps 9000 > runs/model-wide-b16-c3.log &
     # the five-model alpha network on both flavours, warm-started from the shipped alpha-all:
     nohup python scripts/train_shipped.py alpha-all-mix 3000 > runs/alpha-all-mix-b8.log &
     # then with some Brownian motion in the mix (alpha exactly 1 on 30 % of FBM and SBM segments):
@@ -57,7 +58,8 @@ network, one cosine cycle (peak 2e-4) over 3,200 steps (what one session's backg
 model-wide: model-mix's data (both flavours) for a network of width b = 16 (four times the weights of
 b = 8, half its throughput), trained from scratch: one cosine cycle (peak 2e-3) over 14,000 steps
 (448,000 trajectories); run with --steps 10000 (1.2 h on one core beside other work) for the width
-comparison of docs/experiments.md (the shipped b = 8 had 3.8 h in three stages).
+comparison of docs/experiments.md (the shipped b = 8 had 3.8 h in three stages). --cycle 2: peak 1e-3
+from cycle 1's best; --cycle 3: peak 5e-4 from cycle 2's best (fresh seeds each cycle).
 alpha-wide: the FBM alpha network's cycle-1 recipe at width b = 16, from scratch (16,000 steps, peak
 2e-3): the shipped b = 8 stopped gaining from more cycles (docs/experiments.md), so capacity is next.
 alpha-all-mix: alpha-all's recipe on both flavours, warm-started from the shipped alpha-all network,
@@ -99,7 +101,7 @@ def main() -> None:
     ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "model-attm", "model-wide",
                                      "alpha-wide", "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
-    ap.add_argument("--cycle", type=int, choices=[1, 2], default=1)
+    ap.add_argument("--cycle", type=int, choices=[1, 2, 3], default=1)
     ap.add_argument("--steps", type=int, help="length of the cosine cycle (default: the recipe's)")
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -135,6 +137,8 @@ def main() -> None:
         sim_options["flavor"] = ["uandi", "andi"]
         if a.cycle == 2:  # from cycle 1's best, as the b = 8 networks' second cycle
             stage = {"lr": 1e-3, "init_from": _cycle_one_best("model-wide", 16)}
+        if a.cycle == 3:  # from cycle 2's best, a gentler third schedule
+            stage = {"lr": 5e-4, "init_from": "runs/model-wide-b16-c2/best.safetensors"}
     if a.task == "alpha-wide":
         width = 16
     if a.task == "alpha-all-mix":
