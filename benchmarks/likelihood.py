@@ -55,8 +55,10 @@ SETS = [  # name, L, options: the subtask-1 sets of benchmarks/accuracy.py (seed
 ]
 
 
-def sample_fbm(rng, alpha, K, sigma, n_steps, m):
-    gamma = K * increment_autocovariance(alpha, n_steps)
+def sample_fbm(rng, alpha, K, sigma, n_steps, m, exposure=0.0):
+    """m 2D FBM tracks of n_steps + 1 positions (dense Cholesky), seen by a camera open for `exposure` of
+    each frame, with white localization noise sigma per axis: (m, n_steps + 1, 2)."""
+    gamma = K * increment_autocovariance(alpha, n_steps, exposure=exposure)
     idx = np.arange(n_steps)
     lower = cholesky(gamma[np.abs(idx[:, None] - idx[None, :])], lower=True)
     inc = np.einsum("ij,mjk->mik", lower, rng.standard_normal((m, n_steps, 2)))

@@ -16,6 +16,7 @@ import pytest
 import uandi
 from uandi.constants import MIN_TRACK_LENGTH, MODELS
 from uandi.io import read_tracks
+from uandi.notices import UandiNotice
 from uandi.postprocess import LIKELIHOOD_SETTINGS, combine_changepoints
 from uandi.segmentation import segment, write_outputs
 from uandi.simulate import dataset
@@ -494,7 +495,9 @@ def test_real_granik_mat_every_row_once(tiny_weights, real_data):
 
 
 def test_shipped_alpha_network_finds_brownian_beads_near_alpha_1(real_data):
-    points, _ = segment(real_data / "granik2019_brownian_beads.mat", tasks=("alpha",))
+    # the beads' camera blurs their steps (docs/real_data.md): the likelihood says so
+    with pytest.warns(UandiNotice, match="motion-blurred"):
+        points, _ = segment(real_data / "granik2019_brownian_beads.mat", tasks=("alpha",))
     long_pieces = points.groupby(["track_id", "piece"])["alpha"].transform("size") >= 100
     median = points.loc[long_pieces & (points["reason"] == ""), "alpha"].median()
     assert 0.7 < median < 1.2, f"median alpha {median:.2f} on Brownian beads"

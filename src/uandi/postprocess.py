@@ -22,6 +22,7 @@ import numpy as np
 
 from .checks import check_int, check_units
 from .constants import ALPHA_MAX, ALPHA_MIN, MODELS
+from .notices import notify
 
 __all__ = [
     "clip_alpha",
@@ -629,7 +630,31 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # "allowance": alpha_se holds the uncertainty of the chosen changepoints (likelihood.changepoint_allowance;
 # on the subtask-1 sets 95 % intervals covered 91-94 % of found segments with it, 89-92 % without: part H).
 LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 0, "noise": "auto",
-                       "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True}
+                       "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
+                       "blur_check": True}
+# the motion-blur notice (blur_notice): at least this many blocks, and a mean gain per block whose lower
+# two-standard-error bound clears this (blur-free FBM: 0.0-0.3 per block; docs/likelihood.md part I)
+BLUR_MIN_BLOCKS = 10
+BLUR_MIN_GAIN = 0.5
+
+
+def blur_notice(evidence) -> str | None:
+    """The note to give when likelihood.blur_evidence finds the steps motion-blurred, else None.
+
+    Blur is read as super-diffusion by a fit that ignores it (Granik's Brownian beads: alpha 1.16-1.18
+    without --exposure, 0.95-0.97 with it); the fix is the user's, who knows the camera's exposure."""
+    from .likelihood import BLUR_BLOCK
+
+    mean, se = evidence.mean_gain()
+    if len(evidence.gain) < BLUR_MIN_BLOCKS or not mean - 2 * se > BLUR_MIN_GAIN:
+        return None
+    return (f"the steps look motion-blurred: on {len(evidence.gain)} stretches of {BLUR_BLOCK} steps of FBM "
+            f"segments, positions averaged over a whole frame explain them better than instantaneous ones "
+            f"(log-likelihood +{mean:.1f} +- {se:.1f} per stretch), and alpha then reads "
+            f"{np.median(evidence.alpha_blurred):.2f} instead of {np.median(evidence.alpha_sharp):.2f} (medians). "
+            "A camera that integrates light over the exposure makes steps look correlated, like "
+            "super-diffusion; if yours does, give the exposure as a fraction of the frame interval "
+            "(uandi segment --exposure 1.0; uandi.segment(..., exposure=1.0))")
 
 
 def assumes_fbm(predictor) -> bool:
@@ -702,7 +727,7 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     estimate where `alpha_method` starts with "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
     localization_error(_se) and units.
     """
-    from .likelihood import fit_segments, segment_positions, select_changepoints
+    from .likelihood import blur_evidence, fit_segments, segment_positions, select_changepoints
     from .likelihood_sbm import fit_sbm_segments
 
     check_units(pixel_size, frame_interval)
@@ -742,6 +767,10 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     fit = None
     if pieces:
         fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"], groups=[k for k, _ in owner])
+        if cfg["blur_check"] and cfg["exposure"] == 0:
+            message = blur_notice(blur_evidence(pieces))
+            if message:
+                notify(message)
     sbm_fit = fit_sbm_segments(sbm_pieces) if sbm_pieces else None
     units = likelihood_units(pixel_size, frame_interval)
     length_factor = pixel_size if pixel_size is not None else 1.0
