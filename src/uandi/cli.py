@@ -485,8 +485,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(frame= numbers the rows; variable=NAME picks a .mat matrix)")
     p.add_argument("--delimiter", help="field separator of a CSV file, e.g. ';' or tab (default: guessed)")
     p.add_argument("--localization-error", type=float, metavar="SIGMA",
-                   help="localization error per axis, in the positions' unit: pieces within it count as immobile "
-                        "(default: unknown; pieces whose MSD does not grow count as immobile)")
+                   help="localization error per axis, in the positions' unit: taken as known by the likelihood "
+                        "(segments whose data reject it get it fitted) and pieces within it count as immobile "
+                        "(default: unknown; noise tested per track and segment; pieces whose MSD does not grow "
+                        "count as immobile)")
     p.add_argument("--pixel-size", type=float, metavar="UM",
                    help="micrometres per input position unit (trackpy's mpp): K and the localization error in um")
     p.add_argument("--frame-interval", type=float, metavar="S",

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular, toeplitz
 from scipy.linalg.lapack import dtrtri as trtri
+from scipy.interpolate import CubicSpline
 from scipy.special import gammaincc
 
 __all__ = [
@@ -393,7 +394,13 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
     segments: list of position arrays, each (n_points, 2), n_points >= 3, finite, time step 1 frame.
     noise: "auto" = fit the localization error sigma and keep it where it improves the likelihood
       significantly (2 x gain > NOISE_TEST, the 5 % level), else sigma = 0; True = always fit it;
-      False = no noise (sigma fixed at 0, the fastest).
+      False = no noise (sigma fixed at 0, the fastest); a number > 0 (or one per segment) = the
+      localization error known, per axis in the positions' unit: sigma fixed there, only alpha and K
+      fitted (_known_noise_fit). Knowing it removes the alpha-noise ridge: alpha's error falls by
+      up to half at sigma 0.3-0.6 of the RMS step (docs/likelihood.md part J). A stated error that is
+      wrong biases alpha just as confidently, so a segment whose data reject it (2 x log-likelihood
+      gain of sigma fitted over sigma stated > KNOWN_NOISE_TEST, 5 %) gets sigma fitted instead: its
+      sigma then differs from the stated one and has a finite sigma_se.
     exposure: motion-blur exposure as a fraction of the frame interval (0 = instantaneous frames).
     groups: optional label per segment (e.g. its track) for mode "auto": localization error belongs to
       the camera and the particle, not to one segment, so noise is kept only in groups whose pooled
@@ -401,14 +408,21 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
       there only in the segments whose own test does. On clean tracks this removes most false
       detections (each costs a large alpha error along the alpha-noise ridge), on noisy ones the
       pooled test has the power of the whole track.
-    noise_allowance: mode "auto": alpha_se also holds the uncertainty of the noise decision (the alpha
+    noise_allowance: mode "auto", or a stated sigma (its test): alpha_se also holds the uncertainty of the noise decision (the alpha
       of the decision not taken, weighted by its probability; see _noise_allowance). On 400 subtask-1
       tracks with known ends its 95 % intervals held the true alpha of 95, 94, 86 and 72 % of segments at
       sigma_n 0, 0.1, 0.3 and 0.6, against 94, 92, 80 and 63 % without (docs/likelihood.md part H).
     Returns a SegmentFit with one entry per input segment.
     """
-    if noise not in (True, False, "auto"):
-        raise ValueError(f"noise must be True, False or 'auto', got {noise!r}")
+    known = None
+    if not (isinstance(noise, str) or isinstance(noise, bool)):
+        known = np.broadcast_to(np.asarray(noise, dtype=float), (len(segments),)) if np.ndim(noise) == 0 \
+            else np.asarray(noise, dtype=float)
+        if known.shape != (len(segments),) or not np.all(np.isfinite(known) & (known > 0)):
+            raise ValueError("noise as a known localization error must be a finite number > 0 (per axis, in the "
+                             f"positions' unit) or one per segment ({len(segments)}); got {noise!r}")
+    elif noise not in (True, False, "auto"):
+        raise ValueError(f"noise must be True, False, 'auto' or the known localization error, got {noise!r}")
     if not (0.0 <= float(exposure) <= 1.0):
         raise ValueError(f"exposure must lie in [0, 1] (fraction of the frame interval), got {exposure!r}")
     if len(segments) == 0:
@@ -421,17 +435,33 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
             raise ValueError(f"groups must hold one label per segment ({len(segments)}), got shape {groups.shape}")
         groups = np.unique(groups, return_inverse=True)[1]
     seg, n_in = _prepare(segments)
+    if known is not None:
+        # a segment whose data reject the stated error (likelihood ratio against it fitted) gets it fitted
+        fit = _known_noise_fit(seg, n_in, known, float(exposure))
+        free = _maximise(_Evaluator(seg, float(exposure)), seg, n_in, True)
+        gain = 2 * (free.loglik - fit.loglik)
+        reject = gain > KNOWN_NOISE_TEST
+        other = np.where(reject, fit.alpha, free.alpha)  # the alpha of the decision not taken
+        for name in fit.__dataclass_fields__:
+            getattr(fit, name)[reject] = getattr(free, name)[reject]
+        if noise_allowance:  # as _noise_allowance: that decision's probability, the test's threshold as prior odds
+            margin = np.where(reject, gain - KNOWN_NOISE_TEST, KNOWN_NOISE_TEST - gain)
+            w = 1.0 / (1.0 + np.exp(np.clip(margin / 2, -50.0, 50.0)))
+            fit.alpha_se = np.sqrt(fit.alpha_se**2 + w * (other - fit.alpha) ** 2)
+        return fit
     return _maximise(_Evaluator(seg, float(exposure)), seg, n_in, noise, groups, noise_allowance)
 
 
-def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: float, wanted=None):
+def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: float, wanted=None,
+                logdet: bool = False):
     """Every input segment at every alpha lattice index of `grid`, noise index js: the profile
-    log-likelihood (summed over its blocks) and Q summed over its blocks, each (len(grid), n_in). All
+    log-likelihood (summed over its blocks) and Q summed over its blocks, each (len(grid), n_in), and
+    with `logdet` the log det of R (one axis, unit K) summed over its blocks as a third. All
     blocks of one factor size share one matrix product per grid point (few calls, many right-hand
     sides: the fast path for many segments). wanted: optional (len(grid), n_in) bool, the grid points
     each segment needs; the others are skipped and read _FAR_BELOW (profile) and NaN (Q)."""
     size = np.array([_size_for(v) for v in seg.n.tolist()])
-    prof, q_tot = np.zeros((len(grid), n_in)), np.zeros((len(grid), n_in))
+    prof, q_tot, ld_tot = np.zeros((len(grid), n_in)), np.zeros((len(grid), n_in)), np.zeros((len(grid), n_in))
     for m in sorted(set(size.tolist()), reverse=True):  # largest first: one factor per lattice point
         rows = np.flatnonzero(size == m)
         for lo in range(0, len(rows), _SCORE_COLUMNS):
@@ -450,12 +480,31 @@ def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: 
                 q = e2.sum(axis=0, dtype=np.float64) * scale2[cols]  # (b,)
                 prof[g] += np.bincount(owner[cols], _profile(q, ld[n[cols]], n[cols]), minlength=n_in)
                 q_tot[g] += np.bincount(owner[cols], q, minlength=n_in)
+                if logdet:
+                    ld_tot[g] += np.bincount(owner[cols], ld[n[cols]], minlength=n_in)
     if wanted is not None:
         prof[~wanted], q_tot[~wanted] = _FAR_BELOW, np.nan
-    return prof, q_tot
+    return (prof, q_tot, ld_tot) if logdet else (prof, q_tot)
 
 
 _FAR_BELOW = -1e12  # profile log-likelihood of a grid point skipped: finite, so parabolas stay defined
+
+
+def _grid_parabolas(values: np.ndarray, x: np.ndarray):
+    """The best grid point of each column of values (G, n) on the grid x (G,), that point moved inside
+    the grid (mid), the spacings to its neighbours (hm < 0 < hp), and parabola(v): for any (G, n) array,
+    the coefficients (v0, b, c) of v(mid + d) = v0 + b d + c d^2 through its values at the three points."""
+    cols = np.arange(values.shape[1])
+    best = values.argmax(axis=0)
+    mid = np.clip(best, 1, len(x) - 2)
+    hm, hp = x[mid - 1] - x[mid], x[mid + 1] - x[mid]
+
+    def parabola(v):
+        v0, vm, vp = v[mid, cols], v[mid - 1, cols], v[mid + 1, cols]
+        c = ((vp - v0) / hp - (vm - v0) / hm) / (hp - hm)
+        return v0, (vp - v0) / hp - c * hp, c
+
+    return best, mid, hm, hp, parabola
 
 
 def _grid_summary(prof: np.ndarray, q_tot: np.ndarray, n_tot: np.ndarray, grid: np.ndarray):
@@ -468,15 +517,7 @@ def _grid_summary(prof: np.ndarray, q_tot: np.ndarray, n_tot: np.ndarray, grid: 
     steps), at a twentieth of the cost for many segments. Returns a SegmentFit (sigma = 0)."""
     x = ALPHA_LATTICE[grid]
     cols = np.arange(prof.shape[1])
-    best = prof.argmax(axis=0)
-    mid = np.clip(best, 1, len(grid) - 2)
-    hm, hp = x[mid - 1] - x[mid], x[mid + 1] - x[mid]
-
-    def parabola(v):  # coefficients of v(mid + d) = v0 + b d + c d^2 through the three points
-        v0, vm, vp = v[mid, cols], v[mid - 1, cols], v[mid + 1, cols]
-        c = ((vp - v0) / hp - (vm - v0) / hm) / (hp - hm)
-        return v0, (vp - v0) / hp - c * hp, c
-
+    best, mid, hm, hp, parabola = _grid_parabolas(prof, x)
     f0, b, c = parabola(prof)
     at_bound = best != mid  # the best grid point is an end of [0.05, 1.99]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -671,6 +712,85 @@ def _noise_grid(seg: _Segments, n_in: int, exposure: float):
     ia = np.clip(np.rint((alpha_at - ALPHA_LATTICE[0]) / 0.01), 0, len(ALPHA_LATTICE) - 1).astype(np.int64)
     js = np.abs(NOISE_LATTICE[None, :] - s_at[:, None]).argmin(axis=1)
     return ia, js
+
+
+def _known_noise_fit(seg: _Segments, n_in: int, sigma: np.ndarray, exposure: float) -> SegmentFit:
+    """Alpha and K of each segment with its localization error known: sigma (n_in,) per axis, input
+    units, > 0.
+
+    With sigma fixed, the increments' covariance K R(alpha, s) has s = sigma / sqrt(K), so K is the one
+    parameter besides alpha. Q and log det R of every segment on the wide search's grid (every other
+    SCORE_GRID alpha x the NOISE_GRID noise ratios), interpolated linearly in s^2 between noise ratios,
+    give the log-likelihood -n log(2 pi K) - log det R(alpha, s) - Q(alpha, s) / (2 K) at any K. At each
+    alpha it is maximised over log K (a grid of KNOWN_NOISE_STEPS points, a finer one around the best,
+    a parabola through the best three); alpha's profile through its best grid point and neighbours gives
+    alpha and its standard error, log K's curvature and slope along the profile give K's, as in
+    _grid_summary. Without the alpha-noise ridge of a fitted noise, alpha is as precise as with no
+    noise at all when sigma is small, and far more precise than with sigma fitted when it is not."""
+    n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)  # (n,)
+    grid = SCORE_GRID[::2]
+    x = ALPHA_LATTICE[grid]
+    terms = [_grid_terms(seg, n_in, grid, int(j), exposure, logdet=True) for j in NOISE_GRID]
+    q = np.stack([t[1] for t in terms])  # (J, A, n) Q summed over blocks and axes
+    ld = np.stack([t[2] for t in terms])  # (J, A, n) log det R, one axis, summed over blocks
+    s_nodes = NOISE_LATTICE[NOISE_GRID]  # (J,)
+    sig2 = np.asarray(sigma, dtype=float) ** 2  # (n,)
+    # cubic splines along s of log Q and log det R: coefficients (4, J - 1, A, n)
+    spline_q = CubicSpline(s_nodes, np.log(q), axis=0).c
+    spline_ld = CubicSpline(s_nodes, ld, axis=0).c
+
+    def loglik(a: int, log_k: np.ndarray) -> np.ndarray:
+        """(n, P) log-likelihood at alpha grid index a and log K values (n, P)."""
+        k = np.exp(log_k)
+        s = np.clip(np.sqrt(sig2[:, None] / k), 0.0, s_nodes[-1])
+        piece = np.clip(np.searchsorted(s_nodes, s, side="right") - 1, 0, len(s_nodes) - 2)  # (n, P)
+        d = s - s_nodes[piece]
+        cols = np.arange(len(sig2))[:, None]
+
+        def at(c):
+            return ((c[0, piece, a, cols] * d + c[1, piece, a, cols]) * d + c[2, piece, a, cols]) * d + c[3, piece, a, cols]
+
+        return -n_tot[:, None] * (np.log(2 * np.pi) + log_k) - at(spline_ld) - np.exp(at(spline_q)) / (2 * k)
+
+    cols = np.arange(n_in)
+    best_ll, best_logk, curv_k = (np.empty((len(grid), n_in)) for _ in range(3))
+    for a in range(len(grid)):
+        top = np.log(q[0, a] / (2 * n_tot)) + 1.0  # above the no-noise K, which also holds the noise
+        bottom = np.maximum(np.log(sig2 / s_nodes[-1] ** 2), top - 10.0)
+        log_k = bottom[:, None] + (top - bottom)[:, None] * np.linspace(0, 1, KNOWN_NOISE_STEPS)[None, :]
+        vals = loglik(a, log_k)
+        step = (top - bottom) / (KNOWN_NOISE_STEPS - 1)
+        centre = log_k[cols, vals.argmax(axis=1)]
+        log_k = centre[:, None] + step[:, None] * np.linspace(-1, 1, 17)[None, :]  # finer, around the best
+        vals = loglik(a, log_k)
+        i = np.clip(vals.argmax(axis=1), 1, 15)
+        h = step / 8
+        fm, f0, fp = vals[cols, i - 1], vals[cols, i], vals[cols, i + 1]
+        off, curv = _quadratic_peak(fm, f0, fp)
+        best_ll[a] = f0 + 0.5 * (fp - fm) * off + 0.5 * curv * off**2
+        best_logk[a] = log_k[cols, i] + off * h
+        curv_k[a] = curv / h**2  # d2 lnL / d(log K)^2
+    best, mid, hm, hp, parabola = _grid_parabolas(best_ll, x)
+    f0, b, c = parabola(best_ll)
+    at_bound = best != mid
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = np.where(at_bound, 0.0, np.clip(np.where(c < 0, -b / (2 * c), 0.0), hm, hp))
+        ll = np.where(at_bound, best_ll[best, cols], np.maximum(f0 + b * offset + c * offset**2, f0))
+        alpha = np.where(at_bound, x[best], x[mid] + offset)
+        k0, kb, kc = parabola(best_logk)
+        log_k = np.where(at_bound, best_logk[best, cols], k0 + kb * offset + kc * offset**2)
+        slope = np.where(at_bound, 0.0, kb + 2 * kc * offset)  # d log K_hat / d alpha along the profile
+        var_a = np.where(at_bound | (c >= 0), np.nan, -1.0 / (2 * c))
+        gkk = curv_k[mid, cols]
+        var_k = np.where(gkk < 0, -1.0 / gkk, np.nan) + slope**2 * var_a
+    k = np.exp(log_k)
+    return SegmentFit(alpha=alpha, alpha_se=np.sqrt(var_a), K=k, K_se=k * np.sqrt(var_k), sigma=np.array(sigma, float),
+                      sigma_se=np.full(n_in, np.nan), loglik=ll, n=n_tot.astype(np.int64), at_bound=at_bound,
+                      alpha_logk_cov=slope * var_a)
+
+
+KNOWN_NOISE_STEPS = 64  # log K points of a known-noise fit's first pass, per alpha
+KNOWN_NOISE_TEST = 3.84  # 2 x log-likelihood gain of sigma fitted that rejects a stated sigma (chi-square 1 df, 5 %)
 
 
 def _hill_climb(ll, ia, js, max_moves: int = 10):

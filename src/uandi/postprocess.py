@@ -638,6 +638,12 @@ BLUR_MIN_BLOCKS = 10
 BLUR_MIN_GAIN = 0.5
 
 
+def _chance_rejections(n: int) -> float:
+    """Rejections of a correct stated localization error among n segments that chance explains (the
+    5 % test's expected count plus two binomial standard deviations)."""
+    return 0.05 * n + 2 * np.sqrt(0.05 * 0.95 * n)
+
+
 def blur_notice(evidence) -> str | None:
     """The note to give when likelihood.blur_evidence finds the steps motion-blurred, else None.
 
@@ -807,12 +813,20 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
             v["K"][s] = np.exp(log_k)
             v["K_se"][s] = np.exp(log_k) * np.sqrt(var) if var >= 0 else np.nan
 
+    stated = cfg["noise"] if pieces and not isinstance(cfg["noise"], (str, bool)) else None  # a known error
+    refitted = fit.sigma != stated if stated is not None else np.zeros(len(owner), bool)
+    if refitted.sum() >= 3 and refitted.sum() > _chance_rejections(len(owner)):
+        notify(f"the localization error given ({stated:g} input units) does not fit {refitted.sum()} of {len(owner)} "
+               f"FBM segments (about {0.05 * len(owner):.0f} expected by chance): there it was fitted instead "
+               f"(median {np.median(fit.sigma[refitted]):.3g}; column alpha_method); check its value and unit")
     for i, (k, s) in enumerate(owner):
         # the uncertainty of the chosen changepoints themselves (likelihood.changepoint_allowance)
         span = (int(segments[k].starts[s]), int(segments[k].starts[s] + segments[k].lengths[s]))
+        method = "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood"
+        if refitted[i]:
+            method += " (localization error fitted: the one given does not fit this segment)"
         store(k, s, fit.alpha[i], fit.alpha_se[i], fit.at_bound[i], fit.K[i], fit.K_se[i], fit.alpha_logk_cov[i],
-              "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood",
-              extra=allowances[k].get(span, 0.0))
+              method, extra=allowances[k].get(span, 0.0))
         segments[k].values["localization_error"][s] = fit.sigma[i] * length_factor
         segments[k].values["localization_error_se"][s] = fit.sigma_se[i] * length_factor
     for i, (k, s) in enumerate(sbm_owner):
