@@ -5,7 +5,7 @@
 Part A of the page checks alpha_se on segments whose ends are known. A user's segments are found by the
 network and the likelihood, so a reported segment may end a few points off, or hold a change that was
 missed. On the subtask-1 sets of benchmarks/likelihood.py (same seeds; the first --n trajectories),
-`Predictor.segment` (the product's path: noise "auto"), then for each reported segment with a standard
+`Predictor.segment` (the product's path: noise "track"), then for each reported segment with a standard
 error:
   - inside one: the share of segments whose points all have one true alpha;
   - coverage, ends known: the 95 % interval alpha +- 1.96 alpha_se of the true segments' fits (the same
@@ -23,7 +23,8 @@ error:
   - (second table) the noise decision: with the ends known, at sigma_n 0, 0.1, 0.3 and 0.6 (--n-noise
     tracks of 500 points each), coverage of fit_segments(noise="auto", grouped by track) without and with
     its noise_allowance (alpha_se also holds the alpha of the noise decision not taken, weighted by its
-    probability), the median alpha_se of each, and the point-wise MAE (the same for both);
+    probability), and of noise="track" (one sigma per track), the median alpha_se of each, and the
+    point-wise MAE (auto's is the same with and without its allowance);
   - scan: inside every reported segment of 20 points or more, the best split over all positions (the
     exact likelihood of the two parts against the whole, by the partition's own span scores): how many
     segments pass a gain of 7 (the partition's penalty is 5 per candidate), and of those how many hold
@@ -142,7 +143,7 @@ def scan(x: np.ndarray, tracks: list, true_cps: list) -> tuple[int, int, int]:
 def measure(net, name: str, length: int, opts: dict, seed: int, n: int) -> dict:
     d = dataset("alpha", n, length, np.random.default_rng([11, seed]), **opts)
     x = d.x.astype(np.float64)
-    noise = "auto"  # the product's
+    noise = LIKELIHOOD_SETTINGS["noise"]  # the product's
     LIKELIHOOD_SETTINGS["allowance"] = False
     plain = net.segment(x)
     LIKELIHOOD_SETTINGS["allowance"] = True
@@ -178,12 +179,12 @@ def noise_rows(n: int) -> list:
         pieces, owner, truth = true_segments(d.x.astype(np.float64), d.changepoints, d.alpha)
         n_pts = np.array([len(p) for p in pieces])
         row = dict(sigma=sigma, segments=len(pieces))
-        for label, allowance in (("without", False), ("with", True)):
-            fit = fit_segments(pieces, noise="auto", groups=owner, noise_allowance=allowance)
+        for label, mode, allowance in (("without", "auto", False), ("with", "auto", True), ("track", "track", True)):
+            fit = fit_segments(pieces, noise=mode, groups=owner, noise_allowance=allowance)
             ok = np.isfinite(fit.alpha_se) & ~fit.at_bound
             row[label] = float(np.mean(np.abs(fit.alpha[ok] - truth[ok]) <= 1.96 * fit.alpha_se[ok]))
             row[f"se_{label}"] = float(np.median(fit.alpha_se[ok]))
-            row["mae"] = float(np.sum(np.abs(fit.alpha - truth) * n_pts) / n_pts.sum())
+            row[f"mae_{mode}"] = float(np.sum(np.abs(fit.alpha - truth) * n_pts) / n_pts.sum())
         rows.append(row)
         print(row, file=sys.stderr, flush=True)
     return rows
@@ -236,7 +237,7 @@ def k_rows(net, n: int) -> list:
 def table(rows: list, cmd: str, seconds: float, noise: list = (), k: list = ()) -> str:
     lines = ["## H. Error bars when the changepoints are found, not given", "",
              f"Reproduce: `{cmd}` ({seconds / 60:.0f} min, one core). The product's path (`Predictor.segment`, noise "
-             "'auto') on the subtask-1 sets of part B; coverage = share of 95 % intervals (alpha +- 1.96 "
+             "'track') on the subtask-1 sets of part B; coverage = share of 95 % intervals (alpha +- 1.96 "
              "alpha_se) holding the true alpha (for a reported segment: the alpha of most of its points). "
              "See the benchmark's docstring for each column.", "",
              "| set | segments | inside one true segment | coverage, ends known | coverage, found, inside one: "
@@ -249,12 +250,15 @@ def table(rows: list, cmd: str, seconds: float, noise: list = (), k: list = ()) 
                      f"{r['sd_z']:.2f} | {r['position']:.3f} | "
                      f"{r['flagged']} ({r['scan_found']} / {r['scan_false']}) |")
     if noise:
-        lines += ["", "The noise decision, ends known (noise 'auto', decided per track then per segment):", "",
-                  "| sigma_n | segments | coverage without / with the noise allowance | median alpha_se without / "
-                  "with | MAE (both) |", "|---|---|---|---|---|"]
+        lines += ["", "The noise decision, ends known: noise 'auto' (tested per track, then per segment; each segment its "
+                  "own sigma) without and with its noise allowance, and noise 'track' (one sigma per track, shared "
+                  "by its segments; the product's default since 2026-12-01, with its allowance):", "",
+                  "| sigma_n | segments | coverage: auto without / with the allowance / track | median alpha_se: "
+                  "auto without / with / track | MAE: auto / track |", "|---|---|---|---|---|"]
         for r in noise:
-            lines.append(f"| {r['sigma']:g} | {r['segments']} | {r['without']:.3f} / {r['with']:.3f} | "
-                         f"{r['se_without']:.3f} / {r['se_with']:.3f} | {r['mae']:.4f} |")
+            lines.append(f"| {r['sigma']:g} | {r['segments']} | {r['without']:.3f} / {r['with']:.3f} / {r['track']:.3f} | "
+                         f"{r['se_without']:.3f} / {r['se_with']:.3f} / {r['se_track']:.3f} | "
+                         f"{r['mae_auto']:.4f} / {r['mae_track']:.4f} |")
     if k:
         lines += ["", f"K's error bars, changepoints found (k_tracks: {k[0]['segments']} segments of two-segment "
                   "FBM tracks, 400 points, K = 1, alpha jumps 0.15-0.6):", "",

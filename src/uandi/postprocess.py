@@ -629,7 +629,7 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # of the changes with |delta alpha| 0.5-0.8, 7 % with 0.8-1.2).
 # "allowance": alpha_se holds the uncertainty of the chosen changepoints (likelihood.changepoint_allowance;
 # on the subtask-1 sets 95 % intervals covered 91-94 % of found segments with it, 89-92 % without: part H).
-LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 0, "noise": "auto",
+LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 0, "noise": "track",
                        "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
                        "blur_check": True}
 # the motion-blur notice (blur_notice): at least this many blocks, and a mean gain per block whose lower
@@ -769,7 +769,7 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
             elif length >= cfg["min_points"] and sure[s] and labels[s] == "sbm":
                 sbm_pieces.append(segment_positions(x, start, start + length))
                 sbm_owner.append((k, s))
-    # noise is decided per track (pooled test), then per segment: see fit_segments' groups
+    # noise: one localization error per track, shared by its segments (fit_segments mode "track")
     fit = None
     if pieces:
         fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"], groups=[k for k, _ in owner])

@@ -269,7 +269,7 @@ def segment(
                                    frame_interval=frame_interval,
                                    # a localization error given is taken as known (fixed in every segment)
                                    settings={"exposure": float(exposure),
-                                             "noise": float(localization_error) if localization_error else "auto"})
+                                             **({"noise": float(localization_error)} if localization_error else {})})
     if judge is not None:
         segments = classify_segments(positions, segments, lambda parts: judge.predict_proba(parts, batch_size),
                                      judge.classes)
