@@ -178,7 +178,7 @@ def main():
              "## Subtask 1: alpha at every point", "",
              "Network: the network alone. Network + likelihood: the product's default (`Predictor.segment`,",
              "`uandi segment --tasks alpha`): the exact FBM likelihood chooses the changepoints among the network's",
-             "candidates and gives each segment its maximum-likelihood alpha (noise fitted where significant);",
+             "candidates and gives each segment its maximum-likelihood alpha (one localization error per track, kept where the track shows it);",
              "see docs/likelihood.md.", "",
              "| set | network MAE | network + likelihood MAE | sliding-MSD MAE | CR floor | paper MAE | network F1 | "
              "network + likelihood F1 | F1 (Appendix 0.028) | JSC | RMSE dc | paper F1 | seconds: segment / inference |",
