@@ -487,8 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--localization-error", type=float, metavar="SIGMA",
                    help="localization error per axis, in the positions' unit: taken as known by the likelihood "
                         "(segments whose data reject it get it fitted) and pieces within it count as immobile "
-                        "(default: unknown; noise tested per track and segment; pieces whose MSD does not grow "
-                        "count as immobile)")
+                        "(default: unknown; one localization error per track searched by the likelihood; pieces whose "
+                        "MSD does not grow count as immobile)")
     p.add_argument("--pixel-size", type=float, metavar="UM",
                    help="micrometres per input position unit (trackpy's mpp): K and the localization error in um")
     p.add_argument("--frame-interval", type=float, metavar="S",

@@ -396,8 +396,8 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
       significantly (2 x gain > NOISE_TEST, the 5 % level), else sigma = 0; True = always fit it;
       False = no noise (sigma fixed at 0, the fastest); "track" = one localization error per group
       (track), shared by its segments and searched jointly, kept where the track's test passes
-      (_track_noise_fit; docs/likelihood.md part J: at 0.3-0.6 of the step far more accurate than
-      "auto", not yet the product's default); a number > 0 (or one per segment) = the
+      (_track_noise_fit, the product's default: at 0.3-0.6 of the step far more accurate than "auto",
+      docs/likelihood.md part H); a number > 0 (or one per segment) = the
       localization error known, per axis in the positions' unit: sigma fixed there, only alpha and K
       fitted (_known_noise_fit). Knowing it removes the alpha-noise ridge: alpha's error falls by
       up to half at sigma 0.3-0.6 of the RMS step (docs/likelihood.md part J). A stated error that is
@@ -411,10 +411,11 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
       there only in the segments whose own test does. On clean tracks this removes most false
       detections (each costs a large alpha error along the alpha-noise ridge), on noisy ones the
       pooled test has the power of the whole track.
-    noise_allowance: mode "auto", or a stated sigma (its test): alpha_se also holds the uncertainty of the noise decision (the alpha
-      of the decision not taken, weighted by its probability; see _noise_allowance). On 400 subtask-1
-      tracks with known ends its 95 % intervals held the true alpha of 95, 94, 86 and 72 % of segments at
-      sigma_n 0, 0.1, 0.3 and 0.6, against 94, 92, 80 and 63 % without (docs/likelihood.md part H).
+    noise_allowance: modes "auto" and "track", and a stated sigma (its test): alpha_se also holds the
+      uncertainty of the noise decision (the alpha of the decision not taken, weighted by its
+      probability; see _noise_allowance). On 400 subtask-1 tracks with known ends, mode "auto"'s 95 %
+      intervals held the true alpha of 95, 94, 86 and 72 % of segments at sigma_n 0, 0.1, 0.3 and 0.6
+      with it, 94, 92, 80 and 63 % without; mode "track"'s 95, 94, 90 and 92 % (docs/likelihood.md H).
     Returns a SegmentFit with one entry per input segment.
     """
     known = None
@@ -446,13 +447,12 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
     return _maximise(_Evaluator(seg, float(exposure)), seg, n_in, noise, groups, noise_allowance)
 
 
-def _allow(fit: SegmentFit, other: np.ndarray, margin: np.ndarray, rows=None) -> None:
-    """Widen alpha_se (in place, at `rows`) by a decision's doubt: the alpha of the decision not taken
-    (`other`), weighted by its probability 1 / (1 + exp(margin / 2)), margin = the 2 x log-likelihood
-    margin in favour of the decision taken (the test's threshold as prior odds; see _noise_allowance)."""
-    rows = np.arange(len(fit.alpha)) if rows is None else rows
+def _allow(fit: SegmentFit, other: np.ndarray, margin: np.ndarray) -> None:
+    """Widen alpha_se (in place) by a decision's doubt: the alpha of the decision not taken (`other`),
+    weighted by its probability 1 / (1 + exp(margin / 2)), margin = the 2 x log-likelihood margin in
+    favour of the decision taken (the test's threshold as prior odds; see _noise_allowance)."""
     w = 1.0 / (1.0 + np.exp(np.clip(margin / 2, -50.0, 50.0)))
-    fit.alpha_se[rows] = np.sqrt(fit.alpha_se[rows] ** 2 + w * (other - fit.alpha[rows]) ** 2)
+    fit.alpha_se = np.sqrt(fit.alpha_se**2 + w * (other - fit.alpha) ** 2)
 
 
 def _stated_noise_fit(seg: _Segments, n_in: int, sigma: np.ndarray, exposure: float, allowance: bool) -> SegmentFit:
@@ -484,9 +484,10 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     (as for a stated one) changed little even where our simulator gives each segment its own noise
     (MAE 0.0680 against 0.0663 at sigma_n 0.3, coverage 0.904 against 0.897) at twice the cost: not
     done. The track's sigma is estimated, so alpha_se also holds its spread (the slope of alpha in
-    log sigma times the variance of log sigma from the track's profile). The screen of mode "auto" spares the search to tracks that cannot pass: the shared
-    gain is at most the sum of the segments' own, which the screen's estimates bound with a margin.
-    alpha_se holds the doubt of the track's decision as _noise_allowance does."""
+    log sigma times the variance of log sigma from the track's profile), and the doubt of the track's
+    decision as _noise_allowance does. The screen of mode "auto" spares the search to tracks that
+    cannot pass: the shared gain is at most the sum of the segments' own, which the screen's
+    estimates bound with a margin."""
     groups = np.unique(groups, return_inverse=True)[1]
     fit = _maximise(_Evaluator(seg, exposure), seg, n_in, False)
     alpha0 = fit.alpha.copy()  # no noise: the other decision of noisy tracks

@@ -629,6 +629,10 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # of the changes with |delta alpha| 0.5-0.8, 7 % with 0.8-1.2).
 # "allowance": alpha_se holds the uncertainty of the chosen changepoints (likelihood.changepoint_allowance;
 # on the subtask-1 sets 95 % intervals covered 91-94 % of found segments with it, 89-92 % without: part H).
+# "noise": "track" = one localization error per track, searched over its segments (fit_segments; with
+# the ends known, MAE 0.068 / 0.079 at sigma_n 0.3 / 0.6 against 0.086 / 0.125 for "auto": part H); a
+# number = the localization error known (uandi.segment's localization_error: part J).
+# "blur_check": note motion-blurred steps when the exposure is 0 (blur_notice; part I).
 LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 0, "noise": "track",
                        "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
                        "blur_check": True}

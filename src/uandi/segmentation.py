@@ -178,9 +178,10 @@ def segment(
         run of one predicted class, and the closest two changepoints may be.
     localization_error : standard deviation of the localization error per axis, in the positions'
         unit, if known. With it, the likelihood takes it as known in every segment and fits alpha and K
-        only (without it, noise is fitted where the track and the segment show it significantly,
-        which misses strong noise on short segments, and a fitted noise trades off against alpha:
-        knowing it halves alpha's error at a noise of 0.3-0.6 of the step, docs/likelihood.md part J). Pieces that a particle at rest explains are not given to the
+        only (without it, one localization error per track is searched over its segments, and a
+        searched noise trades off against alpha: knowing it cuts alpha's error by a third to a half at a
+        noise of 0.3-0.6 of the step, docs/likelihood.md part J); a segment whose data reject the value
+        gets its own. Pieces that a particle at rest explains are not given to the
         networks (they would invent an alpha and a class) but get the reason "immobile (...)": with this error
         known, pieces whose spread it explains; without it, pieces whose MSD does not grow with the
         lag; always, pieces with no step at all (uandi.immobile).
