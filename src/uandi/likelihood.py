@@ -830,7 +830,7 @@ class _KnownNoise:
     def __init__(self, seg: _Segments, n_in: int, exposure: float):
         self.n_in = n_in
         self.n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)  # (n,)
-        self.grid = SCORE_GRID[::2]
+        self.grid = np.unique(np.r_[SCORE_GRID[::2], SCORE_GRID[-1]])  # both ends of 0.05-1.99 included
         terms = [_grid_terms(seg, n_in, self.grid, int(j), exposure, logdet=True) for j in NOISE_GRID]
         self.q = np.stack([t[1] for t in terms])  # (J, A, n) Q summed over blocks and axes
         ld = np.stack([t[2] for t in terms])  # (J, A, n) log det R, one axis, summed over blocks
