@@ -5,7 +5,7 @@
 Localization noise and a lower alpha look alike to the likelihood (the alpha-noise ridge), so fitting
 the noise costs alpha much of its precision. SPT software reports the localization precision, and a
 user who gives it (`uandi segment --localization-error SIGMA`, `fit_segments(noise=SIGMA)`) gets it
-fixed in every segment (likelihood._known_noise_fit). Measured here:
+fixed in every segment (likelihood._KnownNoise). Measured here:
   - single FBM segments with known ends (exact sampling, K = 1, alpha uniform in 0.2-1.8, --m per
     cell) of 50, 150 and 500 steps, with noise sigma of 0.1, 0.3 and 0.6 of the RMS step per axis
     (sqrt(2 K)): MAE of alpha and coverage of its 95 % interval for noise "auto" (tested per segment, the

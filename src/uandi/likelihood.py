@@ -399,7 +399,7 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
       (_track_noise_fit, the product's default: at 0.3-0.6 of the step far more accurate than "auto",
       docs/likelihood.md part H); a number > 0 (or one per segment) = the
       localization error known, per axis in the positions' unit: sigma fixed there, only alpha and K
-      fitted (_known_noise_fit). Knowing it removes the alpha-noise ridge: alpha's error falls by
+      fitted (_KnownNoise). Knowing it removes the alpha-noise ridge: alpha's error falls by
       up to half at sigma 0.3-0.6 of the RMS step (docs/likelihood.md part J). A stated error that is
       wrong biases alpha just as confidently, so a segment whose data reject it (2 x log-likelihood
       gain of sigma fitted over sigma stated > KNOWN_NOISE_TEST, 5 %) gets sigma fitted instead: its
@@ -504,7 +504,7 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         n_groups = int(sub_groups.max()) + 1
         cols = np.arange(n_groups)
         known = _KnownNoise(sub, n_sub, exposure)
-        scale = np.sqrt(np.array([np.median(fit.K[look][sub_groups == g]) for g in cols]))  # (G,)
+        scale = np.sqrt(_group_median(fit.K[look], sub_groups))  # (G,)
         ll0 = np.bincount(sub_groups, known.over_k(np.zeros(n_sub))[0].max(axis=0), minlength=n_groups)
         prof = np.stack([np.bincount(sub_groups, known.over_k((scale[sub_groups] * f) ** 2)[0].max(axis=0),
                                      minlength=n_groups) for f in TRACK_NOISE_FACTORS])  # (F, G)
@@ -530,6 +530,16 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     if allowance:
         _allow(fit, other, margin)
     return fit
+
+
+def _group_median(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Median of values (n,) in each group 0..G-1 (groups (n,), every group present): (G,), as np.median
+    per group, by one sort instead of a pass over all values per group."""
+    order = np.lexsort((values, groups))
+    counts = np.bincount(groups)
+    starts = np.cumsum(counts) - counts
+    ranked = values[order]
+    return 0.5 * (ranked[starts + (counts - 1) // 2] + ranked[starts + counts // 2])
 
 
 TRACK_SCREEN_SLACK = 0.2  # what the full search may add to a segment's screen gain below NOISE_SCREEN: at 0.5, 0.2
@@ -757,10 +767,8 @@ def _noise_allowance(fit: SegmentFit, other: np.ndarray, gain: np.ndarray) -> Se
     negative where the pooled test overruled the segment's own), and averaging over both adds
     w (other - alpha)^2 to alpha's variance (fit_segments' noise_allowance gives the coverage it brings)."""
     fitted = fit.sigma > 0
-    margin = np.where(fitted, gain - NOISE_TEST, NOISE_TEST - gain)
-    w = 1.0 / (1.0 + np.exp(np.clip(margin / 2, -50.0, 50.0)))
-    shift = np.where(fitted | (gain > 0), other - fit.alpha, 0.0)
-    fit.alpha_se = np.sqrt(fit.alpha_se**2 + w * shift**2)
+    # no shift where noise did not raise the likelihood at all (no other decision to weigh)
+    _allow(fit, np.where(fitted | (gain > 0), other, fit.alpha), np.where(fitted, gain - NOISE_TEST, NOISE_TEST - gain))
     return fit
 
 
@@ -807,25 +815,19 @@ def _noise_grid(seg: _Segments, n_in: int, exposure: float):
     return ia, js
 
 
-def _known_noise_fit(seg: _Segments, n_in: int, sigma: np.ndarray, exposure: float) -> SegmentFit:
-    """Alpha and K of each segment with its localization error known: sigma (n_in,) per axis, input
-    units, > 0.
+class _KnownNoise:
+    """Alpha and K of each segment with its localization error known (fit: sigma (n,) per axis, input
+    units, > 0).
 
     With sigma fixed, the increments' covariance K R(alpha, s) has s = sigma / sqrt(K), so K is the one
     parameter besides alpha. Q and log det R of every segment on the wide search's grid (every other
-    SCORE_GRID alpha x the NOISE_GRID noise ratios), as cubic splines along s (log Q and log det R),
+    SCORE_GRID alpha and 1.99 x the NOISE_GRID noise ratios), as cubic splines along s (log Q and log det R),
     give the log-likelihood -n log(2 pi K) - log det R(alpha, s) - Q(alpha, s) / (2 K) at any K. At each
     alpha it is maximised over log K (a grid of KNOWN_NOISE_STEPS points, a finer one around the best,
     a parabola through the best three); alpha's profile through its best grid point and neighbours gives
     alpha and its standard error, log K's curvature and slope along the profile give K's, as in
     _grid_summary. Without the alpha-noise ridge of a fitted noise, alpha is as precise as with no
     noise at all when sigma is small, and far more precise than with sigma fitted when it is not."""
-    return _KnownNoise(seg, n_in, exposure).fit(np.asarray(sigma, dtype=float))
-
-
-class _KnownNoise:
-    """Q and log det R of every segment on the wide search's grid, splined along the noise ratio s: the
-    log-likelihood at any alpha of the grid, K and sigma (see _known_noise_fit)."""
 
     def __init__(self, seg: _Segments, n_in: int, exposure: float):
         self.n_in = n_in
