@@ -14,6 +14,16 @@ def single_thread() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
+def reproduce_command(script: str, parser, args) -> str:
+    """`python benchmarks/<script>` with each option of `args` that differs from its default in `parser`
+    (in the order they were added), for the "Reproduce:" line of a docs block."""
+    parts = [f"python benchmarks/{Path(script).name}"]
+    for dest, value in vars(args).items():
+        if value != parser.get_default(dest):
+            parts.append(f"--{dest.replace('_', '-')} {value}")
+    return " ".join(parts)
+
+
 def write_block(path: str | Path, name: str, body: str) -> None:
     """Replace the text between <!-- name:start --> and <!-- name:end --> in `path` (appended if absent)."""
     path = Path(path)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import single_thread, write_block  # noqa: E402
+from _report import reproduce_command, single_thread, write_block  # noqa: E402
 
 single_thread()
 
@@ -138,8 +138,7 @@ def main() -> None:
     seconds = cost()
     files = file_rows(args.files)
     product = product_rows(args.n)
-    cmd = "python benchmarks/blur_check.py" + (f" --files {args.files}" if args.files != 100 else "") + \
-        (f" --n {args.n}" if args.n != 1000 else "") + (f" --write {args.write}" if args.write else "")
+    cmd = reproduce_command(__file__, ap, args)
     text = table(files, product, cmd, time.time() - t0, seconds)
     print(text)
     if args.write:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import single_thread, write_block  # noqa: E402
+from _report import reproduce_command, single_thread, write_block  # noqa: E402
 
 single_thread()
 
@@ -129,8 +129,7 @@ def main() -> None:
     t0 = time.time()
     segs = segment_rows(args.m)
     product = product_rows(args.tracks)
-    cmd = "python benchmarks/known_noise.py" + (f" --m {args.m}" if args.m != 300 else "") + \
-        (f" --tracks {args.tracks}" if args.tracks != 300 else "") + (f" --write {args.write}" if args.write else "")
+    cmd = reproduce_command(__file__, ap, args)
     text = table(segs, product, cmd, time.time() - t0)
     print(text)
     if args.write:

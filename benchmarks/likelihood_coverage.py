@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import single_thread, write_block  # noqa: E402
+from _report import reproduce_command, single_thread, write_block  # noqa: E402
 
 single_thread()
 
@@ -286,9 +286,7 @@ def main() -> None:
         print(rows[-1], file=sys.stderr, flush=True)
     noise = noise_rows(args.n_noise)
     k = k_rows(net, args.n_k)
-    cmd = "python benchmarks/likelihood_coverage.py" + (f" --n {args.n}" if args.n != 1000 else "") + \
-        (f" --n-noise {args.n_noise}" if args.n_noise != 400 else "") + \
-        (f" --n-k {args.n_k}" if args.n_k != 600 else "") + (f" --write {args.write}" if args.write else "")
+    cmd = reproduce_command(__file__, ap, args)
     text = table(rows, cmd, time.time() - t0, noise, k)
     print(text)
     if args.write:
