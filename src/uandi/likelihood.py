@@ -415,7 +415,8 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
       uncertainty of the noise decision (the alpha of the decision not taken, weighted by its
       probability; see _noise_allowance). On 400 subtask-1 tracks with known ends, mode "auto"'s 95 %
       intervals held the true alpha of 95, 94, 86 and 72 % of segments at sigma_n 0, 0.1, 0.3 and 0.6
-      with it, 94, 92, 80 and 63 % without; mode "track"'s 95, 94, 90 and 92 % (docs/likelihood.md H).
+      with it, 94, 92, 80 and 63 % without; mode "track"'s 96, 95, 93 and 93 % (docs/likelihood.md H),
+      where a segment kept without noise also reaches up the alpha-noise ridge (_ridge_top).
     Returns a SegmentFit with one entry per input segment.
     """
     known = None
@@ -489,11 +490,22 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     log sigma times the variance of log sigma from the track's profile), and the doubt of the track's
     decision as _noise_allowance does. The screen of mode "auto" spares the search to tracks that
     cannot pass: the shared gain is at most the sum of the segments' own, which the screen's
-    estimates bound with a margin."""
+    estimates bound with a margin.
+    A segment kept without noise may have a higher alpha with some noise almost as likely (the ridge),
+    which the curvature at sigma = 0 cannot see: its interval reaches up to the profile likelihood's
+    95 % bound (_ridge_top: the whole track's likelihood at each alpha of the segment, sigma and every
+    other parameter re-maximised over the searched values; in a track of one segment, the screen's
+    levels). Ends known, sigma_n 0.3 / 0.6 of the step: coverage 0.898 / 0.920 -> 0.929 / 0.927
+    (docs/likelihood.md part H)."""
     groups = np.unique(groups, return_inverse=True)[1]
     fit = _maximise(_Evaluator(seg, exposure), seg, n_in, False)
     alpha0 = fit.alpha.copy()  # no noise: the other decision of noisy tracks
-    gain_s, other = _screen(seg, n_in, fit, exposure)
+    gain_s, other, top = _screen(seg, n_in, fit, exposure)
+    # the screen's ridge is a segment's own (its sigma free): the profile interval of a track of one
+    # segment; in longer tracks the shared sigma binds it (searched tracks below), and the tracks the
+    # screen spares keep the curvature's error (the screen's ridge there: coverage 0.99 at sigma_n 0 for
+    # error bars 1.6 times as wide, docs/likelihood.md part H)
+    top = np.where(np.bincount(groups)[groups] == 1, top, -np.inf)
     margin = NOISE_TEST - gain_s  # quiet tracks: the screen's doubt, as mode "auto"
     bound = np.bincount(groups, np.maximum(gain_s, 0.0) + np.where(gain_s > NOISE_SCREEN, NOISE_SCREEN_MARGIN,
                                                                      TRACK_SCREEN_SLACK))
@@ -505,9 +517,16 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         cols = np.arange(n_groups)
         known = _KnownNoise(sub, n_sub, exposure)
         scale = np.sqrt(_group_median(fit.K[look], sub_groups))  # (G,)
-        ll0 = np.bincount(sub_groups, known.over_k(np.zeros(n_sub))[0].max(axis=0), minlength=n_groups)
-        prof = np.stack([np.bincount(sub_groups, known.over_k((scale[sub_groups] * f) ** 2)[0].max(axis=0),
-                                     minlength=n_groups) for f in TRACK_NOISE_FACTORS])  # (F, G)
+        # ridge (A, n_sub): each segment's profile log-likelihood of the whole track at each alpha of
+        # its own, the track's sigma and every other parameter re-maximised (over the searched sigmas)
+        ll_alpha = known.over_k(np.zeros(n_sub))[0]  # (A, n_sub) best over K at each alpha
+        ll0 = np.bincount(sub_groups, ll_alpha.max(axis=0), minlength=n_groups)
+        ridge = ll_alpha + (ll0[sub_groups] - ll_alpha.max(axis=0))[None, :]
+        prof = np.empty((len(TRACK_NOISE_FACTORS), n_groups))  # (F, G)
+        for i, f in enumerate(TRACK_NOISE_FACTORS):
+            ll_alpha = known.over_k((scale[sub_groups] * f) ** 2)[0]
+            prof[i] = np.bincount(sub_groups, ll_alpha.max(axis=0), minlength=n_groups)
+            ridge = np.maximum(ridge, ll_alpha + (prof[i][sub_groups] - ll_alpha.max(axis=0))[None, :])
         best = np.clip(prof.argmax(axis=0), 1, len(TRACK_NOISE_FACTORS) - 2)
         off, curv = _quadratic_peak(prof[best - 1, cols], prof[best, cols], prof[best + 1, cols])
         log_f = np.log(TRACK_NOISE_FACTORS)
@@ -523,12 +542,17 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         slope = (known.fit(sigma * np.exp(0.1)).alpha - known.fit(sigma * np.exp(-0.1)).alpha) / 0.2
         at_sigma.alpha_se = np.sqrt(at_sigma.alpha_se**2 + slope**2 * var_log_sigma)
         rows = np.flatnonzero(look)
+        top[rows] = np.maximum(top[rows], _ridge_top(ALPHA_LATTICE[known.grid], ridge, ridge.max(axis=0) - RIDGE_DROP))
         other[rows] = np.where(noisy, alpha0[rows], at_sigma.alpha)
         margin[rows] = np.where(noisy, gain - NOISE_TEST, NOISE_TEST - gain)
         for name in fit.__dataclass_fields__:
             getattr(fit, name)[rows[noisy]] = getattr(at_sigma, name)[noisy]
     if allowance:
         _allow(fit, other, margin)
+        # kept without noise: noise and a lower alpha look alike, so the data allow alpha up to where the
+        # profile likelihood (sigma free) falls RIDGE_DROP below its maximum; the interval reaches there
+        quiet = fit.sigma == 0  # (at the edge of 0.05-1.99, alpha_se stays NaN: no symmetric error there)
+        fit.alpha_se = np.where(quiet, np.maximum(fit.alpha_se, (top - fit.alpha) / 1.96), fit.alpha_se)
     return fit
 
 
@@ -701,7 +725,7 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None, all
         # without the full search. Localization noise hides as a lower alpha, so with noise the best
         # alpha lies above the no-noise one, the more the larger the noise: each level looks only at the
         # alphas where its maximum can be (SCREEN_LEVELS)
-        gain, other = _screen(seg, n_in, fit, ev.exposure)
+        gain, other, _ = _screen(seg, n_in, fit, ev.exposure)
         candidates = gain > NOISE_SCREEN
         if groups is not None:
             # a track whose pooled test would fail even if every candidate's full search raised its gain
@@ -739,12 +763,14 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None, all
     return _noise_allowance(fit, other, gain) if noise == "auto" and allowance else fit
 
 
-def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float) -> tuple[np.ndarray, np.ndarray]:
+def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float):
     """Each segment's 2 x log-likelihood gain from noise at three levels (SCREEN_LEVELS), each maximised
-    over alpha on every other point of the shared grid, against the no-noise `fit`; and the best level's
-    alpha (the no-noise alpha where none is better)."""
+    over alpha on every other point of the shared grid, against the no-noise `fit`; the best level's
+    alpha (the no-noise alpha where none is better); and the highest alpha the levels keep within the
+    profile interval (_ridge_top), each (n_in,)."""
     gain, other = np.zeros(n_in), fit.alpha.copy()
     alphas = ALPHA_LATTICE[SCORE_GRID[::2]]
+    ridge = np.full((len(alphas), n_in), _FAR_BELOW)  # (A, n): best over the levels at each alpha
     for j, above in SCREEN_LEVELS:
         wanted = (alphas[:, None] >= fit.alpha[None, :] - 0.1) & (alphas[:, None] <= fit.alpha[None, :] + above)
         prof, _ = _grid_terms(seg, n_in, SCORE_GRID[::2], j, exposure, wanted)
@@ -752,7 +778,26 @@ def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float) -> tupl
         level_gain = 2 * (peak - fit.loglik)
         other = np.where(level_gain > gain, where, other)
         gain = np.maximum(gain, level_gain)
-    return gain, other
+        ridge = np.maximum(ridge, prof)
+    return gain, other, _ridge_top(alphas, ridge, fit.loglik + np.maximum(gain, 0.0) / 2 - RIDGE_DROP)
+
+
+RIDGE_DROP = 1.92  # half the chi-square (1 df) 95 % quantile: the profile likelihood interval's drop
+
+
+def _ridge_top(x: np.ndarray, curves: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """The highest x where each column of curves (G, S), sampled at increasing x (G,), reaches its
+    threshold (S,): the last grid point at or above it, moved linearly towards the next one to the
+    crossing (skipped points, _FAR_BELOW, end the search there). -inf where no point reaches it."""
+    above = curves >= threshold[None, :]
+    cols = np.arange(curves.shape[1])
+    last = len(x) - 1 - np.argmax(above[::-1], axis=0)  # (S,) last grid index above the threshold
+    nxt = np.minimum(last + 1, len(x) - 1)
+    f0, f1 = curves[last, cols], curves[nxt, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where((nxt > last) & (f1 > _FAR_BELOW / 2), (f0 - threshold) / (f0 - f1), 0.0)
+    top = x[last] + np.clip(frac, 0.0, 1.0) * (x[nxt] - x[last])
+    return np.where(above.any(axis=0), top, -np.inf)
 
 
 def _noise_allowance(fit: SegmentFit, other: np.ndarray, gain: np.ndarray) -> SegmentFit:
@@ -837,22 +882,24 @@ class _KnownNoise:
         self.q = np.stack([t[1] for t in terms])  # (J, A, n) Q summed over blocks and axes
         ld = np.stack([t[2] for t in terms])  # (J, A, n) log det R, one axis, summed over blocks
         self.s_nodes = NOISE_LATTICE[NOISE_GRID]  # (J,)
-        # cubic splines along s of log Q and log det R: coefficients (4, J - 1, A, n)
-        self.spline_q = CubicSpline(self.s_nodes, np.log(self.q), axis=0).c
-        self.spline_ld = CubicSpline(self.s_nodes, ld, axis=0).c
+        # cubic splines along s of log Q and log det R, coefficients (4, J - 1, A, n) each, stored per alpha
+        # as (A, n * (J - 1), 8): one row per segment and piece holds both splines' (one gather per point)
+        c_q = CubicSpline(self.s_nodes, np.log(self.q), axis=0).c
+        c_ld = CubicSpline(self.s_nodes, ld, axis=0).c
+        coef = np.concatenate([c_q, c_ld]).transpose(2, 3, 1, 0)  # (A, n, J - 1, 8)
+        self.coef = np.ascontiguousarray(coef).reshape(len(self.grid), -1, 8)
 
     def _loglik(self, a: int, sig2: np.ndarray, log_k: np.ndarray) -> np.ndarray:
         """(n, P) log-likelihood at alpha grid index a, sigma^2 (n,) and log K values (n, P)."""
         k = np.exp(log_k)
         s = np.clip(np.sqrt(sig2[:, None] / k), 0.0, self.s_nodes[-1])
-        piece = np.clip(np.searchsorted(self.s_nodes, s, side="right") - 1, 0, len(self.s_nodes) - 2)  # (n, P)
+        pieces = len(self.s_nodes) - 1
+        piece = np.clip(np.searchsorted(self.s_nodes, s, side="right") - 1, 0, pieces - 1)  # (n, P)
         d = s - self.s_nodes[piece]
-        cols = np.arange(len(sig2))[:, None]
-
-        def at(c):
-            return ((c[0, piece, a, cols] * d + c[1, piece, a, cols]) * d + c[2, piece, a, cols]) * d + c[3, piece, a, cols]
-
-        return -self.n_tot[:, None] * (np.log(2 * np.pi) + log_k) - at(self.spline_ld) - np.exp(at(self.spline_q)) / (2 * k)
+        c = self.coef[a].take(np.arange(len(sig2))[:, None] * pieces + piece, axis=0)  # (n, P, 8)
+        log_q = ((c[..., 0] * d + c[..., 1]) * d + c[..., 2]) * d + c[..., 3]
+        log_det = ((c[..., 4] * d + c[..., 5]) * d + c[..., 6]) * d + c[..., 7]
+        return -self.n_tot[:, None] * (np.log(2 * np.pi) + log_k) - log_det - np.exp(log_q) / (2 * k)
 
     def over_k(self, sig2: np.ndarray):
         """At each alpha of the grid, the log-likelihood maximised over log K (a grid of
