@@ -563,3 +563,20 @@ def test_ridge_top_finds_the_crossing():
     assert top[0] == pytest.approx(1.5, abs=0.01)  # (x - 1)^2 = 0.25 between grid points 1.5 and 1.6
     assert top[1] == pytest.approx(1.4, abs=1e-12)  # 1.4 is the last point before the skipped ones
     assert top[2] == -np.inf
+
+
+def test_inverse_factors_equal_lapack_including_near_singular_covariances():
+    """_inverse_factors (Durbin-Levinson, numpy only) gives LAPACK's inverse Cholesky factor and the log
+    det of every leading block, also at alpha = 1.99 (condition number ~1e5) and with motion blur."""
+    from scipy.linalg import solve_triangular, toeplitz
+
+    from uandi.likelihood import _inverse_factors, increment_autocovariance
+
+    cases = [(0.05, 0.0, 0.0), (1.0, 0.3, 0.0), (1.99, 0.0, 0.0), (1.99, 0.0, 1.0), (0.7, 0.1, 0.5)]
+    gammas = np.stack([increment_autocovariance(a, 300, s, e) for a, s, e in cases])
+    whiten, logdet = _inverse_factors(gammas)
+    for (a, s, e), g, w, ld in zip(cases, gammas, whiten, logdet):
+        lower = cholesky(toeplitz(g), lower=True)
+        expected = solve_triangular(lower, np.eye(len(g)), lower=True)
+        assert np.abs(w - expected).max() <= 1e-9 * np.abs(expected).max(), (a, s, e)
+        assert ld == pytest.approx(np.r_[0.0, np.cumsum(2 * np.log(np.diag(lower)))], abs=1e-8)
