@@ -69,7 +69,7 @@ def test_three_evaluation_paths_agree_with_the_dense_likelihood(monkeypatch):
     whitening product (shared grids) give the dense log-likelihood, with noise and blur, at any length."""
     import uandi.likelihood as lik
 
-    monkeypatch.setattr(lik, "_FACTORS", lik._Factors(whiten=False))  # nothing cached: the recursion runs
+    monkeypatch.setattr(lik, "_FACTORS", lik._Factors(np.float64))  # nothing cached: the recursion runs
     rng = np.random.default_rng(3)
     segments = [sample_fbm(rng, a, 0.9, s, n, 1)[0] for a, s, n in ((0.3, 0.0, 70), (1.2, 0.4, 130), (1.97, 0.0, 200))]
     seg, n_in = _prepare(segments)

@@ -54,7 +54,6 @@ from math import comb
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cholesky, solve_triangular, toeplitz
 from scipy.interpolate import CubicSpline
 from scipy.special import gammaincc
 
@@ -118,45 +117,35 @@ def increment_autocovariance(alpha: float, n: int, noise_ratio: float = 0.0, exp
 
 
 class _Factors:
-    """Factors of R(alpha, s) (unit K) on the lattice, least recently used dropped beyond _CACHE_BYTES
-    (one cache of each kind). whiten=False: the Cholesky factor L of R (lower triangular); innovations
-    by a triangular solve. whiten=True: W = L^-1 (W R W^T = I) in single precision, innovations e = W x
-    by a matrix product (the best tuned BLAS call), 2-6x faster than the solve in double precision and
-    1.6-1.8x faster again in single (profile log-likelihoods within 3e-5 of double precision for 30-511
-    steps, even at alpha = 1.99, once each block's increments are scaled to unit mean square:
-    _single_columns); computed in batches by the Durbin-Levinson recursion (_inverse_factors, prefetch),
-    for lattice points shared by many segments (the shared grids), where the Cholesky factor serves the
-    few segments of a local search. One matrix per
+    """Inverse Cholesky factors W = L^-1 of R(alpha, s) (unit K, W R W^T = I) on the lattice, with the log
+    det of every leading block, least recently used dropped beyond _CACHE_BYTES (one cache per
+    precision); innovations e = W x by a matrix product (the best tuned BLAS call, 2-6x faster than a
+    triangular solve). Computed in batches by the Durbin-Levinson recursion (_inverse_factors). In single
+    precision (dtype float32) for the shared grids, many segments per lattice point: 1.6-1.8x faster
+    again, profile log-likelihoods within 3e-5 of double precision for 30-511 steps, even at alpha =
+    1.99, once each block's increments are scaled to unit mean square (_single_columns); in double for
+    the few segments of a local search, whose climb compares neighbouring lattice points. One matrix per
     lattice point, at the largest size asked for so far: a matrix of size N serves every segment of
     n <= N increments (the leading n x n block of L, and so of L^-1, belongs to the leading block of R)."""
 
-    def __init__(self, whiten: bool):
-        self.whiten = whiten
+    def __init__(self, dtype):
+        self.dtype = dtype
         self._store: OrderedDict = OrderedDict()
         self._bytes = 0
 
     def get(self, ia: int, js: int, size: int, exposure: float):
-        """(matrix, log det of every leading block (size + 1,)) at lattice point (ia, js), the matrix at
-        least size x size."""
+        """(W, log det of every leading block (size + 1,)) at lattice point (ia, js), W at least size x size."""
         key = (ia, js, exposure)
         hit = self._store.get(key)
         if hit is not None and hit[0].shape[0] >= size:
             self._store.move_to_end(key)
             return hit[0], hit[1]
-        if self.whiten:
-            self.prefetch([(ia, js)], size, exposure)
-            return self._store[key]
-        if hit is not None:
-            self._drop(key)
-        gamma = increment_autocovariance(ALPHA_LATTICE[ia], size, NOISE_LATTICE[js], exposure)
-        lower = cholesky(toeplitz(gamma), lower=True, check_finite=False)
-        logdet = np.concatenate(([0.0], np.cumsum(2 * np.log(np.diag(lower)))))  # (size + 1,) per prefix
-        self._keep(key, lower, logdet)
-        return lower, logdet
+        self.prefetch([(ia, js)], size, exposure)
+        return self._store[key]
 
     def prefetch(self, points, size: int, exposure: float) -> None:
-        """whiten=True: compute the factors of every lattice point (ia, js) in `points` not yet cached at
-        least size x size, all at once (_inverse_factors, a batch per _PREFETCH_BATCH points)."""
+        """Compute the factors of every lattice point (ia, js) in `points` not yet cached at least
+        size x size, all at once (_inverse_factors, a batch per _PREFETCH_BATCH points)."""
         todo = [(int(ia), int(js)) for ia, js in dict.fromkeys(points) if not self.has(int(ia), int(js), size, exposure)]
         for lo in range(0, len(todo), _PREFETCH_BATCH):
             part = todo[lo : lo + _PREFETCH_BATCH]
@@ -166,7 +155,7 @@ class _Factors:
             for (ia, js), w, ld in zip(part, whiten, logdet):
                 if (ia, js, exposure) in self._store:
                     self._drop((ia, js, exposure))
-                self._keep((ia, js, exposure), w.astype(np.float32), ld)
+                self._keep((ia, js, exposure), w.astype(self.dtype, copy=False), ld)
 
     def _keep(self, key, matrix: np.ndarray, logdet: np.ndarray) -> None:
         self._store[key] = (matrix, logdet)
@@ -221,8 +210,8 @@ def _inverse_factors(gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return whiten, np.concatenate([np.zeros((b, 1)), np.cumsum(log_v, axis=1)], axis=1)
 
 
-_FACTORS = _Factors(whiten=False)  # local searches: few segments per lattice point
-_WHITEN = _Factors(whiten=True)  # shared grids: many segments per lattice point
+_FACTORS = _Factors(np.float64)  # local searches: few segments per lattice point
+_WHITEN = _Factors(np.float32)  # shared grids: many segments per lattice point
 
 
 def _size_for(n: int) -> int:
@@ -289,10 +278,10 @@ def _terms(seg: _Segments, rows: np.ndarray, ia: np.ndarray, js: np.ndarray, exp
     bounds = np.flatnonzero(np.diff(key[order])) + 1
     for group in np.split(order, bounds) if len(order) else []:
         g0 = group[0]
-        lower, ld = _FACTORS.get(int(ia[g0]), int(js[g0]), int(size[g0]), exposure)
+        whiten, ld = _FACTORS.get(int(ia[g0]), int(js[g0]), int(size[g0]), exposure)
         m = int(size[g0])
         x = _columns(seg.increments[rows[group], :m])  # (m, 2G), zero beyond each block's end
-        e = _squares(solve_triangular(lower[:m, :m], x, lower=True, check_finite=False))  # (m, G) both axes
+        e = _squares(whiten[:m, :m] @ x)  # (m, G) both axes
         # innovations beyond a block's end depend only on the zeros after it, but they are not zero:
         # keep k < n only
         valid = np.arange(m)[:, None] < n[group][None, :]
@@ -1159,8 +1148,11 @@ def loglikelihood(positions, alpha: float, K: float, sigma: float = 0.0, exposur
     """Exact log-likelihood of one segment's increments (both axes) at given parameters.
 
     positions: (n_points, 2); alpha in (0, 2); K > 0 (units^2 / frame^alpha); sigma >= 0 (units).
-    A reference implementation (dense Cholesky), used to check the lattice search.
+    A reference implementation (dense Cholesky, scipy's LAPACK: independent of the lattice search's
+    recursion), used to check the lattice search.
     """
+    from scipy.linalg import cholesky, solve_triangular
+
     inc = np.diff(np.asarray(positions, dtype=float), axis=0)
     n = len(inc)
     gamma = K * increment_autocovariance(alpha, n, sigma / np.sqrt(K), exposure)
