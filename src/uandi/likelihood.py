@@ -535,7 +535,7 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     which the curvature at sigma = 0 cannot see: its interval reaches up to the profile likelihood's
     95 % bound (_ridge_top: the whole track's likelihood at each alpha of the segment, sigma and every
     other parameter re-maximised over the searched values; in a track of one segment, the screen's
-    levels). Ends known, sigma_n 0.3 / 0.6 of the step: coverage 0.898 / 0.920 -> 0.929 / 0.927
+    levels). Ends known, sigma_n 0.3 / 0.6 of the step: coverage 0.898 / 0.920 -> 0.929 / 0.928
     (docs/likelihood.md part H)."""
     groups = np.unique(groups, return_inverse=True)[1]
     fit = _maximise(_Evaluator(seg, exposure), seg, n_in, False)
