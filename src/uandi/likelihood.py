@@ -427,16 +427,17 @@ def _quadratic_peak(fm, f0, fp):
     return np.clip(off, -0.5, 0.5), curv
 
 
-def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
+def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
                  noise_allowance: bool = True) -> SegmentFit:
     """Exact maximum-likelihood alpha, K and localization error of each segment, with standard errors.
 
     segments: list of position arrays, each (n_points, 2), n_points >= 3, finite, time step 1 frame.
     noise: "auto" = fit the localization error sigma and keep it where it improves the likelihood
       significantly (2 x gain > NOISE_TEST, the 5 % level), else sigma = 0; True = always fit it;
-      False = no noise (sigma fixed at 0, the fastest); "track" = one localization error per group
-      (track), shared by its segments and searched jointly, kept where the track's test passes
-      (_track_noise_fit, the product's default: at 0.3-0.6 of the step far more accurate than "auto",
+      False = no noise (sigma fixed at 0, the fastest); "track" (the default, as in the product) = one
+      localization error per group (track; each segment its own group without `groups`), shared by its
+      segments and searched jointly, kept where the track's test passes
+      (_track_noise_fit: at 0.3-0.6 of the step far more accurate than "auto",
       docs/likelihood.md part H); a number > 0 (or one per segment) = the
       localization error known, per axis in the positions' unit: sigma fixed there, only alpha and K
       fitted (_KnownNoise). Knowing it removes the alpha-noise ridge: alpha's error falls by
@@ -445,7 +446,7 @@ def fit_segments(segments, *, noise="auto", exposure: float = 0.0, groups=None,
       gain of sigma fitted over sigma stated > KNOWN_NOISE_TEST, 5 %) gets sigma fitted instead: its
       sigma then differs from the stated one and has a finite sigma_se.
     exposure: motion-blur exposure as a fraction of the frame interval (0 = instantaneous frames).
-    groups: optional label per segment (e.g. its track) for mode "auto": localization error belongs to
+    groups: optional label per segment (e.g. its track) for modes "auto" and "track": localization error belongs to
       the camera and the particle, not to one segment, so noise is kept only in groups whose pooled
       test (the sum of their segments' 2 x gains, against its chi-bar-square null at 5 %) finds it, and
       there only in the segments whose own test does. On clean tracks this removes most false
