@@ -146,7 +146,8 @@ class _Factors:
     def prefetch(self, points, size: int, exposure: float) -> None:
         """Compute the factors of every lattice point (ia, js) in `points` not yet cached at least
         size x size, all at once (_inverse_factors, a batch per _PREFETCH_BATCH points)."""
-        todo = [(int(ia), int(js)) for ia, js in dict.fromkeys(points) if not self.has(int(ia), int(js), size, exposure)]
+        todo = [(int(ia), int(js)) for ia, js in dict.fromkeys(points)
+                if not self.has(int(ia), int(js), size, exposure)]
         for lo in range(0, len(todo), _PREFETCH_BATCH):
             part = todo[lo : lo + _PREFETCH_BATCH]
             gammas = np.stack([increment_autocovariance(ALPHA_LATTICE[ia], size, NOISE_LATTICE[js], exposure)
@@ -446,12 +447,12 @@ def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
       gain of sigma fitted over sigma stated > KNOWN_NOISE_TEST, 5 %) gets sigma fitted instead: its
       sigma then differs from the stated one and has a finite sigma_se.
     exposure: motion-blur exposure as a fraction of the frame interval (0 = instantaneous frames).
-    groups: optional label per segment (e.g. its track) for modes "auto" and "track": localization error belongs to
-      the camera and the particle, not to one segment, so noise is kept only in groups whose pooled
-      test (the sum of their segments' 2 x gains, against its chi-bar-square null at 5 %) finds it, and
-      there only in the segments whose own test does. On clean tracks this removes most false
-      detections (each costs a large alpha error along the alpha-noise ridge), on noisy ones the
-      pooled test has the power of the whole track.
+    groups: optional label per segment (e.g. its track) for modes "auto" and "track": localization error
+      belongs to the camera and the particle, not to one segment. Mode "track" searches one per group;
+      mode "auto" keeps noise only in groups whose pooled test (the sum of their segments' 2 x gains,
+      against its chi-bar-square null at 5 %) finds it, and there only in the segments whose own test
+      does. On clean tracks this removes most false detections (each costs a large alpha error along the
+      alpha-noise ridge), on noisy ones the pooled test has the power of the whole track.
     noise_allowance: modes "auto" and "track", and a stated sigma (its test): alpha_se also holds the
       uncertainty of the noise decision (the alpha of the decision not taken, weighted by its
       probability; see _noise_allowance). On 400 subtask-1 tracks with known ends, mode "auto"'s 95 %
@@ -1014,8 +1015,9 @@ class _KnownNoise:
 
 # log K points of a known-noise fit's first pass, per alpha, and of its second around the best (spanning
 # one step of the first either side). 64, 32, 24 and 16 first points gave alphas within 0.001 of each other
-# on 1200 subtask-1 tracks with sigma_n 0-0.6; 16 + 9 against 24 + 17: alphas within 0.0023, MAE equal to 1e-4 and the same noise decisions in all 2100 segments of
-# 600 tracks at sigma_n 0.1-0.6, noise "track" 1.4x faster (9 alone moved alpha by up to 0.009)
+# on 1200 subtask-1 tracks with sigma_n 0-0.6; 16 + 9 against 24 + 17: alphas within 0.0023, MAE equal to
+# 1e-4 and the same noise decisions in all 2100 segments of 600 tracks at sigma_n 0.1-0.6, noise "track"
+# 1.4x faster (9 fine points with 24 first moved alpha by up to 0.009)
 KNOWN_NOISE_STEPS = 16
 KNOWN_NOISE_FINE = 9
 KNOWN_NOISE_TEST = 3.84  # 2 x log-likelihood gain of sigma fitted that rejects a stated sigma (chi-square 1 df, 5 %)
