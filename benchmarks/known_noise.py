@@ -12,6 +12,7 @@ fixed in every segment (likelihood._KnownNoise). Measured here:
     product's default until 2026-12-01), "track" (one segment here: its own sigma searched and fixed;
     the default since), True (fitted in every segment), sigma known, and sigma stated at half and at twice its
     true value (a user's error);
+  - the same segments' K: coverage of its 95 % interval (log K +- 1.96 K_se / K) in each mode;
   - the product's path: `uandi.segment(..., tasks=("alpha",))` on --tracks two-segment tracks of 400
     points (alpha jump 0.3-1.0, the change in [100, 300], K = 1) with noise of 0.3 and 0.6 of the step,
     by default and with localization_error: point-wise MAE of the reported alpha, and the coverage of the
@@ -56,9 +57,11 @@ def segment_rows(m: int) -> list:
                 t = time.time()
                 fit = fit_segments(segs, noise=mode if isinstance(mode, str) or mode is True else mode * sigma)
                 ok = np.isfinite(fit.alpha_se) & ~fit.at_bound
+                ok_k = np.isfinite(fit.K_se) & ~fit.at_bound
                 row[name] = (float(np.abs(fit.alpha - alphas).mean()),
                              float(np.mean(np.abs(fit.alpha[ok] - alphas[ok]) <= 1.96 * fit.alpha_se[ok])),
-                             time.time() - t)
+                             time.time() - t,
+                             float(np.mean(np.abs(np.log(fit.K[ok_k])) <= 1.96 * fit.K_se[ok_k] / fit.K[ok_k])))
             rows.append(row)
             print(row, file=sys.stderr, flush=True)
     return rows
@@ -110,6 +113,10 @@ def table(segs: list, product: list, cmd: str, seconds: float) -> str:
              "|---|---|" + "---|" * len(names)]
     for r in segs:
         lines.append(f"| {r['n']} | {r['frac']:g} | " + " | ".join(f"{r[k][0]:.3f} / {r[k][1]:.2f}" for k in names) + " |")
+    lines += ["", "K's error bars on the same segments (true K = 1): coverage of the 95 % interval log K +- 1.96 K_se / K:",
+              "", "| steps | sigma / RMS step | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for r in segs:
+        lines.append(f"| {r['n']} | {r['frac']:g} | " + " | ".join(f"{r[k][3]:.2f}" for k in names) + " |")
     lines += ["", "The product's path (changepoints found; two-segment tracks, 400 points):", "",
               "| sigma / RMS step | tracks | default (one noise per track, searched): MAE / coverage / segments | "
               "--localization-error given: MAE / coverage / segments |", "|---|---|---|---|"]

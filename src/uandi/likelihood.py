@@ -490,12 +490,15 @@ def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
     return _maximise(_Evaluator(seg, float(exposure)), seg, n_in, noise, groups, noise_allowance)
 
 
-def _allow(fit: SegmentFit, other: np.ndarray, margin: np.ndarray) -> None:
+def _allow(fit: SegmentFit, other: np.ndarray, margin: np.ndarray, other_log_k: np.ndarray | None = None) -> None:
     """Widen alpha_se (in place) by a decision's doubt: the alpha of the decision not taken (`other`),
     weighted by its probability 1 / (1 + exp(margin / 2)), margin = the 2 x log-likelihood margin in
-    favour of the decision taken (the test's threshold as prior odds; see _noise_allowance)."""
+    favour of the decision taken (the test's threshold as prior odds; see _noise_allowance); with
+    `other_log_k`, K_se likewise on the log scale."""
     w = 1.0 / (1.0 + np.exp(np.clip(margin / 2, -50.0, 50.0)))
     fit.alpha_se = np.sqrt(fit.alpha_se**2 + w * (other - fit.alpha) ** 2)
+    if other_log_k is not None:
+        fit.K_se = fit.K * np.sqrt((fit.K_se / fit.K) ** 2 + w * (other_log_k - np.log(fit.K)) ** 2)
 
 
 def _stated_noise_fit(seg: _Segments, n_in: int, sigma: np.ndarray, exposure: float, allowance: bool) -> SegmentFit:
@@ -541,13 +544,16 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     (docs/likelihood.md part H)."""
     groups = np.unique(groups, return_inverse=True)[1]
     fit = _maximise(_Evaluator(seg, exposure), seg, n_in, False)
-    alpha0 = fit.alpha.copy()  # no noise: the other decision of noisy tracks
-    gain_s, other, top = _screen(seg, n_in, fit, exposure)
-    # the screen's ridge is a segment's own (its sigma free): the profile interval of a track of one
+    alpha0, log_k0 = fit.alpha.copy(), np.log(fit.K)  # no noise: the other decision of noisy tracks
+    screen = _screen(seg, n_in, fit, exposure)
+    gain_s, other, other_k = screen.gain, screen.alpha.copy(), screen.log_k.copy()
+    # the screen's reach is a segment's own (its sigma free): the profile interval of a track of one
     # segment; in longer tracks the shared sigma binds it (searched tracks below), and the tracks the
-    # screen spares keep the curvature's error (the screen's ridge there: coverage 0.99 at sigma_n 0 for
+    # screen spares keep the curvature's error (the screen's reach there: coverage 0.99 at sigma_n 0 for
     # error bars 1.6 times as wide, docs/likelihood.md part H)
-    top = np.where(np.bincount(groups)[groups] == 1, top, -np.inf)
+    alone = np.bincount(groups)[groups] == 1
+    top = np.where(alone, screen.top, -np.inf)
+    k_low, k_high = np.where(alone, screen.log_k_low, np.inf), np.where(alone, screen.log_k_high, -np.inf)
     margin = NOISE_TEST - gain_s  # quiet tracks: the screen's doubt, as mode "auto"
     bound = np.bincount(groups, np.maximum(gain_s, 0.0) + np.where(gain_s > NOISE_SCREEN, NOISE_SCREEN_MARGIN,
                                                                      TRACK_SCREEN_SLACK))
@@ -559,16 +565,16 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         cols = np.arange(n_groups)
         known = _KnownNoise(sub, n_sub, exposure)
         scale = np.sqrt(_group_median(fit.K[look], sub_groups))  # (G,)
-        # ridge (A, n_sub): each segment's profile log-likelihood of the whole track at each alpha of
-        # its own, the track's sigma and every other parameter re-maximised (over the searched sigmas)
-        ll_alpha = known.over_k(np.zeros(n_sub))[0]  # (A, n_sub) best over K at each alpha
-        ll0 = np.bincount(sub_groups, ll_alpha.max(axis=0), minlength=n_groups)
-        ridge = ll_alpha + (ll0[sub_groups] - ll_alpha.max(axis=0))[None, :]
-        prof = np.empty((len(TRACK_NOISE_FACTORS), n_groups))  # (F, G)
-        for i, f in enumerate(TRACK_NOISE_FACTORS):
-            ll_alpha = known.over_k((scale[sub_groups] * f) ** 2)[0]
+        # shared (A, n_sub) per searched sigma (no noise first): the whole track's profile log-likelihood at
+        # each alpha of one segment, the other segments at their best; with each one's best log K
+        shared, log_ks = [], []
+        prof = np.empty((len(TRACK_NOISE_FACTORS) + 1, n_groups))  # (1 + F, G) the track's profile in sigma
+        for i, f in enumerate(np.r_[0.0, TRACK_NOISE_FACTORS]):
+            ll_alpha, log_k, _ = known.over_k((scale[sub_groups] * f) ** 2)
             prof[i] = np.bincount(sub_groups, ll_alpha.max(axis=0), minlength=n_groups)
-            ridge = np.maximum(ridge, ll_alpha + (prof[i][sub_groups] - ll_alpha.max(axis=0))[None, :])
+            shared.append(ll_alpha + (prof[i][sub_groups] - ll_alpha.max(axis=0))[None, :])
+            log_ks.append(log_k)
+        ll0, prof = prof[0], prof[1:]
         best = np.clip(prof.argmax(axis=0), 1, len(TRACK_NOISE_FACTORS) - 2)
         off, curv = _quadratic_peak(prof[best - 1, cols], prof[best, cols], prof[best + 1, cols])
         log_f = np.log(TRACK_NOISE_FACTORS)
@@ -577,24 +583,38 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         gain = 2 * (prof.max(axis=0) - ll0)[sub_groups]  # (n_sub,)
         noisy = gain > NOISE_TEST
         at_sigma = known.fit(sigma)  # every searched segment at its track's sigma
-        # the track's sigma is estimated, not known: alpha's variance gains (d alpha / d log sigma)^2 times
-        # the variance of log sigma (the track profile's curvature)
+        # the track's sigma is estimated, not known: the variances of alpha and log K gain their slopes in
+        # log sigma squared times the variance of log sigma (the track profile's curvature)
         with np.errstate(divide="ignore", invalid="ignore"):
             var_log_sigma = np.where(curv < 0, -(step**2) / curv, 0.0)[sub_groups]
-        slope = (known.fit(sigma * np.exp(0.1)).alpha - known.fit(sigma * np.exp(-0.1)).alpha) / 0.2
+        up, down = known.fit(sigma * np.exp(0.1)), known.fit(sigma * np.exp(-0.1))
+        slope, slope_k = (up.alpha - down.alpha) / 0.2, np.log(up.K / down.K) / 0.2
         at_sigma.alpha_se = np.sqrt(at_sigma.alpha_se**2 + slope**2 * var_log_sigma)
+        at_sigma.K_se = at_sigma.K * np.sqrt((at_sigma.K_se / at_sigma.K) ** 2 + slope_k**2 * var_log_sigma)
+        # how far alpha and log K reach within the profile interval (RIDGE_DROP below the track's maximum)
+        ridge = np.max(shared, axis=0)
+        threshold = ridge.max(axis=0) - RIDGE_DROP
         rows = np.flatnonzero(look)
-        top[rows] = np.maximum(top[rows], _ridge_top(ALPHA_LATTICE[known.grid], ridge, ridge.max(axis=0) - RIDGE_DROP))
+        top[rows] = np.maximum(top[rows], _ridge_top(ALPHA_LATTICE[known.grid], ridge, threshold))
+        for sh, lk in zip(shared, log_ks):
+            inside = sh >= threshold[None, :]
+            k_low[rows] = np.minimum(k_low[rows], np.where(inside, lk, np.inf).min(axis=0))
+            k_high[rows] = np.maximum(k_high[rows], np.where(inside, lk, -np.inf).max(axis=0))
         other[rows] = np.where(noisy, alpha0[rows], at_sigma.alpha)
+        other_k[rows] = np.where(noisy, log_k0[rows], np.log(at_sigma.K))
         margin[rows] = np.where(noisy, gain - NOISE_TEST, NOISE_TEST - gain)
         for name in fit.__dataclass_fields__:
             getattr(fit, name)[rows[noisy]] = getattr(at_sigma, name)[noisy]
     if allowance:
-        _allow(fit, other, margin)
-        # kept without noise: noise and a lower alpha look alike, so the data allow alpha up to where the
-        # profile likelihood (sigma free) falls RIDGE_DROP below its maximum; the interval reaches there
-        quiet = fit.sigma == 0  # (at the edge of 0.05-1.99, alpha_se stays NaN: no symmetric error there)
+        _allow(fit, other, margin, other_k)
+        # kept without noise: noise and a lower alpha look alike, so the data allow alpha (and K) as far as
+        # the profile likelihood (sigma free) stays within RIDGE_DROP of its maximum; the intervals reach
+        # there (at the edge of 0.05-1.99 alpha_se stays NaN: no symmetric error there)
+        quiet = fit.sigma == 0
         fit.alpha_se = np.where(quiet, np.maximum(fit.alpha_se, (top - fit.alpha) / 1.96), fit.alpha_se)
+        log_k = np.log(fit.K)
+        reach = np.maximum(k_high - log_k, log_k - k_low)  # -inf where the levels did not look
+        fit.K_se = np.where(quiet, fit.K * np.maximum(fit.K_se / fit.K, reach / 1.96), fit.K_se)
     return fit
 
 
@@ -741,9 +761,13 @@ NOISE_SCREEN = 1.0  # mode "auto": below this gain at three noise levels, the fu
 # on subtask-1 tracks with sigma_n 0-0.2; on 300 tracks each at sigma_n 0, 0.05, 0.1, 0.2: 47, 42, 31
 # and 16 % fewer searches, the noise decision changed in 0, 1, 1 and 0 of about 1050 segments
 NOISE_SCREEN_MARGIN = 3.0
-# the screen's noise levels (NOISE_LATTICE index: s = 0.1, 0.3, 0.68) and how far above the no-noise
-# alpha each looks for its maximum (from 0.1 below)
-SCREEN_LEVELS = ((4, 0.4), (10, 0.7), (18, 1.2))
+# the screen's noise levels (NOISE_LATTICE index: s = 0.1, 0.3, 0.48, 0.68, 0.99) and how far above the
+# no-noise alpha each looks for its maximum (from 0.1 below). Their values also bound how far alpha and K
+# of a one-segment track kept without noise may reach (_Screen): with the levels 0.1, 0.3 and 0.68 alone,
+# K's 95 % interval held 0.81 / 0.75 of one-segment tracks of 500 steps at noise 0.3 / 0.6 of the step,
+# against 0.91 / 0.90 with all five; the noise decisions on 600 subtask-1 tracks (sigma_n 0.1-0.6) and
+# their alphas are the same with three or five
+SCREEN_LEVELS = ((4, 0.4), (10, 0.7), (14, 1.0), (18, 1.2), (23, 1.6))
 
 
 @lru_cache(maxsize=None)
@@ -789,7 +813,8 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None, all
         # without the full search. Localization noise hides as a lower alpha, so with noise the best
         # alpha lies above the no-noise one, the more the larger the noise: each level looks only at the
         # alphas where its maximum can be (SCREEN_LEVELS)
-        gain, other, _ = _screen(seg, n_in, fit, ev.exposure)
+        screen = _screen(seg, n_in, fit, ev.exposure)
+        gain, other = screen.gain, screen.alpha
         candidates = gain > NOISE_SCREEN
         if groups is not None:
             # a track whose pooled test would fail even if every candidate's full search raised its gain
@@ -827,23 +852,47 @@ def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None, all
     return _noise_allowance(fit, other, gain) if noise == "auto" and allowance else fit
 
 
-def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float):
+@dataclass
+class _Screen:
+    """What the screen of the noise levels (SCREEN_LEVELS) found for each segment, arrays (n,)."""
+
+    gain: np.ndarray  # 2 x log-likelihood gain of the best level over no noise (>= 0 where none is better)
+    alpha: np.ndarray  # the best level's alpha (the no-noise alpha where none is better)
+    log_k: np.ndarray  # the best level's log K at its best grid point (the no-noise log K where none is better)
+    top: np.ndarray  # the highest alpha of the levels' grid points within the profile interval (_ridge_top)
+    log_k_low: np.ndarray  # lowest and highest log K of the grid points within it (+inf / -inf: none)
+    log_k_high: np.ndarray
+
+
+def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float) -> _Screen:
     """Each segment's 2 x log-likelihood gain from noise at three levels (SCREEN_LEVELS), each maximised
     over alpha on every other point of the shared grid, against the no-noise `fit`; the best level's
-    alpha (the no-noise alpha where none is better); and the highest alpha the levels keep within the
-    profile interval (_ridge_top), each (n_in,)."""
-    gain, other = np.zeros(n_in), fit.alpha.copy()
+    alpha and K; and how far alpha and K reach within the profile interval on the levels' grid points:
+    at noise ratio s, K's maximum is Q(alpha, s) / (2 n)."""
+    cols = np.arange(n_in)
+    n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
+    gain, other, other_k = np.zeros(n_in), fit.alpha.copy(), np.log(fit.K)
     alphas = ALPHA_LATTICE[SCORE_GRID[::2]]
-    ridge = np.full((len(alphas), n_in), _FAR_BELOW)  # (A, n): best over the levels at each alpha
+    profs, log_ks = [], []  # per level (A, n)
     for j, above in SCREEN_LEVELS:
         wanted = (alphas[:, None] >= fit.alpha[None, :] - 0.1) & (alphas[:, None] <= fit.alpha[None, :] + above)
-        prof, _ = _grid_terms(seg, n_in, SCORE_GRID[::2], j, exposure, wanted)
+        prof, q = _grid_terms(seg, n_in, SCORE_GRID[::2], j, exposure, wanted)
+        with np.errstate(invalid="ignore"):
+            log_k = np.log(q / (2 * n_tot))  # NaN at the skipped points
         where, peak = _parabola_peak(alphas, prof)
         level_gain = 2 * (peak - fit.loglik)
-        other = np.where(level_gain > gain, where, other)
+        better = level_gain > gain
+        other = np.where(better, where, other)
+        other_k = np.where(better, log_k[prof.argmax(axis=0), cols], other_k)
         gain = np.maximum(gain, level_gain)
-        ridge = np.maximum(ridge, prof)
-    return gain, other, _ridge_top(alphas, ridge, fit.loglik + np.maximum(gain, 0.0) / 2 - RIDGE_DROP)
+        profs.append(prof)
+        log_ks.append(log_k)
+    threshold = fit.loglik + np.maximum(gain, 0.0) / 2 - RIDGE_DROP
+    inside = [p >= threshold[None, :] for p in profs]
+    low = np.min([np.where(ins, lk, np.inf).min(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
+    high = np.max([np.where(ins, lk, -np.inf).max(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
+    top = _ridge_top(alphas, np.max(profs, axis=0), threshold)
+    return _Screen(gain=gain, alpha=other, log_k=other_k, top=top, log_k_low=low, log_k_high=high)
 
 
 RIDGE_DROP = 1.92  # half the chi-square (1 df) 95 % quantile: the profile likelihood interval's drop
