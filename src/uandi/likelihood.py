@@ -545,7 +545,7 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     groups = np.unique(groups, return_inverse=True)[1]
     fit = _maximise(_Evaluator(seg, exposure), seg, n_in, False)
     alpha0, log_k0 = fit.alpha.copy(), np.log(fit.K)  # no noise: the other decision of noisy tracks
-    screen = _screen(seg, n_in, fit, exposure)
+    screen = _screen(seg, n_in, fit, exposure, TRACK_SCREEN_LEVELS)
     gain_s, other, other_k = screen.gain, screen.alpha.copy(), screen.log_k.copy()
     # the screen's reach is a segment's own (its sigma free): the profile interval of a track of one
     # segment; in longer tracks the shared sigma binds it (searched tracks below), and the tracks the
@@ -761,13 +761,14 @@ NOISE_SCREEN = 1.0  # mode "auto": below this gain at three noise levels, the fu
 # on subtask-1 tracks with sigma_n 0-0.2; on 300 tracks each at sigma_n 0, 0.05, 0.1, 0.2: 47, 42, 31
 # and 16 % fewer searches, the noise decision changed in 0, 1, 1 and 0 of about 1050 segments
 NOISE_SCREEN_MARGIN = 3.0
-# the screen's noise levels (NOISE_LATTICE index: s = 0.1, 0.3, 0.48, 0.68, 0.99) and how far above the
-# no-noise alpha each looks for its maximum (from 0.1 below). Their values also bound how far alpha and K
-# of a one-segment track kept without noise may reach (_Screen): with the levels 0.1, 0.3 and 0.68 alone,
-# K's 95 % interval held 0.81 / 0.75 of one-segment tracks of 500 steps at noise 0.3 / 0.6 of the step,
-# against 0.91 / 0.90 with all five; the noise decisions on 600 subtask-1 tracks (sigma_n 0.1-0.6) and
-# their alphas are the same with three or five
-SCREEN_LEVELS = ((4, 0.4), (10, 0.7), (14, 1.0), (18, 1.2), (23, 1.6))
+# the screen's noise levels (NOISE_LATTICE index: s = 0.1, 0.3, 0.68) and how far above the no-noise
+# alpha each looks for its maximum (from 0.1 below)
+SCREEN_LEVELS = ((4, 0.4), (10, 0.7), (18, 1.2))
+# noise "track" screens two more (s = 0.48, 0.99): their values also bound how far alpha and K of a track
+# of one segment kept without noise may reach (_Screen). With the three alone, K's 95 % interval held 0.81
+# / 0.75 of one-segment tracks of 500 steps at noise 0.3 / 0.6 of the step, against 0.91 / 0.90 with all
+# five; the noise decisions on 600 subtask-1 tracks (sigma_n 0.1-0.6) and their alphas are the same
+TRACK_SCREEN_LEVELS = tuple(sorted(SCREEN_LEVELS + ((14, 1.0), (23, 1.6))))
 
 
 @lru_cache(maxsize=None)
@@ -864,8 +865,8 @@ class _Screen:
     log_k_high: np.ndarray
 
 
-def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float) -> _Screen:
-    """Each segment's 2 x log-likelihood gain from noise at three levels (SCREEN_LEVELS), each maximised
+def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=SCREEN_LEVELS) -> _Screen:
+    """Each segment's 2 x log-likelihood gain from noise at a few levels (SCREEN_LEVELS), each maximised
     over alpha on every other point of the shared grid, against the no-noise `fit`; the best level's
     alpha and K; and how far alpha and K reach within the profile interval on the levels' grid points:
     at noise ratio s, K's maximum is Q(alpha, s) / (2 n)."""
@@ -874,7 +875,7 @@ def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float) -> _Scr
     gain, other, other_k = np.zeros(n_in), fit.alpha.copy(), np.log(fit.K)
     alphas = ALPHA_LATTICE[SCORE_GRID[::2]]
     profs, log_ks = [], []  # per level (A, n)
-    for j, above in SCREEN_LEVELS:
+    for j, above in levels:
         wanted = (alphas[:, None] >= fit.alpha[None, :] - 0.1) & (alphas[:, None] <= fit.alpha[None, :] + above)
         prof, q = _grid_terms(seg, n_in, SCORE_GRID[::2], j, exposure, wanted)
         with np.errstate(invalid="ignore"):
