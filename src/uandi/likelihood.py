@@ -508,11 +508,12 @@ def _stated_noise_fit(seg: _Segments, n_in: int, sigma: np.ndarray, exposure: fl
     free = _maximise(_Evaluator(seg, exposure), seg, n_in, True)
     gain = 2 * (free.loglik - fit.loglik)
     reject = gain > KNOWN_NOISE_TEST
-    other = np.where(reject, fit.alpha, free.alpha)  # the alpha of the decision not taken
+    other = np.where(reject, fit.alpha, free.alpha)  # the alpha (and log K) of the decision not taken
+    other_k = np.log(np.where(reject, fit.K, free.K))
     for name in fit.__dataclass_fields__:
         getattr(fit, name)[reject] = getattr(free, name)[reject]
     if allowance:
-        _allow(fit, other, np.where(reject, gain - KNOWN_NOISE_TEST, KNOWN_NOISE_TEST - gain))
+        _allow(fit, other, np.where(reject, gain - KNOWN_NOISE_TEST, KNOWN_NOISE_TEST - gain), other_k)
     return fit
 
 
