@@ -6,7 +6,7 @@ The file: 2,000 tracks of 500 points (1,000,000 rows; track_id, frame, x, y in p
 mix of our simulator (2-5 segments of the five models, a random step size per segment). Each row of
 the table is one run of the command line in a fresh process (its peak resident memory is the
 child's maximum RSS), with the default networks on 2 threads:
-  - the default (both tasks, exact likelihoods on FBM and SBM segments, noise "auto");
+  - the default (both tasks, exact likelihoods on FBM and SBM segments, one localization error per track);
   - --no-likelihood (the networks' values only);
   - --tasks alpha (the FBM network, the likelihood choosing the changepoints).
 """
