@@ -549,13 +549,13 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     groups = np.unique(groups, return_inverse=True)[1]
     fit = _maximise(_Evaluator(seg, exposure), seg, n_in, False)
     alpha0, log_k0 = fit.alpha.copy(), np.log(fit.K)  # no noise: the other decision of noisy tracks
-    screen = _screen(seg, n_in, fit, exposure, TRACK_SCREEN_LEVELS)
-    gain_s, other, other_k = screen.gain, screen.alpha.copy(), screen.log_k.copy()
     # the screen's reach is a segment's own (its sigma free): the profile interval of a track of one
-    # segment; in longer tracks the shared sigma binds it (searched tracks below), and the tracks the
-    # screen spares keep the curvature's error (the screen's reach there: coverage 0.99 at sigma_n 0 for
-    # error bars 1.6 times as wide, docs/likelihood.md part H)
+    # segment, which gets two more levels; in longer tracks the shared sigma binds it (searched tracks
+    # below), and the tracks the screen spares keep the curvature's error (the screen's reach there:
+    # coverage 0.99 at sigma_n 0 for error bars 1.6 times as wide, docs/likelihood.md part H)
     alone = np.bincount(groups)[groups] == 1
+    screen = _screen(seg, n_in, fit, exposure, TRACK_SCREEN_LEVELS, extra_for=alone)
+    gain_s, other, other_k = screen.gain, screen.alpha.copy(), screen.log_k.copy()
     top = np.where(alone, screen.top, -np.inf)
     k_low, k_high = np.where(alone, screen.log_k_low, np.inf), np.where(alone, screen.log_k_high, -np.inf)
     margin = NOISE_TEST - gain_s  # quiet tracks: the screen's doubt, as mode "auto"
@@ -768,8 +768,8 @@ NOISE_SCREEN_MARGIN = 3.0
 # the screen's noise levels (NOISE_LATTICE index: s = 0.1, 0.3, 0.68) and how far above the no-noise
 # alpha each looks for its maximum (from 0.1 below)
 SCREEN_LEVELS = ((4, 0.4), (10, 0.7), (18, 1.2))
-# noise "track" screens two more (s = 0.48, 0.99): their values also bound how far alpha and K of a track
-# of one segment kept without noise may reach (_Screen). With the three alone, K's 95 % interval held 0.81
+# noise "track" screens two more (s = 0.48, 0.99) in tracks of one segment: their values also bound how
+# far alpha and K of such a segment kept without noise may reach (_Screen). With the three alone, K's 95 % interval held 0.81
 # / 0.75 of one-segment tracks of 500 steps at noise 0.3 / 0.6 of the step, against 0.91 / 0.90 with all
 # five; the noise decisions on 600 subtask-1 tracks (sigma_n 0.1-0.6) and their alphas are the same
 TRACK_SCREEN_LEVELS = tuple(sorted(SCREEN_LEVELS + ((14, 1.0), (23, 1.6))))
@@ -869,11 +869,13 @@ class _Screen:
     log_k_high: np.ndarray
 
 
-def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=SCREEN_LEVELS) -> _Screen:
+def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=SCREEN_LEVELS,
+            extra_for: np.ndarray | None = None) -> _Screen:
     """Each segment's 2 x log-likelihood gain from noise at a few levels (SCREEN_LEVELS), each maximised
     over alpha on every other point of the shared grid, against the no-noise `fit`; the best level's
     alpha and K; and how far alpha and K reach within the profile interval on the levels' grid points:
-    at noise ratio s, K's maximum is Q(alpha, s) / (2 n)."""
+    at noise ratio s, K's maximum is Q(alpha, s) / (2 n). extra_for: optional (n,) bool, the segments
+    that the levels beyond SCREEN_LEVELS look at (the others skip them)."""
     cols = np.arange(n_in)
     n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
     gain, other, other_k = np.zeros(n_in), fit.alpha.copy(), np.log(fit.K)
@@ -881,6 +883,8 @@ def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=
     profs, log_ks = [], []  # per level (A, n)
     for j, above in levels:
         wanted = (alphas[:, None] >= fit.alpha[None, :] - 0.1) & (alphas[:, None] <= fit.alpha[None, :] + above)
+        if extra_for is not None and (j, above) not in SCREEN_LEVELS:
+            wanted &= extra_for[None, :]
         prof, q = _grid_terms(seg, n_in, SCORE_GRID[::2], j, exposure, wanted)
         with np.errstate(invalid="ignore"):
             log_k = np.log(q / (2 * n_tot))  # NaN at the skipped points
