@@ -541,7 +541,7 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     which the curvature at sigma = 0 cannot see: its interval reaches up to the profile likelihood's
     95 % bound (_ridge_top: the whole track's likelihood at each alpha of the segment, sigma and every
     other parameter re-maximised over the searched values; in a track of one segment, the screen's
-    levels). Ends known, sigma_n 0.3 / 0.6 of the step: coverage 0.898 / 0.920 -> 0.932 / 0.932
+    levels). Ends known, sigma_n 0.3 / 0.6 of the step: coverage 0.898 / 0.920 -> 0.929 / 0.928
     (docs/likelihood.md part H). K_se likewise holds the spread of the track's sigma, the decision's
     doubt and, for a segment kept without noise, how far log K reaches within the profile interval
     (unmodelled noise inflates K): on one-segment tracks with noise its interval held 0.41-0.65 before,
