@@ -291,8 +291,9 @@ def _terms(seg: _Segments, rows: np.ndarray, ia: np.ndarray, js: np.ndarray, exp
     return q, logdet
 
 
-# a lattice point wanted by fewer blocks than this (and not cached) is not factorized: the recursion costs
-# 0.4-2.4 ms per block of 128-512 steps, a factorization 0.8-6.5 ms per point (1 thread)
+# a lattice point wanted by fewer blocks than this (and not cached) gets no factor: the recursion costs
+# 0.4-2.4 ms per block of 128-512 steps in a batch (1.4-5.9 ms for a block alone), a factor 1.1-5.6 ms
+# per point by _inverse_factors (0.8-6.5 ms by LAPACK, against which the threshold was set; 1 thread)
 LEVINSON_BELOW = 3
 _LEVINSON_BATCH = 256  # blocks per recursion (larger batches leave the CPU cache)
 
@@ -455,9 +456,10 @@ def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
       alpha-noise ridge), on noisy ones the pooled test has the power of the whole track.
     noise_allowance: modes "auto" and "track", and a stated sigma (its test): alpha_se also holds the
       uncertainty of the noise decision (the alpha of the decision not taken, weighted by its
-      probability; see _noise_allowance), and so does K_se (log K) in mode "track" and with a stated sigma. On 400 subtask-1 tracks with known ends, mode "auto"'s 95 %
-      intervals held the true alpha of 95, 94, 86 and 72 % of segments at sigma_n 0, 0.1, 0.3 and 0.6
-      with it, 94, 92, 80 and 63 % without; mode "track"'s 96, 95, 93 and 93 % (docs/likelihood.md H),
+      probability; see _noise_allowance), and so does K_se (log K) in mode "track" and with a stated
+      sigma. On 400 subtask-1 tracks with known ends, mode "auto"'s 95 % intervals held the true alpha
+      of 95, 94, 86 and 72 % of segments at sigma_n 0, 0.1, 0.3 and 0.6 with it, 94, 92, 80 and 63 %
+      without; mode "track"'s 96, 95, 93 and 93 % (docs/likelihood.md H),
       where a segment kept without noise also reaches up the alpha-noise ridge (_ridge_top).
     Returns a SegmentFit with one entry per input segment.
     """
@@ -600,14 +602,12 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         at_sigma.alpha_se = np.sqrt(at_sigma.alpha_se**2 + slope**2 * var_log_sigma)
         at_sigma.K_se = at_sigma.K * np.sqrt((at_sigma.K_se / at_sigma.K) ** 2 + slope_k**2 * var_log_sigma)
         # how far alpha and log K reach within the profile interval (RIDGE_DROP below the track's maximum)
-        ridge = np.max(shared, axis=0)
-        threshold = ridge.max(axis=0) - RIDGE_DROP
+        track_max = np.maximum(ll0, prof.max(axis=0))[sub_groups]  # (n_sub,) = each segment's shared maximum
+        reach_top, reach_low, reach_high = _profile_reach(ALPHA_LATTICE[known.grid], shared, log_ks,
+                                                          track_max - RIDGE_DROP)
         rows = np.flatnonzero(look)
-        top[rows] = np.maximum(top[rows], _ridge_top(ALPHA_LATTICE[known.grid], ridge, threshold))
-        for sh, lk in zip(shared, log_ks):
-            inside = sh >= threshold[None, :]
-            k_low[rows] = np.minimum(k_low[rows], np.where(inside, lk, np.inf).min(axis=0))
-            k_high[rows] = np.maximum(k_high[rows], np.where(inside, lk, -np.inf).max(axis=0))
+        top[rows] = np.maximum(top[rows], reach_top)
+        k_low[rows], k_high[rows] = np.minimum(k_low[rows], reach_low), np.maximum(k_high[rows], reach_high)
         other[rows] = np.where(noisy, alpha0[rows], at_sigma.alpha)
         other_k[rows] = np.where(noisy, log_k0[rows], np.log(at_sigma.K))
         margin[rows] = np.where(noisy, gain - NOISE_TEST, NOISE_TEST - gain)
@@ -773,9 +773,9 @@ NOISE_SCREEN_MARGIN = 3.0
 # alpha each looks for its maximum (from 0.1 below)
 SCREEN_LEVELS = ((4, 0.4), (10, 0.7), (18, 1.2))
 # noise "track" screens two more (s = 0.48, 0.99) in tracks of one segment: their values also bound how
-# far alpha and K of such a segment kept without noise may reach (_Screen). With the three alone, K's 95 % interval held 0.81
-# / 0.75 of one-segment tracks of 500 steps at noise 0.3 / 0.6 of the step, against 0.91 / 0.90 with all
-# five; the noise decisions on 600 subtask-1 tracks (sigma_n 0.1-0.6) and their alphas are the same
+# far alpha and K of such a segment kept without noise may reach (_Screen). With the three alone, K's 95 %
+# interval held 0.81 / 0.75 of one-segment tracks of 500 steps at noise 0.3 / 0.6 of the step, against
+# 0.91 / 0.90 with all five; the noise decisions on 600 subtask-1 tracks (sigma_n 0.1-0.6) and their alphas are the same
 TRACK_SCREEN_LEVELS = tuple(sorted(SCREEN_LEVELS + ((14, 1.0), (23, 1.6))))
 
 
@@ -900,15 +900,22 @@ def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=
         gain = np.maximum(gain, level_gain)
         profs.append(prof)
         log_ks.append(log_k)
-    threshold = fit.loglik + np.maximum(gain, 0.0) / 2 - RIDGE_DROP
-    inside = [p >= threshold[None, :] for p in profs]
-    low = np.min([np.where(ins, lk, np.inf).min(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
-    high = np.max([np.where(ins, lk, -np.inf).max(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
-    top = _ridge_top(alphas, np.max(profs, axis=0), threshold)
+    top, low, high = _profile_reach(alphas, profs, log_ks, fit.loglik + np.maximum(gain, 0.0) / 2 - RIDGE_DROP)
     return _Screen(gain=gain, alpha=other, log_k=other_k, top=top, log_k_low=low, log_k_high=high)
 
 
 RIDGE_DROP = 1.92  # half the chi-square (1 df) 95 % quantile: the profile likelihood interval's drop
+
+
+def _profile_reach(x: np.ndarray, curves: list, log_ks: list, threshold: np.ndarray):
+    """How far a profile interval reaches, from curves of the log-likelihood: one (G, S) array per noise
+    level (or searched sigma) at the alphas x (G,), each with its best log K (G, S). Returns the highest
+    alpha where their maximum reaches the threshold (S,) (_ridge_top), and the lowest and highest log K
+    of the grid points at or above it (+inf / -inf where none)."""
+    low = np.min([np.where(c >= threshold[None, :], lk, np.inf).min(axis=0) for c, lk in zip(curves, log_ks)], axis=0)
+    high = np.max([np.where(c >= threshold[None, :], lk, -np.inf).max(axis=0) for c, lk in zip(curves, log_ks)],
+                  axis=0)
+    return _ridge_top(x, np.max(curves, axis=0), threshold), low, high
 
 
 def _ridge_top(x: np.ndarray, curves: np.ndarray, threshold: np.ndarray) -> np.ndarray:
