@@ -106,17 +106,17 @@ def product_rows(n: int) -> list:
 
 def table(segs: list, product: list, cmd: str, seconds: float) -> str:
     names = [name for name, _ in MODES]
+    def mode_table(cell) -> list:  # one row per (steps, noise), one column per mode
+        rows = ["| steps | sigma / RMS step | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+        return rows + [f"| {r['n']} | {r['frac']:g} | " + " | ".join(cell(r[k]) for k in names) + " |" for r in segs]
+
     lines = ["## J. The localization error known, fitted or tested", "",
              f"Reproduce: `{cmd}` ({seconds / 60:.0f} min, one core). See the benchmark's docstring. Each cell: "
-             "MAE of alpha / coverage of its 95 % interval.", "",
-             "| steps | sigma / RMS step | " + " | ".join(names) + " |",
-             "|---|---|" + "---|" * len(names)]
-    for r in segs:
-        lines.append(f"| {r['n']} | {r['frac']:g} | " + " | ".join(f"{r[k][0]:.3f} / {r[k][1]:.2f}" for k in names) + " |")
+             "MAE of alpha / coverage of its 95 % interval.", ""]
+    lines += mode_table(lambda v: f"{v[0]:.3f} / {v[1]:.2f}")
     lines += ["", "K's error bars on the same segments (true K = 1): coverage of the 95 % interval log K +- 1.96 K_se / K:",
-              "", "| steps | sigma / RMS step | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
-    for r in segs:
-        lines.append(f"| {r['n']} | {r['frac']:g} | " + " | ".join(f"{r[k][3]:.2f}" for k in names) + " |")
+              ""]
+    lines += mode_table(lambda v: f"{v[3]:.2f}")
     lines += ["", "The product's path (changepoints found; two-segment tracks, 400 points):", "",
               "| sigma / RMS step | tracks | default (one noise per track, searched): MAE / coverage / segments | "
               "--localization-error given: MAE / coverage / segments |", "|---|---|---|---|"]
