@@ -21,6 +21,7 @@
     nohup python scripts/train_shipped.py model-wide 4300 --steps 10000 > runs/model-wide-b16.log &
     nohup python scripts/train_shipped.py model-wide 4000 --cycle 2 --steps 9000 > runs/model-wide-b16-c2.log &
     nohup python scripts/train_shipped.py model-wide 4500 --cycle 3 --steps 9000 > runs/model-wide-b16-c3.log &
+    nohup python scripts/train_shipped.py model-wide 5400 --cycle 4 --steps 12000 > runs/model-wide-b16-c4.log &
     # the five-model alpha network on both flavours, warm-started from the shipped alpha-all:
     nohup python scripts/train_shipped.py alpha-all-mix 3000 > runs/alpha-all-mix-b8.log &
     # then with some Brownian motion in the mix (alpha exactly 1 on 30 % of FBM and SBM segments):
@@ -101,7 +102,7 @@ def main() -> None:
     ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "model-attm", "model-wide",
                                      "alpha-wide", "alpha-all-mix", "alpha-all-bm", "trajectory-model"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
-    ap.add_argument("--cycle", type=int, choices=[1, 2, 3], default=1)
+    ap.add_argument("--cycle", type=int, choices=[1, 2, 3, 4], default=1)
     ap.add_argument("--steps", type=int, help="length of the cosine cycle (default: the recipe's)")
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -139,6 +140,8 @@ def main() -> None:
             stage = {"lr": 1e-3, "init_from": _cycle_one_best("model-wide", 16)}
         if a.cycle == 3:  # from cycle 2's best, a gentler third schedule
             stage = {"lr": 5e-4, "init_from": "runs/model-wide-b16-c2/best.safetensors"}
+        if a.cycle == 4:  # from cycle 3's best (val mDice still rising at its end), gentler again
+            stage = {"lr": 3e-4, "init_from": "runs/model-wide-b16-c3/best.safetensors"}
     if a.task == "alpha-wide":
         width = 16
     if a.task == "alpha-all-mix":
