@@ -4,6 +4,7 @@
     nohup python scripts/train_shipped.py model 6600 > runs/model-b8.log &
     # second cosine cycle, from the first cycle's best weights:
     nohup python scripts/train_shipped.py alpha 6600 --cycle 2 > runs/alpha-b8-c2.log &
+    nohup python scripts/train_shipped.py alpha 5400 --cycle 3 --steps 12000 > runs/alpha-b8-c3.log &
     nohup python scripts/train_shipped.py model 6600 --cycle 2 > runs/model-b8-c2.log &
     python -m uandi.cli export runs/alpha-b8-c2 --out src/uandi/weights/alpha.safetensors
     python -m uandi.cli export runs/model-b8-c2 --out src/uandi/weights/model.safetensors
@@ -43,7 +44,8 @@ steps (512,000 trajectories, each simulated on the fly and seen once).
 Cycle 2: the same data recipe with fresh seeds, starting from cycle 1's best weights (its run folder's,
 or the shipped file it became), a second cosine schedule with peak 1e-3 over another 16,000 steps (the
 cycle-1 curves were still improving when the learning rate reached its floor); --steps N shortens the
-cycle to what the time at hand allows.
+cycle to what the time at hand allows. The FBM alpha network's cycle 3: peak 5e-4 from cycle 2's best (its
+run folder's, or the shipped file it became).
 alpha-all: the alpha network's architecture and data recipe, but every segment is one of the five models
 (the subtask-2 mix, each model in its own alpha range, consecutive segments of different models), so
 the exponent is learnt for ATTM, CTRW, LW and SBM too. Warm-started from the shipped FBM-only alpha
@@ -117,6 +119,9 @@ def main() -> None:
             "alpha-wide": 81, "alpha-all-mix": 41, "alpha-all-bm": 51}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": _cycle_one_best(a.task)}
     steps = 16000
+    if a.task == "alpha" and a.cycle == 3:  # a gentler third schedule from cycle 2's best
+        run = Path("runs/alpha-b8-c2/best.safetensors")
+        stage = {"lr": 5e-4, "init_from": str(run) if run.exists() else "src/uandi/weights/alpha.safetensors"}
     if a.task == "alpha-all":
         steps = 18000
         stage = {"lr": 1e-3, "init_from": "src/uandi/weights/alpha.safetensors", "sim_task": "model"}
