@@ -395,3 +395,20 @@ def test_changepoints_alone_are_those_of_the_segments():
         found = changepoints_from_proba(proba, settings)
         np.testing.assert_array_equal(found, segments_from_proba_by(proba, settings)[0])
         assert found.tolist() == [40, 90]
+
+
+from uandi.postprocess import brownian_notice  # noqa: E402
+
+
+def test_brownian_notice_counts_points_of_look_alike_segments():
+    """Segments whose class is doubtful but ATTM + FBM + SBM is likely look Brownian; the note comes when
+    they hold at least half of the points, and says what to do."""
+    brownian = [0.34, 0.0, 0.29, 0.0, 0.37]  # no class >= 0.85, the three look-alikes together 1.0
+    sure_fbm = [0.02, 0.0, 0.95, 0.0, 0.03]
+    doubtful_lw = [0.0, 0.3, 0.2, 0.5, 0.0]  # doubtful, but not among the look-alikes: no Brownian look
+    message = brownian_notice(np.array([brownian, sure_fbm]), np.array([60, 40]))
+    assert message.startswith("60% of the analysed points") and "--tasks alpha gives" in message
+    assert brownian_notice(np.array([brownian, sure_fbm]), np.array([40, 60])) is None
+    assert brownian_notice(np.array([doubtful_lw, brownian]), np.array([80, 20])) is None
+    assert brownian_notice(np.array([brownian]), np.array([30]), min_probability=0.3) is None  # 0.37 is sure
+    assert brownian_notice(np.array([[0.5, 0.5]]), np.array([10]), classes=("ctrw", "lw")) is None

@@ -2,6 +2,7 @@
 physically; its tuned post-processing finds the changepoints of simulated tracks."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -103,3 +104,17 @@ def test_shipped_networks_work_on_any_length():
     tracks = [rng.standard_normal((n, 2)).cumsum(0) for n in (20, 57, 1000)]
     assert [len(a) for a in uandi.load("alpha").predict(tracks)] == [20, 57, 1000]
     assert [p.shape for p in uandi.load("diffusion-model").predict_proba(tracks)] == [(20, 5), (57, 5), (1000, 5)]
+
+
+def test_brownian_tracks_get_the_brownian_look_notice():
+    """With both tasks, simulated Brownian tracks keep the five-model network's alpha (no class is sure)
+    and the run says so, pointing to the FBM likelihood; FBM tracks far from alpha = 1 do not."""
+    from uandi.notices import UandiNotice
+
+    rng = np.random.default_rng(0)
+    with pytest.warns(UandiNotice, match="look like Brownian motion"):
+        uandi.segment(trajectories("fbm", 20, 200, 1.0, rng))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*look like Brownian motion", category=UandiNotice)
+        _, seg = uandi.segment(trajectories("fbm", 20, 200, 0.4, rng))
+    assert (seg["alpha_method"] == "likelihood").mean() > 0.8

@@ -46,6 +46,7 @@ __all__ = [
     "segment_statistics",
     "segment_track",
     "LIKELIHOOD_SETTINGS",
+    "brownian_notice",
     "likelihood_units",
     "assumes_fbm",
     "refine_segments",
@@ -642,6 +643,39 @@ BLUR_MIN_BLOCKS = 10
 BLUR_MIN_GAIN = 0.5
 
 
+# the Brownian-look notice (brownian_notice): near alpha = 1 these three models are all Brownian motion
+LOOK_ALIKE = ("attm", "fbm", "sbm")
+BROWNIAN_MIN_SHARE = 0.5  # share of the analysed points in such segments that gives the notice
+
+
+def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float = 0.85) -> str | None:
+    """The note to give when most points lie in segments that look like Brownian motion, else None.
+
+    Such a segment's class is doubtful - no class reaches min_probability - but ATTM, FBM and SBM
+    together do: near alpha = 1 the three are one motion (ATTM within one of its periods too), so the
+    diffusion-model network cannot choose and the segment keeps the alpha network's value without an
+    error bar. The shipped five-model alpha network reads simulated Brownian motion as about 0.87 there
+    (ATTM's exponents lie below 1; docs/real_data.md), where the exact FBM likelihood reads 1.00 with
+    an error bar; the choice of a Gaussian model is the user's, who knows the sample.
+
+    mean_proba: (S, C) mean class probabilities of S segments, classes in the order `classes`.
+    points: (S,) points per segment.
+    """
+    p = np.asarray(mean_proba, dtype=float).reshape(len(points), -1)
+    points = np.asarray(points, dtype=float)
+    alike = [list(classes).index(c) for c in LOOK_ALIKE if c in classes]
+    if len(alike) < 2 or points.sum() == 0:
+        return None
+    brownian = (p.max(axis=1) < min_probability) & (p[:, alike].sum(axis=1) >= min_probability)
+    share = points[brownian].sum() / points.sum()
+    if share < BROWNIAN_MIN_SHARE:
+        return None
+    return (f"{share:.0%} of the analysed points lie in segments that look like Brownian motion (ATTM, FBM and SBM "
+            f"alike, none of them sure): they keep the network's alpha, without an error bar, and the five-model "
+            f"network reads Brownian motion low (about 0.87). For Gaussian tracks (no trapping, no switching "
+            f"diffusivity), --tasks alpha gives the exact FBM likelihood's alpha with error bars")
+
+
 def _chance_rejections(n: int) -> float:
     """Rejections of a correct stated localization error among n segments that chance explains (the
     5 % test's expected count plus two binomial standard deviations)."""
@@ -841,4 +875,10 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         # ignores it (exact without --frame-interval)
         store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i], 0.0,
               "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)")
+    if proba is not None and segments:
+        mean_p = np.concatenate([segment_means(p, seg.changepoints) for p, seg in zip(proba, segments)])
+        message = brownian_notice(mean_p, np.concatenate([seg.lengths for seg in segments]), classes,
+                                  cfg["min_probability"])
+        if message:
+            notify(message)
     return segments
