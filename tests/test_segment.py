@@ -542,7 +542,7 @@ def test_segment_tables_agree_with_predictor_segment(task, conv_predictor):
 
 def test_only_fbm_segments_get_the_likelihood(fake_weights, monkeypatch):
     # the fake diffusion-model network says fbm, ctrw, lw along the track, each with probability 0.8
-    monkeypatch.setitem(LIKELIHOOD_SETTINGS, "min_probability", 0.75)
+    monkeypatch.setitem(LIKELIHOOD_SETTINGS, "min_probability", 0.7)  # every class sure (segment means 0.75-0.8)
     _, seg = segment(simulated_table(n_tracks=1), weights=fake_weights)
     fbm = seg["model"] == "fbm"
     assert fbm.any() and (seg.loc[fbm, "alpha_method"] == "likelihood").all()
@@ -555,3 +555,14 @@ def test_only_fbm_segments_get_the_likelihood(fake_weights, monkeypatch):
     assert (seg.loc[fbm, "alpha_method"] == "network (classified fbm with probability 0.80 < 0.85)").all()
     assert seg["K"].isna().all()
     np.testing.assert_array_equal(seg["alpha"], seg["alpha_network"])
+
+
+def test_a_doubtful_class_of_any_model_is_said_to_be_doubtful(fake_weights, monkeypatch):
+    """The fake diffusion-model network says fbm, ctrw, lw, each with probability 0.8 (segment means 0.75-0.8):
+    under min_probability 0.85 the CTRW and LW segments, too, say that their class is a guess."""
+    monkeypatch.setitem(LIKELIHOOD_SETTINGS, "min_probability", 0.85)
+    _, seg = segment(simulated_table(n_tracks=1), weights=fake_weights)
+    for model in ("ctrw", "lw"):
+        rows = seg[seg["model"] == model]
+        method = rows["alpha_method"]
+        assert len(rows) and method.str.fullmatch(rf"network \(classified {model} with probability 0\.[78]\d < 0\.85\)").all()

@@ -829,7 +829,7 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         if "model" in seg.values:
             method[:] = [f"network (segment classified {m})" if m != "fbm" else "network" for m in seg.values["model"]]
         labels, sure = _likelihood_classes(seg, cfg["min_probability"])
-        for s in np.flatnonzero(~sure & np.isin(labels, ("fbm", "sbm"))):
+        for s in np.flatnonzero(~sure):  # a doubtful class of any model: say so, not "classified attm"
             method[s] = (f"network (classified {labels[s]} with probability {seg.values['probability'][s]:.2f} "
                          f"< {cfg['min_probability']:g})")
         method[seg.lengths < cfg["min_points"]] = f"network (under {cfg['min_points']} points)"
