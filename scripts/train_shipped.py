@@ -45,7 +45,8 @@ Cycle 2: the same data recipe with fresh seeds, starting from cycle 1's best wei
 or the shipped file it became), a second cosine schedule with peak 1e-3 over another 16,000 steps (the
 cycle-1 curves were still improving when the learning rate reached its floor); --steps N shortens the
 cycle to what the time at hand allows. The FBM alpha network's cycle 3: peak 5e-4 from cycle 2's best (its
-run folder's, or the shipped file it became).
+run folder's; without one, the shipped weights). Cycles 2 and 3 were run on 2026-12-01 and not shipped
+(the product's accuracy did not move: docs/experiments.md).
 alpha-all: the alpha network's architecture and data recipe, but every segment is one of the five models
 (the subtask-2 mix, each model in its own alpha range, consecutive segments of different models), so
 the exponent is learnt for ATTM, CTRW, LW and SBM too. Warm-started from the shipped FBM-only alpha
