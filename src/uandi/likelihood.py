@@ -912,9 +912,9 @@ def _profile_reach(x: np.ndarray, curves: list, log_ks: list, threshold: np.ndar
     level (or searched sigma) at the alphas x (G,), each with its best log K (G, S). Returns the highest
     alpha where their maximum reaches the threshold (S,) (_ridge_top), and the lowest and highest log K
     of the grid points at or above it (+inf / -inf where none)."""
-    low = np.min([np.where(c >= threshold[None, :], lk, np.inf).min(axis=0) for c, lk in zip(curves, log_ks)], axis=0)
-    high = np.max([np.where(c >= threshold[None, :], lk, -np.inf).max(axis=0) for c, lk in zip(curves, log_ks)],
-                  axis=0)
+    inside = [c >= threshold[None, :] for c in curves]
+    low = np.min([np.where(ins, lk, np.inf).min(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
+    high = np.max([np.where(ins, lk, -np.inf).max(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
     return _ridge_top(x, np.max(curves, axis=0), threshold), low, high
 
 
