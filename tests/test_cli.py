@@ -33,6 +33,18 @@ def test_simulate_train_evaluate_end_to_end(tmp_path, capsys):
     assert card["task"] == "alpha" and card["training"]["trajectory_passes"] == 32 and len(card["sha256"]) == 64
 
 
+def test_simulate_with_motion_blur(tmp_path):
+    # the shutter open the whole frame: near-Brownian FBM steps correlate about +0.25 with the next
+    data = tmp_path / "blurred"
+    assert main(["simulate", "--task", "alpha", "--length", "200", "--n", "300", "--n-segments", "1", "--exposure", "1",
+                 "--seed", "4", "--out", str(data), "--quiet"]) == 0
+    d = read_dataset(data)
+    x, alpha = d.arrays("x").astype(float), d.arrays("alpha")[:, 0]
+    dx = np.diff(x[np.abs(alpha - 1.0) < 0.2], axis=1)
+    corr = (dx[:, 1:] * dx[:, :-1]).mean() / (dx**2).mean()
+    assert 0.18 < corr < 0.32, corr
+
+
 def test_evaluate_model_task_writes_confusion(tmp_path):
     data = tmp_path / "val"
     assert main(["simulate", "--task", "model", "--length", "60", "--n", "20", "--out", str(data), "--quiet"]) == 0
@@ -56,6 +68,10 @@ def test_evaluate_model_task_writes_confusion(tmp_path):
         (["simulate", "--task", "alpha", "--length", "60", "--n", "0", "--out", "X"], "positive integer"),
         (["simulate", "--task", "model", "--length", "60", "--n", "5", "--out", "X", "--models", "fbm,xyz"],
          "unknown diffusion model"),
+        (["simulate", "--task", "alpha", "--length", "60", "--n", "5", "--out", "X", "--exposure", "1.5"],
+         "--exposure (motion blur"),
+        (["simulate", "--task", "alpha", "--length", "60", "--n", "5", "--out", "X", "--exposure", "0.5",
+          "--scale", "native"], "needs --scale free"),
         (["evaluate", "--weights", "alpha", "--data", "NOWHERE"], "not a uandi dataset"),
         (["segment", "NOWHERE.csv"], "NOWHERE.csv"),
     ],

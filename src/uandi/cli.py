@@ -140,6 +140,12 @@ def _sim_options(a) -> dict:
 
         names = check_flavors(a.flavor.split(","))
         opts["flavor"] = names[0] if len(names) == 1 else list(names)
+    if getattr(a, "exposure", None):
+        _check_number(a.exposure, "--exposure", 0)
+        _require(a.exposure <= 1 and a.scale == "free",
+                 f"--exposure (motion blur, the camera's open time as a fraction of the frame interval) must lie "
+                 f"in [0, 1] and needs --scale free; got {a.exposure} with --scale {a.scale}")
+        opts["exposure"] = a.exposure
     return opts
 
 
@@ -153,6 +159,9 @@ def _add_sim_args(p):
     p.add_argument("--flavor", default="uandi",
                    help="simulator parametrisations: uandi (ours, default), andi (andi-datasets'), or "
                         "'uandi,andi' to draw one per segment")
+    p.add_argument("--exposure", type=float, default=0.0,
+                   help="motion blur: each frame's position averaged over this fraction of the frame interval, "
+                        "0-1 (default 0: instantaneous frames)")
 
 
 def cmd_simulate(a) -> int:

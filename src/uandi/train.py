@@ -109,13 +109,16 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
 
 def make_validation_set(cfg: TrainConfig, mcfg: ModelConfig) -> list:
     """Fixed seeded validation data, one (features (N, C, L), targets (N, L)) pair per validation length,
-    normalised once for all validations."""
+    normalised once for all validations. Without motion blur even when training has some (sim_options
+    "blur_share"): the best weights are those that read instantaneous frames best, and validation values
+    stay comparable across recipes."""
     sets = []
     for i, length in enumerate(cfg.val_lengths):
         rng = np.random.default_rng([cfg.val_seed, i])
         noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.val_n) if cfg.noise[1] > 0 else 0.0
-        d = simulate_dataset(cfg.sim_task or mcfg.task, cfg.val_n, int(length), rng, noise=noise,
-                             **options_for_length(cfg.sim_options, int(length)))
+        opts = options_for_length(cfg.sim_options, int(length))
+        opts.pop("blur_share", None)
+        d = simulate_dataset(cfg.sim_task or mcfg.task, cfg.val_n, int(length), rng, noise=noise, **opts)
         feats = torch.from_numpy(network_input(d.x, mcfg.representation))  # (N, C, L)
         sets.append((feats, targets_for(mcfg.task, d.alpha, d.model, mcfg.classes or MODELS)))
     return sets

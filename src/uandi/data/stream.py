@@ -50,7 +50,9 @@ class StreamConfig:
     lengths: tuple = (200, 200)  # (min, max) trajectory length in points, one length per batch
     noise: tuple = (0.0, 0.0)  # (min, max) sigma_n, uniform per trajectory
     representation: str = "increments"
-    sim_options: dict = field(default_factory=dict)  # passed to uandi.simulate.dataset
+    # passed to uandi.simulate.dataset, except "blur_share": that share of the trajectories gets motion
+    # blur, an exposure uniform in (0, 1] of the frame interval (the rest: instantaneous frames)
+    sim_options: dict = field(default_factory=dict)
     classes: tuple = MODELS  # output classes of a model-task network (targets are indices into it)
     sim_task: str | None = None  # what to simulate, if not `task`: "model" trains alpha on the five-model mix
     length_draw: str = "uniform"  # "uniform" in lengths, or "log": log-uniform, short lengths as often as long
@@ -82,6 +84,10 @@ def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
     length = draw_length(rng, cfg.lengths, cfg.length_draw)
     noise = rng.uniform(cfg.noise[0], cfg.noise[1], cfg.batch_size) if cfg.noise[1] > 0 else 0.0
     opts = options_for_length(cfg.sim_options, length)
+    blur_share = float(opts.pop("blur_share", 0.0))
+    if blur_share > 0:  # drawn only when asked, so recipes without blur keep their random stream
+        blurred = rng.random(cfg.batch_size) < blur_share
+        opts["exposure"] = np.where(blurred, 1.0 - rng.random(cfg.batch_size), 0.0)  # (B,) in (0, 1]
     data = simulate_dataset(cfg.sim_task or cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
     feats = network_input(data.x, cfg.representation)  # (B, C, L)
     return torch.from_numpy(feats), targets_for(cfg.task, data.alpha, data.model, cfg.classes)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..constants import ALPHA_RANGES, MIN_SEGMENT, MODELS, TASK1_ALPHA_RANGE
 from ._common import check_length, check_model, check_n, check_rng
+from .blur import blurred_steps, check_exposure
 from .models import FLAVORS, check_flavor, generate_steps
 from .noise import add_localization_noise, check_noise
 
@@ -186,6 +187,7 @@ def dataset(
     models=MODELS,
     flavor="uandi",
     brownian_share: float = 0.0,
+    exposure=0.0,
 ) -> SimDataset:
     """Simulate n multi-segment 2D trajectories of `length` points for task "alpha" or "model".
 
@@ -207,6 +209,9 @@ def dataset(
       network trained with some then reads Brownian motion as alpha 1 rather than as the mean of the
       models it resembles (ATTM within a period is Brownian too). Applied after min_alpha_jump's rule,
       which it may break.
+    exposure: motion blur - the camera's open time as a fraction of the frame interval, in [0, 1]; a
+      scalar or one per trajectory (shape (n,)); each frame's position is then the particle's mean
+      position over that time (uandi.simulate.blur; scale "free" only). 0 (default): instantaneous.
     rng: numpy.random.Generator.
     """
     flavors = check_flavors(flavor)
@@ -215,6 +220,10 @@ def dataset(
     n, (lo_m, hi_m), length, noise, models = _check_options(
         task, n, length, n_segments, min_alpha_jump, scale, diffusion_factor, noise, models
     )
+    exposure = check_exposure(exposure, n)
+    if np.any(np.asarray(exposure) > 0) and scale != "free":
+        raise ValueError("exposure (motion blur) needs scale='free': blurred segments are simulated on a "
+                         "sub-frame grid whose units only the scale-free rescaling removes")
     rng = check_rng(rng)
 
     n_seg = rng.integers(lo_m, hi_m + 1, n)  # (n,)
@@ -248,13 +257,22 @@ def dataset(
     # drawn only when mixing, so a single flavour leaves the random stream as it was
     seg_flavor = rng.integers(0, len(flavors), seg_len.size) if len(flavors) > 1 else np.zeros(seg_len.size, int)
 
+    seg_exposure = np.broadcast_to(np.asarray(exposure, float), (n,))[seg_traj]  # (segments,)
+    blur_kinds = (False, True) if np.any(seg_exposure > 0) else (False,)
+
     increments = np.empty((n * length, 2), np.float32)  # flat over (trajectory, point)
     seg_dest = seg_traj * length + seg_start  # flat index of each segment's first point
     seg_step = np.ones(seg_len.size)  # per-axis RMS step of each segment as placed (noise reference)
-    for (class_id, name), (flavor_id, flavor_name) in itertools.product(enumerate(MODELS), enumerate(flavors)):
-        for chunk in length_chunks(np.flatnonzero((seg_model == class_id) & (seg_flavor == flavor_id)), seg_len):
+    for (class_id, name), (flavor_id, flavor_name), blurred in itertools.product(
+            enumerate(MODELS), enumerate(flavors), blur_kinds):
+        kind = (seg_model == class_id) & (seg_flavor == flavor_id) & ((seg_exposure > 0) == blurred)
+        for chunk in length_chunks(np.flatnonzero(kind), seg_len):
             lens = seg_len[chunk]
-            steps = generate_steps(name, seg_alpha[chunk], int(lens.max()), rng, np.float32, flavor_name)  # (k, lmax, 2)
+            if blurred:
+                steps = blurred_steps(name, seg_alpha[chunk], int(lens.max()), seg_exposure[chunk], rng, np.float32,
+                                      flavor_name)  # (k, lmax, 2)
+            else:
+                steps = generate_steps(name, seg_alpha[chunk], int(lens.max()), rng, np.float32, flavor_name)
             # per-axis RMS over the segment's own steps only: zero the padding first (only the last
             # few columns hold any)
             shortest = int(lens.min())

@@ -14,11 +14,8 @@ import scipy.fft
 from ._common import normal_pairs, positions_from_steps
 
 
-def circulant_eigenvalues(alpha: np.ndarray, half: int) -> np.ndarray:
-    """Eigenvalues (n, 2 half) float64 of the circulant embedding [g0 .. g_half, g_(half-1) .. g1] of fGn.
-
-    Non-negative for fGn at every alpha in (0, 2) up to rounding, which is clipped to 0.
-    """
+def _fgn_autocovariance(alpha: np.ndarray, half: int) -> np.ndarray:
+    """Autocovariance (n, half + 1) of unit-variance fGn at lags 0..half."""
     # k^alpha for k = 0..half + 1 (one exp per lag); gamma(k) is its second difference
     logk = np.log(np.arange(1, half + 2, dtype=float))
     powers = np.zeros((alpha.shape[0], half + 2))
@@ -26,12 +23,43 @@ def circulant_eigenvalues(alpha: np.ndarray, half: int) -> np.ndarray:
     first_half = np.empty((alpha.shape[0], half + 1))  # lags 0..half
     first_half[:, 0] = 1.0
     first_half[:, 1:] = 0.5 * (powers[:, 2:] - 2.0 * powers[:, 1:-1] + powers[:, :-2])
+    return first_half
+
+
+def blurred_fgn_autocovariance(alpha: np.ndarray, exposure: np.ndarray, half: int) -> np.ndarray:
+    """Autocovariance (n, half + 1) of the increments of FBM positions averaged over an exposure (a
+    fraction of the frame, per row, in (0, 1]), scaled so that the unblurred series has unit variance:
+    half of uandi.likelihood.increment_autocovariance(alpha, ..., exposure=...)."""
+    a = alpha[:, None]
+    tau = exposure[:, None]
+    k = np.arange(half + 1, dtype=float)[None, :]
+
+    def g(t):
+        return np.abs(t) ** (a + 2) / ((a + 1) * (a + 2))
+
+    def h(d):
+        return g(d + tau) - 2 * g(d) + g(d - tau)
+
+    return 0.5 * (h(k + 1) - 2 * h(k) + h(k - 1)) / tau**2
+
+
+def circulant_eigenvalues(alpha: np.ndarray, half: int, exposure: np.ndarray | None = None) -> np.ndarray:
+    """Eigenvalues (n, 2 half) float64 of the circulant embedding [g0 .. g_half, g_(half-1) .. g1] of fGn
+    (of blurred fGn with `exposure`, one per row).
+
+    Non-negative for fGn at every alpha in (0, 2) up to rounding, which is clipped to 0.
+    """
+    first_half = _fgn_autocovariance(alpha, half) if exposure is None else \
+        blurred_fgn_autocovariance(alpha, exposure, half)
     eig = scipy.fft.hfft(first_half, n=2 * half, axis=1)  # real FFT of a symmetric sequence
     return np.maximum(eig, 0.0)
 
 
-def fgn_2d(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.float64) -> np.ndarray:
-    """Two independent unit-variance fGn series per row: (n, n_steps, 2) of `dtype` (float32 or float64).
+def fgn_2d(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.float64,
+           exposure: np.ndarray | None = None) -> np.ndarray:
+    """Two independent unit-variance fGn series per row: (n, n_steps, 2) of `dtype` (float32 or float64);
+    with `exposure` (n,) in (0, 1], the increments of the FBM's positions averaged over that fraction of
+    each frame instead (motion blur, exactly: uandi.simulate.blur).
 
     The eigenvalues are always computed in float64; float32 only sets the precision of the noise and
     of its FFT (relative error ~1e-7, far below the sampling noise).
@@ -39,7 +67,7 @@ def fgn_2d(rng: np.random.Generator, alpha: np.ndarray, n_steps: int, dtype=np.f
     n = alpha.shape[0]
     half = scipy.fft.next_fast_len(n_steps)  # circulant size m = 2 half >= 2 n_steps
     m = 2 * half
-    amplitude = np.sqrt(circulant_eigenvalues(alpha, half) / m).astype(dtype)  # (n, m)
+    amplitude = np.sqrt(circulant_eigenvalues(alpha, half, exposure) / m).astype(dtype)  # (n, m)
     noise = normal_pairs(rng, (n, m), dtype)  # real and imaginary parts
     complex_noise = noise.view(np.complex64 if dtype == np.float32 else np.complex128)[..., 0]  # (n, m)
     complex_noise *= amplitude
