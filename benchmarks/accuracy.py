@@ -240,11 +240,11 @@ def main():
               "| set | tracks | network inference (s) | Predictor.segment with the likelihood, inference included (s) |", "|---|---|---|---|"]
     for r in like_rows:
         lines.append(f"| {r['name']} | {a.n} | {r['seconds']:.1f} | {r['likelihood_seconds']:.1f} |")
-    # sections that other benchmarks write into this page (benchmarks/flavors.py) survive a rerun
+    # sections that other benchmarks write into this page (flavors.py, blur_robustness.py) survive a rerun
     kept = ""
     if Path(a.out).exists():
         old = Path(a.out).read_text()
-        for name in ("flavors",):
+        for name in ("flavors", "blur"):
             start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
             if start in old and end in old:
                 kept += "\n" + start + old.split(start, 1)[1].split(end, 1)[0] + end + "\n"

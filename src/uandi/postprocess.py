@@ -654,7 +654,7 @@ def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float =
     Such a segment's class is doubtful - no class reaches min_probability - but ATTM, FBM and SBM
     together do: near alpha = 1 the three are one motion (ATTM within one of its periods too), so the
     diffusion-model network cannot choose and the segment keeps the alpha network's value without an
-    error bar. The shipped five-model alpha network reads simulated Brownian motion as about 0.87 there
+    error bar. The shipped five-model alpha network reads simulated Brownian motion as about 0.89 there
     (ATTM's exponents lie below 1; docs/real_data.md), where the exact FBM likelihood reads 1.00 with
     an error bar; the choice of a Gaussian model is the user's, who knows the sample.
 
@@ -672,7 +672,7 @@ def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float =
         return None
     return (f"{share:.0%} of the analysed points lie in segments that look like Brownian motion (ATTM, FBM and SBM "
             f"alike, none of them sure): they keep the network's alpha, without an error bar, and the five-model "
-            f"network reads Brownian motion low (about 0.87). For Gaussian tracks (no trapping, no switching "
+            f"network reads Brownian motion low (about 0.89). For Gaussian tracks (no trapping, no switching "
             f"diffusivity), --tasks alpha gives the exact FBM likelihood's alpha with error bars")
 
 
