@@ -6,7 +6,10 @@
     python -m uandi.cli export runs/gpu-alpha-all --out my_alpha.safetensors   # weights + card
 
 The recipe is the shipped CPU recipe (scripts/train_shipped.py: symmetric encoders, scaled increments,
-scale-free segments with a step-size factor 0.5-2, localization noise 0-0.1, lengths 50-500) at a width
+scale-free segments with a step-size factor 0.5-2, localization noise 0-0.1, lengths 50-500; for
+alpha-all and model, as their shipped networks' last stages: segments of both simulator flavours and
+motion blur on 30 % of the tracks, and for alpha-all plain Brownian motion on 30 % of the FBM and SBM
+segments) at a width
 the card can afford, bfloat16 autocast, batch 256, and a cosine schedule sized to the wall time: a short
 calibration (20 steps after a warm-up) measures the step time, and the number of steps is set so that
 the schedule ends inside the time limit (the limit also stops the run cleanly if the card slows down).
@@ -27,6 +30,12 @@ from uandi.nn.registry import build_model
 from uandi.train import TrainConfig, loss_fn, train
 
 TASKS = {"alpha": ("small-alpha", None), "alpha-all": ("small-alpha", "model"), "model": ("small-model", None)}
+# the data of each shipped network's last stage (scripts/train_shipped.py: alpha, alpha-all-blur, model-blur)
+SIM_OPTIONS = {
+    "alpha": {"diffusion_factor": [0.5, 2.0]},
+    "alpha-all": {"diffusion_factor": [0.5, 2.0], "flavor": ["uandi", "andi"], "brownian_share": 0.3, "blur_share": 0.3},
+    "model": {"diffusion_factor": [0.5, 2.0], "flavor": ["uandi", "andi"], "blur_share": 0.3},
+}
 
 
 def calibrate(cfg: TrainConfig, device: torch.device, steps: int = 20) -> float:
@@ -79,7 +88,7 @@ def main() -> None:
         a.width, a.batch_size, a.workers, a.minutes = 4, 8, 0, 0.1
     common = dict(preset=preset, model_overrides={"width": a.width}, batch_size=a.batch_size, lr=a.lr,
                   schedule="cosine", lengths=(50, 500) if not a.tiny else (50, 80), noise=(0.0, 0.1),
-                  sim_options={"diffusion_factor": [0.5, 2.0]}, sim_task=sim_task,
+                  sim_options=dict(SIM_OPTIONS[a.task]), sim_task=sim_task,
                   val_n=1000 if not a.tiny else 16, val_lengths=(200, 500) if not a.tiny else (60,),
                   seed=101, workers=a.workers, device=device.type, amp=device.type == "cuda",
                   init_from=a.init_from)

@@ -23,6 +23,9 @@ def test_gpu_recipe_runs_tiny_on_cpu(tmp_path):
     assert first["device"] == "cpu" and first["steps"] >= 10 and first["seconds_per_step"] > 0
     card = json.loads((out / "best.json").read_text())
     assert card["training"]["sim_task"] == "model" and card["training"]["model_overrides"] == {"width": 4}
+    # the shipped alpha-all's data: both simulator flavours, Brownian segments and motion blur
+    assert card["training"]["sim_options"] == {"diffusion_factor": [0.5, 2.0], "flavor": ["uandi", "andi"],
+                                               "brownian_share": 0.3, "blur_share": 0.3}
     net = uandi.load(out / "best.safetensors", device="cpu")
     x = uandi.simulate.dataset("model", 2, 60, np.random.default_rng(0)).x
     assert net.task == "alpha" and net.predict(x).shape == (2, 60)
