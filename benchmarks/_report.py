@@ -24,6 +24,13 @@ def reproduce_command(script: str, parser, args) -> str:
     return " ".join(parts)
 
 
+def markdown_table(header: list, rows: list) -> list[str]:
+    """The lines of a markdown table: a header row, its rule, one line per row (cells already strings or
+    anything str() writes as wanted)."""
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+
+
 def write_block(path: str | Path, name: str, body: str) -> None:
     """Replace the text between <!-- name:start --> and <!-- name:end --> in `path` (appended if absent)."""
     path = Path(path)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _report import write_block
+from _report import markdown_table, write_block
 from uandi.constants import MODELS
 from uandi.predict import load
 from uandi.simulate import dataset
@@ -83,19 +83,19 @@ def main() -> None:
              "each frame's position averaged over the exposure (a fraction of the frame interval; 0 = "
              "instantaneous frames; uandi.simulate.blur). Blur correlates consecutive steps, as "
              "super-diffusion does: a network that never saw it reads blurred tracks as more directed.", "",
-             "### Diffusion model: point accuracy, and by true model", "",
-             "| network | L | exposure | accuracy | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
-    for w, length, e, acc, per in model_rows:
-        lines.append(f"| {w} | {length} | {e:g} | {acc:.3f} | " + " | ".join(f"{v:.3f}" for v in per) + " |")
-    lines += ["", "### Alpha: point-wise MAE, and by true model", "",
-              "| network | L | exposure | all points | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
-    for w, length, e, mae, per in alpha_rows:
-        lines.append(f"| {w} | {length} | {e:g} | {mae:.3f} | " + " | ".join(f"{v:.3f}" for v in per) + " |")
+             "### Diffusion model: point accuracy, and by true model", ""]
+    per_model = [m.upper() for m in MODELS]
+    lines += markdown_table(["network", "L", "exposure", "accuracy", *per_model],
+                            [[w, length, f"{e:g}", f"{acc:.3f}", *(f"{v:.3f}" for v in per)]
+                             for w, length, e, acc, per in model_rows])
+    lines += ["", "### Alpha: point-wise MAE, and by true model", ""]
+    lines += markdown_table(["network", "L", "exposure", "all points", *per_model],
+                            [[w, length, f"{e:g}", f"{mae:.3f}", *(f"{v:.3f}" for v in per)]
+                             for w, length, e, mae, per in alpha_rows])
     lines += ["", f"### Alpha on plain Brownian motion (truth 1; {a.n} tracks of 300 points): median of the "
-              "tracks' mean alpha", "", "| network | " + " | ".join(f"exposure {e:g}" for e in EXPOSURES) + " |",
-              "|---|" + "---|" * len(EXPOSURES)]
-    for w, medians in bm_rows:
-        lines.append(f"| {w} | " + " | ".join(f"{v:.2f}" for v in medians) + " |")
+              "tracks' mean alpha", ""]
+    lines += markdown_table(["network", *(f"exposure {e:g}" for e in EXPOSURES)],
+                            [[w, *(f"{v:.2f}" for v in medians)] for w, medians in bm_rows])
     text = "\n".join(lines)
     print(text)
     write_block(Path(a.out), "blur", text)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _report import write_block
+from _report import markdown_table, write_block
 from uandi.constants import MODELS
 from uandi.predict import load
 from uandi.segmentation import segment
@@ -106,21 +106,22 @@ def main() -> None:
              "simulator with andi-datasets' parametrisations (`flavor=\"andi\"`), **andi-datasets** = segments made "
              "by andi-datasets 2.1.13 itself. A network that learnt physics rather than one simulator's quirks "
              "scores alike on all three.", "",
-             "### Diffusion model: point accuracy, and by true model", "",
-             "| network | set | L | accuracy | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
-    for w, name, length, acc, per in model_rows:
-        lines.append(f"| {w} | {name} | {length} | {acc:.3f} | " + " | ".join(f"{per[m]:.3f}" for m in MODELS) + " |")
-    lines += ["", "### Alpha: point-wise MAE, and by true model", "",
-              "| network | set | L | all points | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
-    for w, name, length, mae, per in alpha_rows:
-        lines.append(f"| {w} | {name} | {length} | {mae:.3f} | " + " | ".join(f"{per[m]:.3f}" for m in MODELS) + " |")
+             "### Diffusion model: point accuracy, and by true model", ""]
+    per_model = [m.upper() for m in MODELS]
+    lines += markdown_table(["network", "set", "L", "accuracy", *per_model],
+                            [[w, name, length, f"{acc:.3f}", *(f"{per[m]:.3f}" for m in MODELS)]
+                             for w, name, length, acc, per in model_rows])
+    lines += ["", "### Alpha: point-wise MAE, and by true model", ""]
+    lines += markdown_table(["network", "set", "L", "all points", *per_model],
+                            [[w, name, length, f"{mae:.3f}", *(f"{per[m]:.3f}" for m in MODELS)]
+                             for w, name, length, mae, per in alpha_rows])
     lines += ["", f"### Alpha as `uandi segment` reports it (both tasks, `{a.model.split(',')[0]}` classifying; "
               f"{a.n_product} trajectories per set)", "",
               "Each point gets its segment's reported alpha: the exact FBM or SBM likelihood where the model "
-              "network says FBM or SBM, the alpha network's segment mean elsewhere.", "",
-              "| alpha network | set | L | all points | ATTM | CTRW | FBM | LW | SBM |", "|---|---|---|---|---|---|---|---|---|"]
-    for w, name, length, mae, per in product_rows:
-        lines.append(f"| {w} | {name} | {length} | {mae:.3f} | " + " | ".join(f"{per[m]:.3f}" for m in MODELS) + " |")
+              "network says FBM or SBM, the alpha network's segment mean elsewhere.", ""]
+    lines += markdown_table(["alpha network", "set", "L", "all points", *per_model],
+                            [[w, name, length, f"{mae:.3f}", *(f"{per[m]:.3f}" for m in MODELS)]
+                             for w, name, length, mae, per in product_rows])
     text = "\n".join(lines)
     print(text)
     write_block(Path(a.out), "flavors", text)
