@@ -76,8 +76,8 @@ segments, about 12 % of all segments: real tracks are often Brownian, uniform al
 warm-started from alpha-all-mix's best weights, one cosine cycle (peak 3e-4) over 7,000 steps.
 alpha-all-blur / model-blur: the shipped alpha-all / diffusion-model network, one more cosine cycle
 (peak 3e-4; 7,000 / 10,000 steps, the last stage of each) on its own last recipe's data with motion
-blur on 30 % of the trajectories (sim_options blur_share 0.3: the camera's exposure uniform in (0, 1]
-of the frame interval, uandi.simulate.blur), so that a microscope's blur is not read as
+blur on 30 % of the trajectories (sim_options blur_share 0.3: the camera's exposure uniform in
+[0.001, 1] of the frame interval, uandi.simulate.blur), so that a microscope's blur is not read as
 super-diffusion or as another model. Validated without blur, as every recipe.
 trajectory-model: the WADNet classifier (preset wadnet-model: gated dilated encoder with 32 filters,
 3-layer LSTM with 64 units, the last state to 5 logits) on single-model trajectories of the five models

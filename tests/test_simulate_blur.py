@@ -48,6 +48,22 @@ def test_blurred_brownian_steps_are_correlated_as_the_exact_average_says(exposur
     assert abs(var.mean() / (2 * (1 - exposure / 3)) - 1) < Z * var.std(ddof=1) / math.sqrt(n) / var.mean()
 
 
+@pytest.mark.parametrize("alpha", [0.05, 1.0, 1.95])
+@pytest.mark.parametrize("exposure", [0.001, 0.01, 1.0])
+def test_blurred_fbm_covariance_is_finite_and_joins_the_unblurred_one(alpha, exposure):
+    # the blurred formula loses digits at long lags and short exposures: past BLUR_LAGS the unblurred
+    # covariance takes over, which blur changes by O(exposure^2 / lag^2) only, and nothing is garbage
+    from uandi.simulate.fbm import BLUR_LAGS, _fgn_autocovariance, blurred_fgn_autocovariance
+
+    blurred = blurred_fgn_autocovariance(np.array([alpha]), np.array([exposure]), 1024)[0]
+    sharp = _fgn_autocovariance(np.array([alpha]), 1024)[0]
+    assert np.all(np.isfinite(blurred)) and 0 < blurred[0] <= 1 + 1e-9
+    k = BLUR_LAGS - 1  # the last lag of the blurred formula, beside the first of the unblurred one
+    assert abs(blurred[k] - sharp[k]) <= 2e-3 * abs(sharp[k]) + 1e-6
+    exact = 0.5 * increment_autocovariance(alpha, 3, exposure=exposure)
+    np.testing.assert_allclose(blurred[:3], exact, rtol=1e-6, atol=1e-9)
+
+
 def _sharp_and_blurred(model, alpha, n=300, steps=200, seed=5):
     """The same path (same seed) read at the frame (exposure 1e-9, as good as instantaneous) and averaged
     over the whole frame."""
@@ -108,7 +124,7 @@ def test_exposure_per_trajectory_blurs_only_those_tracks(rng):
 
 
 @pytest.mark.parametrize("exposure,match", [(1.5, r"\[0, 1\]"), (-0.1, r"\[0, 1\]"), (np.ones(3), "shape"),
-                                            (float("nan"), r"\[0, 1\]")])
+                                            (float("nan"), r"\[0, 1\]"), (1e-5, "at least 0.001")])
 def test_bad_exposure_is_refused(exposure, match, rng):
     with pytest.raises(ValueError, match=match):
         dataset("alpha", 5, 50, rng, exposure=exposure)

@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from ..constants import MIN_SEGMENT, MODELS, class_indices
+from ..simulate.blur import MIN_EXPOSURE
 from ..simulate.compose import dataset as simulate_dataset
 from .files import read_dataset
 from .normalize import network_input
@@ -51,7 +52,7 @@ class StreamConfig:
     noise: tuple = (0.0, 0.0)  # (min, max) sigma_n, uniform per trajectory
     representation: str = "increments"
     # passed to uandi.simulate.dataset, except "blur_share": that share of the trajectories gets motion
-    # blur, an exposure uniform in (0, 1] of the frame interval (the rest: instantaneous frames)
+    # blur, an exposure uniform in [0.001, 1] of the frame interval (the rest: instantaneous frames)
     sim_options: dict = field(default_factory=dict)
     classes: tuple = MODELS  # output classes of a model-task network (targets are indices into it)
     sim_task: str | None = None  # what to simulate, if not `task`: "model" trains alpha on the five-model mix
@@ -87,7 +88,7 @@ def simulate_batch(cfg: StreamConfig, rng: np.random.Generator):
     blur_share = float(opts.pop("blur_share", 0.0))
     if blur_share > 0:  # drawn only when asked, so recipes without blur keep their random stream
         blurred = rng.random(cfg.batch_size) < blur_share
-        opts["exposure"] = np.where(blurred, 1.0 - rng.random(cfg.batch_size), 0.0)  # (B,) in (0, 1]
+        opts["exposure"] = np.where(blurred, rng.uniform(MIN_EXPOSURE, 1.0, cfg.batch_size), 0.0)  # (B,)
     data = simulate_dataset(cfg.sim_task or cfg.task, cfg.batch_size, length, rng, noise=noise, **opts)
     feats = network_input(data.x, cfg.representation)  # (B, C, L)
     return torch.from_numpy(feats), targets_for(cfg.task, data.alpha, data.model, cfg.classes)

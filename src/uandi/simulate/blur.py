@@ -5,7 +5,7 @@ position over that time, not the position at one instant. For Brownian motion wi
 the whole frame, consecutive steps are then correlated +0.25 and 2/3 as large in variance: a network
 that never saw blur reads such steps as super-diffusion (docs/real_data.md, the beads).
 
-The exposure f is a fraction of the frame interval in (0, 1]; frame k's position becomes the mean of the
+The exposure f is a fraction of the frame interval in [0.001, 1]; frame k's position becomes the mean of the
 path over [k, k + f]. FBM is blurred exactly: its blurred steps are Gaussian and stationary with the
 autocovariance of uandi.likelihood.increment_autocovariance(alpha, n, exposure=f), sampled by circulant
 embedding like fGn (uandi.simulate.fbm). The other models are simulated frame by frame as before (their
@@ -31,16 +31,21 @@ from .fbm import fgn_2d
 from .models import generate_steps
 
 LOCAL_STEPS = 5  # steps whose mean square gives the local variance of a diffusing model's bridge
+MIN_EXPOSURE = 1e-3  # shortest exposure simulated (shorter ones lose digits in FBM's blurred covariance)
 
 
 def check_exposure(exposure, n: int | None = None) -> np.ndarray | float:
-    """A scalar or one exposure per trajectory ((n,)), each in [0, 1]; raises naming the problem."""
+    """A scalar or one exposure per trajectory ((n,)), each 0 or in [MIN_EXPOSURE, 1]; raises naming the
+    problem."""
     e = np.asarray(exposure, dtype=float)
     if e.ndim not in (0, 1) or (e.ndim == 1 and n is not None and e.shape != (n,)):
         raise ValueError(f"exposure must be a scalar or have shape ({n},) - one per trajectory; got shape {e.shape}")
     if not np.all(np.isfinite(e) & (e >= 0) & (e <= 1)):
         raise ValueError(f"exposure (the camera's open time as a fraction of the frame interval) must lie in "
                          f"[0, 1], got {exposure!r}")
+    if np.any((e > 0) & (e < MIN_EXPOSURE)):
+        raise ValueError(f"exposure must be 0 (instantaneous frames) or at least {MIN_EXPOSURE:g}, got {exposure!r}: "
+                         "shorter ones are not simulated (they change the steps by less than the rounding)")
     return float(e) if e.ndim == 0 else e
 
 
@@ -55,7 +60,8 @@ def _local_variance(steps: np.ndarray) -> np.ndarray:
 
 def blurred_steps(model: str, alpha: np.ndarray, n_steps: int, exposure: np.ndarray, rng: np.random.Generator,
                   dtype=np.float32, flavor: str = "uandi") -> np.ndarray:
-    """Increments (k, n_steps, 2) of frame positions averaged over each row's exposure (k,), in (0, 1].
+    """Increments (k, n_steps, 2) of frame positions averaged over each row's exposure (k,), in (0, 1]
+    (at least MIN_EXPOSURE for FBM; dataset() checks).
 
     Units: those of generate_steps (FBM: unit variance without blur), for scale-free use where the caller
     rescales each segment.

@@ -222,8 +222,8 @@ def dataset(
     )
     exposure = check_exposure(exposure, n)
     if np.any(np.asarray(exposure) > 0) and scale != "free":
-        raise ValueError("exposure (motion blur) needs scale='free': blurred segments are simulated on a "
-                         "sub-frame grid whose units only the scale-free rescaling removes")
+        raise ValueError("exposure (motion blur) needs scale='free': blurred steps come in units of their own "
+                         "(FBM's without its K) that only the scale-free rescaling removes")
     rng = check_rng(rng)
 
     n_seg = rng.integers(lo_m, hi_m + 1, n)  # (n,)
