@@ -24,6 +24,14 @@ def reproduce_command(script: str, parser, args) -> str:
     return " ".join(parts)
 
 
+def mean_by_model(values, model) -> tuple[float, list[float]]:
+    """The mean of a per-point quantity (a right/wrong flag, an absolute error) over all points and over
+    the points of each true model (class ids in uandi.MODELS order); arrays of one shape."""
+    from uandi.constants import MODELS
+
+    return float(values.mean()), [float(values[model == i].mean()) for i in range(len(MODELS))]
+
+
 def markdown_table(header: list, rows: list) -> list[str]:
     """The lines of a markdown table: a header row, its rule, one line per row (cells already strings or
     anything str() writes as wanted)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _report import markdown_table, write_block
+from _report import markdown_table, mean_by_model, write_block
 from uandi.constants import MODELS
 from uandi.predict import load
 from uandi.simulate import dataset
@@ -62,16 +62,12 @@ def main() -> None:
     for w in [w for w in a.model.split(",") if w]:
         net = load(w, device="cpu")
         for length, e, x, alpha, model in sets:
-            right = net.predict(x) == model
-            per = [float(right[model == i].mean()) for i in range(len(MODELS))]
-            model_rows.append((w, length, e, float(right.mean()), per))
+            model_rows.append((w, length, e, *mean_by_model(net.predict(x) == model, model)))
             print(model_rows[-1], flush=True)
     for w in [w for w in a.alpha.split(",") if w]:
         net = load(w, device="cpu")
         for length, e, x, alpha, model in sets:
-            err = np.abs(net.predict(x) - alpha)
-            per = [float(err[model == i].mean()) for i in range(len(MODELS))]
-            alpha_rows.append((w, length, e, float(err.mean()), per))
+            alpha_rows.append((w, length, e, *mean_by_model(np.abs(net.predict(x) - alpha), model)))
             print(alpha_rows[-1], flush=True)
         bm_rows.append((w, [float(np.median(net.predict(bm[e]).mean(axis=1))) for e in EXPOSURES]))
         print(bm_rows[-1], flush=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _report import markdown_table, write_block
+from _report import markdown_table, mean_by_model, write_block
 from uandi.constants import MODELS
 from uandi.predict import load
 from uandi.segmentation import segment
@@ -69,17 +69,12 @@ def main() -> None:
     for w in [w for w in a.model.split(",") if w]:
         net = load(w, device="cpu")
         for name, length, x, alpha, model in sets:
-            pred = net.predict(x)
-            right = pred == model
-            per = {m: float(right[model == i].mean()) for i, m in enumerate(MODELS)}
-            model_rows.append((w, name, length, float(right.mean()), per))
+            model_rows.append((w, name, length, *mean_by_model(net.predict(x) == model, model)))
             print(model_rows[-1], flush=True)
     for w in [w for w in a.alpha.split(",") if w]:
         net = load(w, device="cpu")
         for name, length, x, alpha, model in sets:
-            err = np.abs(net.predict(x) - alpha)
-            per = {m: float(err[model == i].mean()) for i, m in enumerate(MODELS)}
-            alpha_rows.append((w, name, length, float(err.mean()), per))
+            alpha_rows.append((w, name, length, *mean_by_model(np.abs(net.predict(x) - alpha), model)))
             print(alpha_rows[-1], flush=True)
 
     product_rows = []
@@ -90,9 +85,7 @@ def main() -> None:
             k = min(a.n_product, len(x))
             points, _ = segment(x[:k].astype(np.float64), weights={"alpha": alpha_net, "model": model_net})
             reported = points["segment_alpha"].to_numpy(np.float64).reshape(k, length)
-            err = np.abs(reported - alpha[:k])
-            per = {m: float(err[model[:k] == i].mean()) for i, m in enumerate(MODELS)}
-            product_rows.append((w, name, length, float(err.mean()), per))
+            product_rows.append((w, name, length, *mean_by_model(np.abs(reported - alpha[:k]), model[:k])))
             print("product", product_rows[-1], flush=True)
 
     cmd = (f"python benchmarks/flavors.py --n {a.n} --n-product {a.n_product} --threads {a.threads} "
@@ -109,18 +102,18 @@ def main() -> None:
              "### Diffusion model: point accuracy, and by true model", ""]
     per_model = [m.upper() for m in MODELS]
     lines += markdown_table(["network", "set", "L", "accuracy", *per_model],
-                            [[w, name, length, f"{acc:.3f}", *(f"{per[m]:.3f}" for m in MODELS)]
+                            [[w, name, length, f"{acc:.3f}", *(f"{v:.3f}" for v in per)]
                              for w, name, length, acc, per in model_rows])
     lines += ["", "### Alpha: point-wise MAE, and by true model", ""]
     lines += markdown_table(["network", "set", "L", "all points", *per_model],
-                            [[w, name, length, f"{mae:.3f}", *(f"{per[m]:.3f}" for m in MODELS)]
+                            [[w, name, length, f"{mae:.3f}", *(f"{v:.3f}" for v in per)]
                              for w, name, length, mae, per in alpha_rows])
     lines += ["", f"### Alpha as `uandi segment` reports it (both tasks, `{a.model.split(',')[0]}` classifying; "
               f"{a.n_product} trajectories per set)", "",
               "Each point gets its segment's reported alpha: the exact FBM or SBM likelihood where the model "
               "network says FBM or SBM, the alpha network's segment mean elsewhere.", ""]
     lines += markdown_table(["alpha network", "set", "L", "all points", *per_model],
-                            [[w, name, length, f"{mae:.3f}", *(f"{per[m]:.3f}" for m in MODELS)]
+                            [[w, name, length, f"{mae:.3f}", *(f"{v:.3f}" for v in per)]
                              for w, name, length, mae, per in product_rows])
     text = "\n".join(lines)
     print(text)
