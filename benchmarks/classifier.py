@@ -2,11 +2,16 @@
 
     python benchmarks/classifier.py                 # 1,000 trajectories per length (about 2 min, one core)
     python benchmarks/classifier.py --weights runs/trajectory-model --n 200 --out /tmp/classifier.md
+    python benchmarks/classifier.py --robust trajectory-model,runs/trajectory-model-mix   # two networks side by side
 
 Fixed seeded test sets of whole single-model trajectories (the five models in equal shares, each with
 alpha uniform in its own range, scale-free, localization noise sigma_n uniform in [0, 0.2] as in
 training), one set per length L = 10 ... 1000. Reported: accuracy per length and per class, and the
-confusion matrices at L = 50, 200, 500 (rows: true model), as a table and a figure.
+confusion matrices at L = 50, 200, 500 (rows: true model), as a table and a figure. A second block
+(--robust: one or more networks) scores the same kind of sets at L = 50, 200, 500 made three ways: our
+simulator, andi-datasets' parametrisations (flavor "andi"), and ours with the shutter open the whole
+frame (exposure 1, uandi.simulate.blur), since a user's tracks come from neither simulator and from a
+camera.
 """
 
 from __future__ import annotations
@@ -23,12 +28,42 @@ LENGTHS = (10, 20, 50, 100, 200, 500, 1000)
 CONFUSION_AT = (50, 200, 500)
 
 
-def test_set(length: int, n: int, seed: int):
+ROBUST_AT = (50, 200, 500)
+ROBUST_SETS = (("ours", "uandi", 0.0), ("andi flavour", "andi", 0.0), ("ours, exposure 1", "uandi", 1.0))
+
+
+def test_set(length: int, n: int, seed: int, flavor: str = "uandi", exposure: float = 0.0, stream: int = 0):
+    """n single-model tracks of `length` points; stream 0 is the main table's set, others the robustness
+    sets (their own seeds)."""
     from uandi.simulate import dataset
 
-    rng = np.random.default_rng([seed, length])
-    d = dataset("model", n, length, rng, n_segments=(1, 1), noise=rng.uniform(0.0, 0.2, n))
+    rng = np.random.default_rng([seed, length] + ([stream] if stream else []))
+    d = dataset("model", n, length, rng, n_segments=(1, 1), noise=rng.uniform(0.0, 0.2, n), flavor=flavor,
+                exposure=exposure)
     return d.x, d.model[:, 0].astype(np.int64)  # (N, L, 2), (N,) class ids, order uandi.MODELS
+
+
+def robustness_block(weights: list, n: int, seed: int) -> str:
+    """Accuracy (and per class) of each network on ROBUST_SETS at ROBUST_AT lengths, as markdown."""
+    from uandi.constants import MODELS
+    from uandi.predict import load
+
+    sets = [(name, length, *test_set(length, n, seed, flavor, exposure, stream=1 + k))
+            for k, (name, flavor, exposure) in enumerate(ROBUST_SETS) for length in ROBUST_AT]
+    lines = [f"Command: `python benchmarks/classifier.py --robust {','.join(weights)} --n {n}`; {n} single-model "
+             "tracks per set, sigma_n uniform in [0, 0.2]: ours, andi-datasets' parametrisations, and ours "
+             "blurred over the whole frame.", "",
+             "| network | set | L | accuracy | " + " | ".join(c.upper() for c in MODELS) + " |",
+             "|---" * (len(MODELS) + 4) + "|"]
+    for w in weights:
+        net = load(w)
+        for name, length, x, true in sets:
+            pred = net.predict(x)
+            per_class = [float(np.mean(pred[true == k] == k)) for k in range(len(MODELS))]
+            lines.append(f"| {w} | {name} | {length} | {np.mean(pred == true):.3f} | "
+                         + " | ".join(f"{v:.3f}" for v in per_class) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -37,9 +72,15 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000, help="trajectories per length")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--out", default="docs/classifier.md")
+    ap.add_argument("--robust", default="", help="comma-separated networks for the robustness block only")
     a = ap.parse_args()
     single_thread()
     import torch
+
+    if a.robust:
+        torch.set_num_threads(1)
+        write_block(Path(a.out), "classifier-robustness", robustness_block(a.robust.split(","), a.n, a.seed))
+        return
 
     from uandi import metrics
     from uandi.constants import MODELS
