@@ -96,7 +96,10 @@ U-AnDi reports), localization noise sigma_n uniform in [0, 0.2], batch 64, Adam 
 trajectory-model-mix: the shipped classifier, one more cosine cycle (peak 5e-4, 4,000 steps) on the same
 data with each track simulated by our parametrisations or andi-datasets' (flavor drawn per track) and
 motion blur on 30 % of the tracks: trained on our flavour alone, it had labelled andi-flavoured ATTM
-tracks of 200 points right 62 % of the time (ours 88 %) and fully blurred SBM 58 % (ours 92 %).
+tracks of 200 points right 66 % of the time (ours 84 %) and fully blurred SBM 62 % (ours 90 %)
+(docs/classifier.md). It starts from the shipped file, which is now its own result: to repeat it, put the
+first stage back first (git show 95bcd1e:src/uandi/weights/trajectory-model.safetensors), as for the
+other one-cycle stages above.
 """
 
 import argparse
