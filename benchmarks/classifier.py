@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _report import single_thread, write_block
+from _report import markdown_table, mean_by_model, single_thread, write_block
 
 LENGTHS = (10, 20, 50, 100, 200, 500, 1000)
 CONFUSION_AT = (50, 200, 500)
@@ -50,20 +50,17 @@ def robustness_block(weights: list, n: int, seed: int) -> str:
 
     sets = [(name, length, *test_set(length, n, seed, flavor, exposure, stream=1 + k))
             for k, (name, flavor, exposure) in enumerate(ROBUST_SETS) for length in ROBUST_AT]
-    lines = [f"Command: `python benchmarks/classifier.py --robust {','.join(weights)} --n {n}`; {n} single-model "
-             "tracks per set, sigma_n uniform in [0, 0.2]: ours, andi-datasets' parametrisations, and ours "
-             "blurred over the whole frame.", "",
-             "| network | set | L | accuracy | " + " | ".join(c.upper() for c in MODELS) + " |",
-             "|---" * (len(MODELS) + 4) + "|"]
+    rows = []
     for w in weights:
         net = load(w)
         for name, length, x, true in sets:
-            pred = net.predict(x)
-            per_class = [float(np.mean(pred[true == k] == k)) for k in range(len(MODELS))]
-            lines.append(f"| {w} | {name} | {length} | {np.mean(pred == true):.3f} | "
-                         + " | ".join(f"{v:.3f}" for v in per_class) + " |")
-            print(lines[-1], flush=True)
-    return "\n".join(lines)
+            accuracy, per_class = mean_by_model(net.predict(x) == true, true)
+            rows.append([w, name, length, f"{accuracy:.3f}", *(f"{v:.3f}" for v in per_class)])
+            print(rows[-1], flush=True)
+    lines = [f"Command: `python benchmarks/classifier.py --robust {','.join(weights)} --n {n}`; {n} single-model "
+             "tracks per set, sigma_n uniform in [0, 0.2]: ours, andi-datasets' parametrisations, and ours "
+             "blurred over the whole frame.", ""]
+    return "\n".join(lines + markdown_table(["network", "set", "L", "accuracy", *(c.upper() for c in MODELS)], rows))
 
 
 def main() -> None:
