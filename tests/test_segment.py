@@ -125,9 +125,11 @@ def test_round_trip_csv_every_row_once_columns_unchanged(tmp_path, tiny_weights)
 
     # segments tile each piece and agree with the point table
     assert list(segments.columns) == ["track_id", "piece", "segment", "first_frame", "last_frame", "length",
-                                      "first_row", "alpha", "alpha_se", "alpha_method", "alpha_network",
+                                      "first_row", "first_frame_low", "first_frame_high", "alpha", "alpha_se", "alpha_method", "alpha_network",
                                       "alpha_clipped", "K", "K_se", "localization_error", "localization_error_se",
                                       "units", "model", "probability", "reason"]
+    # both tasks: the changes of class are the changepoints, and no likelihood placed them (no interval)
+    assert segments["first_frame_low"].isna().all() and segments["first_frame_high"].isna().all()
     for track_id, group in segments.groupby("track_id"):
         assert group["length"].sum() == 120
         assert group["first_frame"].iloc[0] == 5 and group["last_frame"].iloc[-1] == 124

@@ -520,6 +520,7 @@ def segment_columns(alpha: bool, proba: bool, likelihood: bool = False) -> list[
         names.append("alpha_clipped")
         if likelihood:
             names += ["K", "K_se", "localization_error", "localization_error_se", "units"]
+            names = ["first_frame_low", "first_frame_high"] + names
     return names + (["model", "probability"] if proba else [])
 
 
@@ -628,13 +629,18 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # an equal MAE: the network places a change better than the likelihood of the two segments beside it
 # (started at the true changepoint, that likelihood's best position is 10 or more points away for 17 %
 # of the changes with |delta alpha| 0.5-0.8, 7 % with 0.8-1.2).
+# "place": each kept changepoint is then moved to the posterior median within the +-9-point stretch that
+# holds most of its position's posterior (likelihood.place_changepoints: the position most likely within
+# the scorer's 10-point tolerance; the likelihood's own maximum, above, chases noise where the profile is
+# flat): on the tuning seed (1,000 subtask-1 tracks, L = 500) F1 0.862 -> 0.869, MAE 0.0659 -> 0.0649
+# (docs/likelihood.md part K). 0 keeps the network's positions.
 # "allowance": alpha_se holds the uncertainty of the chosen changepoints (likelihood.changepoint_allowance;
 # on the subtask-1 sets 95 % intervals covered 91-94 % of found segments with it, 89-92 % without: part H).
 # "noise": "track" = one localization error per track, searched over its segments (fit_segments; with
 # the ends known, MAE 0.068 / 0.079 at sigma_n 0.3 / 0.6 against 0.086 / 0.125 for "auto": part H); a
 # number = the localization error known (uandi.segment's localization_error: part J).
 # "blur_check": note motion-blurred steps when the exposure is 0 (blur_notice; part I).
-LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 0, "noise": "track",
+LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "refine": 0, "place": 9, "noise": "track",
                        "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
                        "blur_check": True}
 # the motion-blur notice (blur_notice): at least this many blocks, and a mean gain per block whose lower
@@ -767,9 +773,13 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     With `changepoints`, the alpha_se of an FBM segment also holds the uncertainty of its changepoints
     (likelihood.changepoint_allowance: a change chosen just above the penalty may not be real, and then
     the segments beside it are one); docs/likelihood.md part H measures the coverage it brings.
-    Returns new Segments whose columns are segment_columns(..., likelihood=True): alpha (the exact
-    estimate where `alpha_method` starts with "likelihood"), alpha_se, alpha_method, alpha_network, K, K_se,
-    localization_error(_se) and units.
+    With `changepoints`, each chosen change is placed by the posterior of its position (setting "place",
+    likelihood.place_changepoints; docs/likelihood.md part K).
+    Returns new Segments whose columns are segment_columns(..., likelihood=True): first_frame_low and
+    first_frame_high (the 95 % interval of the point where the segment begins, where the likelihood
+    placed that change; NaN elsewhere: a track's first segment, a change of class, `changepoints` off),
+    alpha (the exact estimate where `alpha_method` starts with "likelihood"), alpha_se, alpha_method,
+    alpha_network, K, K_se, localization_error(_se) and units.
     """
     from .likelihood import blur_evidence, fit_segments, segment_positions, select_changepoints
     from .likelihood_sbm import fit_sbm_segments
@@ -783,19 +793,29 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         for a, seg in zip(alpha, segments):
             peaks = segments_from_alpha_contrast(a, window=cfg["window"], threshold=cfg["threshold"], min_gap=5)[0]
             cands.append(np.union1d(peaks, seg.changepoints))
-        chosen = select_changepoints(tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], min_gap=min_gap,
-                                     exposure=cfg["exposure"], evidence=cfg["allowance"])
+        chosen, evidence, posteriors = select_changepoints(
+            tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], place=cfg["place"], min_gap=min_gap,
+            exposure=cfg["exposure"], evidence=True, posteriors=True)
         if cfg["allowance"]:
-            chosen, evidence = chosen
             allowances = [_allowance_by_span(len(x), cps, ev, cfg["penalty"])
                           for x, cps, ev in zip(tracks, chosen, evidence)]
+        intervals = [{int(c): post.interval(0.95) for c, post in zip(cps.tolist(), per)}
+                     for cps, per in zip(chosen, posteriors)]
         new = []
         for k, (x, cps) in enumerate(zip(tracks, chosen)):
             p = proba[k] if proba is not None else None
             if p is not None:
                 cps = combine_changepoints(cps, changepoints_from_proba(p, model_rule or LABEL_SETTINGS), len(x),
                                            min_gap)
-            new.append(Segments(cps, len(x), segment_statistics(x, cps, alpha=alpha[k], proba=p, classes=classes)))
+            values = segment_statistics(x, cps, alpha=alpha[k], proba=p, classes=classes)
+            # the 95 % interval of each change the likelihood placed (none for a track's first segment, nor
+            # for a change of class alone)
+            low, high = np.full(len(cps) + 1, np.nan), np.full(len(cps) + 1, np.nan)
+            for i, c in enumerate(cps.tolist()):
+                if c in intervals[k]:
+                    low[i + 1], high[i + 1] = intervals[k][c]
+            values.update(first_frame_low=low, first_frame_high=high)
+            new.append(Segments(cps, len(x), values))
         segments = new
     pieces, owner, sbm_pieces, sbm_owner = [], [], [], []
     for k, (x, seg) in enumerate(zip(tracks, segments)):
@@ -822,6 +842,8 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     for seg in segments:
         n = len(seg)
         net = np.asarray(seg.values["alpha"], dtype=float)
+        seg.values.setdefault("first_frame_low", np.full(n, np.nan))  # changepoints not chosen here: no interval
+        seg.values.setdefault("first_frame_high", np.full(n, np.nan))
         seg.values.update(alpha_network=net.copy(), alpha_se=np.full(n, np.nan), K=np.full(n, np.nan),
                           K_se=np.full(n, np.nan), localization_error=np.full(n, np.nan),
                           localization_error_se=np.full(n, np.nan), units=np.full(n, units, dtype=object))

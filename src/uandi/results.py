@@ -21,7 +21,9 @@ NaN/None/<NA> there.
 ``segments``: one row per segment, ``track_id, piece, segment, first_frame, last_frame, length,
 first_row`` (the ``row`` of the segment's first point), the per-segment values
 (uandi.postprocess.segment_columns: ``alpha, alpha_clipped`` (the share of its points at a bound);
-``model, probability``) and ``reason``. A piece too short to analyse, or immobile, is one row with
+``model, probability``; with the likelihood also ``first_frame_low, first_frame_high`` (Int64, the 95 %
+interval of the frame where the segment's motion begins, <NA> where no likelihood placed that change),
+``alpha_se, K, ...``) and ``reason``. A piece too short to analyse, or immobile, is one row with
 <NA> segment and its reason; a track with no usable point at all is
 one row with <NA> piece and the reasons of its rows. Sorted by track, piece, segment.
 """
@@ -156,6 +158,9 @@ def segments_table(source, pieces, analysed, segments: list, tasks: tuple, class
                       "segment": s, "first_frame": frame[head], "last_frame": frame[tail], "length": int(length),
                       "first_row": row_values[head]}
             record.update({name: values[s] for name, values in piece_segments.values.items()})
+            for name in ("first_frame_low", "first_frame_high"):  # a point of the piece -> its frame
+                if name in record:
+                    record[name] = frame[rows[int(record[name])]] if np.isfinite(record[name]) else pd.NA
             records.append(record | {"reason": ""})
     for p in np.flatnonzero(~pieces.analysed):
         rows = pieces.rows_of(p)
@@ -199,8 +204,9 @@ def _records_table(records: list, columns: list) -> pd.DataFrame:
     sort_segment = table["segment"].fillna(-1).astype(np.int64)
     order = np.lexsort((sort_segment.to_numpy(), sort_piece.to_numpy(), table["_code"].to_numpy(np.int64)))
     table = table.iloc[order].reset_index(drop=True)
-    for c in ("piece", "segment"):
-        table[c] = pd.array(table[c].tolist(), dtype="Int64")
+    for c in ("piece", "segment", "first_frame_low", "first_frame_high"):
+        if c in table:
+            table[c] = pd.array(table[c].tolist(), dtype="Int64")
     for c in ("first_frame", "last_frame", "length"):
         table[c] = table[c].astype(np.int64)
     for c in ("alpha", "alpha_clipped", "probability"):
