@@ -1,9 +1,10 @@
 """The likelihood stage at scale, beside the networks' inference -> docs/likelihood.md (block).
 
-    python benchmarks/likelihood_speed.py --write docs/likelihood.md      # 10,000 tracks, ~15 min
+    python benchmarks/likelihood_speed.py --write docs/likelihood.md      # 10,000 tracks, ~20 min
 
 10,000 tracks of 500 points, one process, the same --threads for torch and BLAS; the inference is the
-fastest of two runs (on a shared machine its time varied by 1.7x between identical runs). Two product
+fastest of two runs (on a shared machine its time varied by 1.7x between identical runs), and so are
+both runs of the default path, whose likelihood stage is a small difference of two large times. Two product
 paths:
   - `uandi segment` (both tasks, the default): tracks of the subtask-2 mix (2-5 segments, each one of
     the five models). The networks' inference = the alpha-all and diffusion-model networks' forward
@@ -60,8 +61,9 @@ def main() -> None:
     x = d.x.astype(np.float64)
     nets = [load(default_network(t, ("alpha", "model"))) for t in ("alpha", "model")]
     t_inf = timed(lambda: [nets[0].predict(d.x), nets[1].predict_proba(d.x)], repeat=2)
-    t_without = timed(lambda: segment(x, likelihood=False))
-    t_with = timed(lambda: segment(x))
+    # the stage is a small difference of two large times here: each the faster of two runs
+    t_without = timed(lambda: segment(x, likelihood=False), repeat=2)
+    t_with = timed(lambda: segment(x), repeat=2)
     rows.append(("`uandi segment` (both tasks): five-model mix", t_inf, t_with - t_without))
     print(rows[-1], flush=True)
     # the alpha task alone
@@ -75,7 +77,7 @@ def main() -> None:
         rows.append((f"`--tasks alpha`: subtask 1, L = {a.length}, jump > 0.5, {name}", t_inf, t_with - t_without))
         print(rows[-1], flush=True)
     lines = [f"`python benchmarks/likelihood_speed.py --n {a.n} --threads {a.threads}` - {a.n:,} tracks of "
-             f"{a.length} points, {a.threads} threads (torch and BLAS), one process; inference: the faster of two runs.", "",
+             f"{a.length} points, {a.threads} threads (torch and BLAS), one process; inference (and both runs of the default path): the faster of two runs.", "",
              "| path and tracks | networks' inference (s) | likelihood stage (s) | ratio |", "|---|---|---|---|"]
     for name, t_inf, t_lik in rows:
         lines.append(f"| {name} | {t_inf:.1f} | {t_lik:.1f} | {t_lik / t_inf:.1f} |")

@@ -372,17 +372,13 @@ def _whitened_squares(whiten: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=16)
-def _ones_below(m: int) -> np.ndarray:
-    """(m, m) float32 lower triangle of ones: its product with a column gives the column's running sums."""
-    return np.tril(np.ones((m, m), dtype=np.float32))
-
-
 def _prefix_sums(e2: np.ndarray) -> np.ndarray:
-    """Running sums down the rows of e2 (m, C) float32, as float64 (m, C): one matrix product, 8x
-    faster than np.cumsum along the rows (relative error ~1e-6: a profile log-likelihood within 1e-3
-    at 500 steps)."""
-    return (_ones_below(e2.shape[0]) @ e2).astype(np.float64)
+    """Running sums down the rows of e2 (m, C), in float64 (m, C): np.cumsum(e2, axis=0, dtype=float64)
+    to the bit, row after row (numpy's cumsum along the rows of a C-ordered array is 5-14x slower)."""
+    out = e2.astype(np.float64)
+    for i in range(1, out.shape[0]):
+        np.add(out[i], out[i - 1], out=out[i])
+    return out
 
 
 def _profile(q, logdet, n):
