@@ -1,14 +1,17 @@
-"""Where the likelihood puts each chosen changepoint, and how sure it is -> docs/likelihood.md (block).
+"""How many changepoints the likelihood keeps, where it puts each, and how sure it is -> docs/likelihood.md.
 
     python benchmarks/changepoint_placement.py --n 2000 --write docs/likelihood.md   # about 6 min, 1 thread
 
 On the subtask-1 sets of benchmarks/accuracy.py (same seeds; the first --n tracks of each), the
 product's path (`Predictor.segment`, `uandi segment --tasks alpha`: the network's candidates, the
-likelihood's partition, each segment's exact alpha) twice from one inference, each chosen change:
-  - kept at the network's candidate position (setting place 0, the product before 2026-12-02);
-  - placed by the posterior of its position (place 9, the default: likelihood.place_changepoints).
-Columns: changepoint F1 and MAE (as accuracy.py scores the product), the RMSE of dc over true positives,
-and for the placed changes their 95 % intervals (the segments table's first_frame_low / _high): the
+likelihood's partition, each segment's exact alpha) three times from one inference:
+  - fixed: the penalty 5 and each chosen change at the network's candidate position (settings
+    penalty_slope 0 and place 0: the product before 2026-12-02);
+  - placed: each change then placed by the posterior of its position (place 9:
+    likelihood.place_changepoints);
+  - the default: placed, and the penalty following the rate of changes in the set (penalty_slope 2).
+Columns: changepoint F1 and MAE of each (as accuracy.py scores the product), the penalty the default
+settled at, and the default's 95 % intervals (the segments table's first_frame_low / _high): the
 share of the true positives (|dc| < 10) whose interval holds the true change, the share of all chosen
 changes whose interval holds some true change, and the median width in frames.
 """
@@ -47,7 +50,8 @@ def main() -> None:
     from scipy.optimize import linear_sum_assignment
 
     from uandi.metrics import changepoint_scores
-    from uandi.postprocess import refine_segments, segment_track
+    from uandi.likelihood import PENALTY_RANGE, RATE_PRIOR_POINTS, REFERENCE_RATE
+    from uandi.postprocess import LIKELIHOOD_SETTINGS, refine_segments, segment_track
     from uandi.predict import load
     from uandi.simulate import dataset
 
@@ -61,14 +65,18 @@ def main() -> None:
         tracks = list(d.x.astype(np.float64))
         outputs = net.pointwise(tracks)
         row = [name]
-        for place in (0, 9):
+        for settings in ({"place": 0, "penalty_slope": 0.0}, {"penalty_slope": 0.0}, {}):
             segments = [segment_track(t, alpha=out, alpha_rule=rule, min_gap=rule["min_gap"], classes=net.classes)
                         for t, out in zip(tracks, outputs)]
             found = refine_segments(tracks, segments, alpha=outputs, model_rule={"min_gap": rule["min_gap"]},
-                                    settings={"place": place})
+                                    settings=settings)
             alpha = np.stack([np.repeat(np.clip(s["alpha"], 0.05, 2.0), s.lengths) for s in found])
             scores = changepoint_scores([s.changepoints for s in found], d.changepoints)
-            row += [f"{scores['f1']:.4f}", f"{np.abs(alpha - d.alpha).mean():.4f}", f"{scores['rmse']:.2f}"]
+            row += [f"{scores['f1']:.4f}", f"{np.abs(alpha - d.alpha).mean():.4f}"]
+        # the penalty the default settled at: its fixed point, from the changes it kept (likelihood.select_changepoints)
+        rate = (sum(len(f.changepoints) for f in found) + RATE_PRIOR_POINTS * REFERENCE_RATE) / \
+            (sum(len(t) for t in tracks) + RATE_PRIOR_POINTS)
+        row.append(f"{np.clip(LIKELIHOOD_SETTINGS['penalty'] + LIKELIHOOD_SETTINGS['penalty_slope'] * np.log(REFERENCE_RATE / rate), *PENALTY_RANGE):.2f}")
         held_tp, held_any, widths = [], [], []
         for s, truth in zip(found, d.changepoints):
             low, high = s["first_frame_low"][1:], s["first_frame_high"][1:]
@@ -83,12 +91,13 @@ def main() -> None:
         row += [f"{np.mean(held_tp):.3f}", f"{np.mean(held_any):.3f}", f"{np.median(widths):.0f}"]
         rows.append(row)
         print(row, flush=True)
-    head = ["set", "F1, network's positions", "MAE", "RMSE dc", "F1, placed", "MAE", "RMSE dc",
+    head = ["set", "F1, fixed", "MAE", "F1, placed", "MAE", "F1, default", "MAE", "penalty",
             "interval holds the TP's change", "interval holds a change", "median width (frames)"]
     body = (f"`python benchmarks/changepoint_placement.py --n {a.n} --threads {a.threads}` - the first {a.n:,} "
-            "tracks of each subtask-1 set of benchmarks/accuracy.py; the product's path from one inference, each "
-            "chosen change at the network's candidate position (place 0) or placed by its posterior (place 9, "
-            "the default); intervals: 95 %, of the placed changes.\n\n" + "\n".join(markdown_table(head, rows)))
+            "tracks of each subtask-1 set of benchmarks/accuracy.py; the product's path from one inference: fixed = "
+            "penalty 5 and the network's positions (before 2026-12-02), placed = each change placed by its posterior, "
+            "default = placed and the penalty following the set's rate of changes (the penalty it settled at); "
+            "intervals: 95 %, the default's.\n\n" + "\n".join(markdown_table(head, rows)))
     print(body)
     if a.write:
         write_block(a.write, "placement", body)

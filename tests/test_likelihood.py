@@ -300,7 +300,7 @@ def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
     tracks = list(sample_fbm(rng, 1.0, 1.0, 0.0, 199, 300))
     alpha = np.r_[np.full(100, 0.6), np.full(100, 1.4)]  # the "network's" alpha: a candidate at 100
     segs = [Segments(np.array([100]), 200, segment_statistics(x, np.array([100]), alpha=alpha)) for x in tracks]
-    out = refine_segments(tracks, segs, alpha=[alpha] * len(tracks), settings={"penalty": 1.0, "noise": False, "place": 0})
+    out = refine_segments(tracks, segs, alpha=[alpha] * len(tracks), settings={"penalty": 1.0, "penalty_slope": 0.0, "noise": False, "place": 0})
     kept = [(x, o) for x, o in zip(tracks, out) if len(o.changepoints) == 1]
     assert 50 < len(kept) < 250
     ratio, covered, covered_plain = [], [], []
@@ -316,7 +316,7 @@ def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
     dt = 0.02
     timed = refine_segments([x for x, _ in kept], [Segments(np.array([100]), 200, segment_statistics(
         x, np.array([100]), alpha=alpha)) for x, _ in kept], alpha=[alpha] * len(kept),
-        settings={"penalty": 1.0, "noise": False, "place": 0}, frame_interval=dt)
+        settings={"penalty": 1.0, "penalty_slope": 0.0, "noise": False, "place": 0}, frame_interval=dt)
     for (x, o), t in zip(kept, timed):
         fit = fit_segments([segment_positions(x, 0, 100), segment_positions(x, 100, 200)], noise=False)
         assert t["alpha_se"] == pytest.approx(o["alpha_se"])
@@ -674,3 +674,27 @@ def test_placing_takes_the_window_with_most_mass_then_its_median():
     assert together[0].tolist() == [50, 60]
     assert ChangepointPosterior(positions, sharp).interval(0.95) == (50, 50)
     assert ChangepointPosterior(positions, bimodal).within(67, 9) == pytest.approx(0.7)
+
+
+def test_penalty_follows_the_rate_of_changes_in_the_tracks():
+    """penalty_slope: tracks that change often (3 changes in 200 points, 3x the reference rate) get a lower
+    penalty than 5, tracks that never change a higher one, both within PENALTY_RANGE; the fixed point
+    is the penalty whose own choice gives it; without a slope the penalty is the one given."""
+    from uandi.likelihood import PENALTY_RANGE
+
+    rng = np.random.default_rng(17)
+    steady = list(sample_fbm(rng, 1.0, 1.0, 0.0, 199, 40))
+    changing = two_motions(rng, 40, alphas=(0.4, 1.6, 0.4, 1.6), steps=(50, 50, 50, 49))  # changes at 51, 101, 151
+    cands = [np.array([51, 101, 151])] * 40
+    used = {}
+    for tracks, below in ((changing, True), (steady, False)):
+        chosen = select_changepoints(tracks, cands, penalty=5.0, penalty_slope=2.0, info=used)
+        assert PENALTY_RANGE[0] <= used["penalty"] <= PENALTY_RANGE[1]
+        assert (used["penalty"] < 5.0) == below
+        # the fixed point: the penalty's own choice gives back its rate, and so the penalty
+        rate = (sum(len(c) for c in chosen) + 500 * 0.005) / (40 * 200 + 500)
+        expected = np.clip(5.0 + 2.0 * np.log(0.005 / rate), *PENALTY_RANGE)
+        assert used["penalty"] == pytest.approx(expected, abs=0.05)
+    assert np.mean([len(c) for c in select_changepoints(changing, cands, penalty=5.0, penalty_slope=2.0)]) > 2.5
+    select_changepoints(steady, cands, penalty=5.0, info=used)
+    assert used["penalty"] == 5.0

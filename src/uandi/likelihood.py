@@ -1419,8 +1419,17 @@ def _parabola_peak(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     return (np.where(inside, x[mid] + offset, x[best]), np.where(inside, np.maximum(peak, f1), values[best, cols]))
 
 
+# select_changepoints' penalty_slope: the rate of changes per point that `penalty` was tuned at (the subtask-1
+# tuning set of 500 points, seed 777: 0.0047 chosen at penalty 5), and how many points of that prior rate the
+# file's own rate is shrunk towards (one such track: a file of a few tracks keeps about the tuned penalty)
+REFERENCE_RATE = 0.005
+RATE_PRIOR_POINTS = 500
+PENALTY_RANGE = (1.0, 10.0)
+
+
 def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 0,
-                        place: int = 0, exposure: float = 0.0, evidence: bool = False, posteriors: bool = False):
+                        place: int = 0, exposure: float = 0.0, evidence: bool = False, posteriors: bool = False,
+                        penalty_slope: float = 0.0, info: dict | None = None):
     """Choose each track's changepoints among candidates by the exact FBM likelihood.
 
     tracks: list of position arrays (L_i, 2), time step 1 frame. candidates: per track, proposed
@@ -1439,6 +1448,12 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
       (changepoint_allowance turns them into the alpha uncertainty that the choice itself carries).
     posteriors: also return, per track, each changepoint's ChangepointPosterior (with `place`, the one
       that placed it; else around the chosen position).
+    penalty_slope: if > 0, the penalty follows the rate of changes in these tracks (empirical Bayes: the
+      penalty is the log prior odds against a change, and the odds follow how often changes occur):
+      penalty + penalty_slope * log(REFERENCE_RATE / rate), the rate = changes chosen per point over all
+      tracks (shrunk towards REFERENCE_RATE by RATE_PRIOR_POINTS points), found again with the new
+      penalty until it settles (within PENALTY_RANGE); the span scores are reused, so this costs little.
+    info: optional dict, filled with "penalty": the penalty used.
     Returns one sorted int64 array of changepoints per track (then the evidence list and the posteriors,
     each if asked for).
     """
@@ -1457,7 +1472,20 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
                   if nodes[j] - nodes[i] >= min_gap]
     alphas: dict = {}
     scores = _score(tracks, spans, exposure, alphas=alphas if evidence else None)
-    chosen = _best_partitions(lengths, cands, scores, penalty, min_gap)
+    used = float(penalty)
+    if penalty_slope > 0 and lengths:
+        points = float(sum(lengths))
+        for _ in range(10):  # a fixed point: the rate moves slowly with the penalty (2-4 rounds)
+            found = sum(len(c) for c in _best_partitions(lengths, cands, scores, used, min_gap))
+            rate = (found + RATE_PRIOR_POINTS * REFERENCE_RATE) / (points + RATE_PRIOR_POINTS)
+            new = float(np.clip(penalty + penalty_slope * np.log(REFERENCE_RATE / rate), *PENALTY_RANGE))
+            settled = abs(new - used) < 0.01
+            used = new
+            if settled:
+                break
+    if info is not None:
+        info["penalty"] = used
+    chosen = _best_partitions(lengths, cands, scores, used, min_gap)
     if refine > 0:
         chosen = _refine(tracks, chosen, refine, min_gap, exposure)
     post = changepoint_posteriors(tracks, chosen, min_gap=min_gap, exposure=exposure) if place > 0 or posteriors \
