@@ -698,3 +698,13 @@ def test_penalty_follows_the_rate_of_changes_in_the_tracks():
     assert np.mean([len(c) for c in select_changepoints(changing, cands, penalty=5.0, penalty_slope=2.0)]) > 2.5
     select_changepoints(steady, cands, penalty=5.0, info=used)
     assert used["penalty"] == 5.0
+
+
+def test_changes_closer_than_min_gap_keep_their_place():
+    """Changes no partition would choose (closer than min_gap to a neighbour or an end) get a posterior
+    of one position, themselves: placing moves nothing there, and the others are placed as usual."""
+    track = two_motions(np.random.default_rng(2), 1)[0]
+    posts = changepoint_posteriors([track], [np.array([5, 9, 101])])[0]
+    assert [p.positions.tolist() for p in posts[:2]] == [[5], [9]]
+    assert posts[2].positions.min() < 101 < posts[2].positions.max()
+    assert place_changepoints([posts], 9, min_gap=1)[0][:2].tolist() == [5, 9]

@@ -1441,7 +1441,7 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     place: if > 0, each chosen changepoint is then moved to the posterior median within the +-place
       stretch that holds most of its position's posterior (changepoint_posteriors, place_changepoints):
       the position most likely within +-place of the true one, where the likelihood's own maximum
-      (`refine`) chases noise in a flat profile (docs/likelihood.md part B).
+      (`refine`) chases noise in a flat profile (docs/likelihood.md part K).
     evidence: also return, per track, a (K, 4) array for its K changepoints: the log-likelihood gain of
       the change (the two segments beside it against the one they would merge into, no noise) and the
       maximum-likelihood alpha of the segment before, the segment after and the merged one
@@ -1699,7 +1699,11 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
         nodes = [0, *np.asarray(cps).tolist(), len(x)]
         for k in range(1, len(nodes) - 1):
             prev, c0, nxt = nodes[k - 1], nodes[k], nodes[k + 1]
-            lo, hi = max(prev + min_gap, c0 - reach), min(nxt - min_gap, c0 + reach)
+            # each side keeps at least one step (c >= 2, c < nxt); a change closer than min_gap to a
+            # neighbour (not one a partition chose) is looked for around itself only
+            lo, hi = max(prev + min_gap, c0 - reach, 2), min(nxt - min_gap, c0 + reach, nxt - 1)
+            if not lo <= c0 <= hi:
+                lo = hi = c0
             start = max(prev, lo - context)  # the segment before c: points [start, c)
             end = min(nxt, hi + context)  # the segment after c: points [c, end)
             first = max(start - 1, 0)  # segment_positions' convention: a segment's steps include the one into it
