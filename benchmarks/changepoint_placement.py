@@ -47,10 +47,8 @@ def main() -> None:
 
     from _report import markdown_table, write_block
     from accuracy import ALPHA_SETS
-    from scipy.optimize import linear_sum_assignment
-
-    from uandi.metrics import changepoint_scores
-    from uandi.likelihood import PENALTY_RANGE, RATE_PRIOR_POINTS, REFERENCE_RATE
+    from uandi.likelihood import rate_penalty
+    from uandi.metrics import changepoint_scores, match_changepoints
     from uandi.postprocess import LIKELIHOOD_SETTINGS, refine_segments, segment_track
     from uandi.predict import load
     from uandi.simulate import dataset
@@ -73,21 +71,19 @@ def main() -> None:
             alpha = np.stack([np.repeat(np.clip(s["alpha"], 0.05, 2.0), s.lengths) for s in found])
             scores = changepoint_scores([s.changepoints for s in found], d.changepoints)
             row += [f"{scores['f1']:.4f}", f"{np.abs(alpha - d.alpha).mean():.4f}"]
-        # the penalty the default settled at: its fixed point, from the changes it kept (likelihood.select_changepoints)
-        rate = (sum(len(f.changepoints) for f in found) + RATE_PRIOR_POINTS * REFERENCE_RATE) / \
-            (sum(len(t) for t in tracks) + RATE_PRIOR_POINTS)
-        row.append(f"{np.clip(LIKELIHOOD_SETTINGS['penalty'] + LIKELIHOOD_SETTINGS['penalty_slope'] * np.log(REFERENCE_RATE / rate), *PENALTY_RANGE):.2f}")
+        # the penalty the default settled at: its fixed point is rate_penalty of the changes it kept
+        penalty = rate_penalty(sum(len(f.changepoints) for f in found), sum(len(t) for t in tracks),
+                               LIKELIHOOD_SETTINGS["penalty"], LIKELIHOOD_SETTINGS["penalty_slope"])
+        row.append(f"{penalty:.2f}")
         held_tp, held_any, widths = [], [], []
         for s, truth in zip(found, d.changepoints):
             low, high = s["first_frame_low"][1:], s["first_frame_high"][1:]
             ok = np.isfinite(low)
             widths += (high - low)[ok].tolist()
             held_any += [bool(np.any((truth >= lo) & (truth <= hi))) for lo, hi in zip(low[ok], high[ok])]
-            if len(truth) and len(s.changepoints):  # the scorer's one-to-one matching (metrics.match_changepoints)
-                pred_i, true_j = linear_sum_assignment(np.abs(s.changepoints[:, None] - truth[None, :]))
-                for i, j in zip(pred_i, true_j):
-                    if abs(int(s.changepoints[i]) - int(truth[j])) < 10 and ok[i]:
-                        held_tp.append(bool(low[i] <= truth[j] <= high[i]))
+            for i, j in match_changepoints(s.changepoints, truth)["pairs"]:  # the scorer's one-to-one matching
+                if abs(int(s.changepoints[i]) - int(truth[j])) < 10 and ok[i]:
+                    held_tp.append(bool(low[i] <= truth[j] <= high[i]))
         row += [f"{np.mean(held_tp):.3f}", f"{np.mean(held_any):.3f}", f"{np.median(widths):.0f}"]
         rows.append(row)
         print(row, flush=True)

@@ -113,7 +113,7 @@ def test_confusion_and_dice_tiny_example():
 def test_match_no_changepoints_anywhere():
     m = match_changepoints([], [])
     assert (m["tp"], m["fp"], m["fn"]) == (0, 0, 0)
-    assert m["dc"].size == 0 and m["dc_all_matched"].size == 0
+    assert m["dc"].size == 0 and m["dc_all_matched"].size == 0 and m["pairs"].shape == (0, 2)
 
 
 def test_match_predictions_without_truth_and_truth_without_predictions():
@@ -133,6 +133,7 @@ def test_match_all_far_off():
 def test_match_two_predictions_near_one_truth():
     m = match_changepoints([53, 48], [50])
     assert (m["tp"], m["fp"], m["fn"]) == (1, 1, 0)
+    np.testing.assert_array_equal(m["pairs"], [[1, 0]])  # prediction 48 (index 1) is paired with the truth
     np.testing.assert_array_equal(m["dc"], [-2])
 
 

@@ -1427,6 +1427,15 @@ RATE_PRIOR_POINTS = 500
 PENALTY_RANGE = (1.0, 10.0)
 
 
+def rate_penalty(n_changes: int, n_points: int, penalty: float, slope: float) -> float:
+    """The penalty for tracks of n_points points in all that hold n_changes changes:
+    penalty + slope * log(REFERENCE_RATE / rate), the rate shrunk towards REFERENCE_RATE by
+    RATE_PRIOR_POINTS points, within PENALTY_RANGE (select_changepoints' penalty_slope; at its fixed point
+    the penalty is this of the changes it chooses)."""
+    rate = (n_changes + RATE_PRIOR_POINTS * REFERENCE_RATE) / (n_points + RATE_PRIOR_POINTS)
+    return float(np.clip(penalty + slope * np.log(REFERENCE_RATE / rate), *PENALTY_RANGE))
+
+
 def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 0,
                         place: int = 0, exposure: float = 0.0, evidence: bool = False, posteriors: bool = False,
                         penalty_slope: float = 0.0, info: dict | None = None):
@@ -1450,9 +1459,8 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
       that placed it; else around the chosen position).
     penalty_slope: if > 0, the penalty follows the rate of changes in these tracks (empirical Bayes: the
       penalty is the log prior odds against a change, and the odds follow how often changes occur):
-      penalty + penalty_slope * log(REFERENCE_RATE / rate), the rate = changes chosen per point over all
-      tracks (shrunk towards REFERENCE_RATE by RATE_PRIOR_POINTS points), found again with the new
-      penalty until it settles (within PENALTY_RANGE); the span scores are reused, so this costs little.
+      rate_penalty of the changes chosen over all tracks, found again with the new penalty until it
+      settles; the span scores are reused, so this costs little.
     info: optional dict, filled with "penalty": the penalty used.
     Returns one sorted int64 array of changepoints per track (then the evidence list and the posteriors,
     each if asked for).
@@ -1474,11 +1482,9 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     scores = _score(tracks, spans, exposure, alphas=alphas if evidence else None)
     used = float(penalty)
     if penalty_slope > 0 and lengths:
-        points = float(sum(lengths))
         for _ in range(10):  # a fixed point: the rate moves slowly with the penalty (2-4 rounds)
             found = sum(len(c) for c in _best_partitions(lengths, cands, scores, used, min_gap))
-            rate = (found + RATE_PRIOR_POINTS * REFERENCE_RATE) / (points + RATE_PRIOR_POINTS)
-            new = float(np.clip(penalty + penalty_slope * np.log(REFERENCE_RATE / rate), *PENALTY_RANGE))
+            new = rate_penalty(found, sum(lengths), penalty, penalty_slope)
             settled = abs(new - used) < 0.01
             used = new
             if settled:

@@ -207,7 +207,9 @@ def match_changepoints(pred_cps, true_cps, threshold: float = 10) -> dict:
     Returns
     -------
     dict with ``tp``, ``fp``, ``fn`` (int); ``dc`` (float array, pred - true of the TPs, in frames)
-    and ``dc_all_matched`` (pred - true of every matched pair); both ordered by the true changepoint.
+    and ``dc_all_matched`` (pred - true of every matched pair); both ordered by the true changepoint;
+    ``pairs`` (int array (M, 2): the indices into pred_cps and true_cps of every matched pair, in the
+    same order).
     """
     threshold = _check_threshold(threshold)
     pred = _check_changepoints(pred_cps, "pred_cps")
@@ -215,9 +217,10 @@ def match_changepoints(pred_cps, true_cps, threshold: float = 10) -> dict:
     if pred.size and true.size:
         rows, cols = linear_sum_assignment(np.abs(pred[:, None] - true[None, :]))  # cost (n_pred, n_true)
         order = np.argsort(true[cols], kind="stable")
-        dc_all = pred[rows[order]] - true[cols[order]]
+        pairs = np.stack([rows[order], cols[order]], axis=1)
+        dc_all = pred[pairs[:, 0]] - true[pairs[:, 1]]
     else:
-        dc_all = np.zeros(0)
+        pairs, dc_all = np.zeros((0, 2), dtype=np.int64), np.zeros(0)
     hit = np.abs(dc_all) < threshold
     tp = int(hit.sum())
     return {
@@ -226,6 +229,7 @@ def match_changepoints(pred_cps, true_cps, threshold: float = 10) -> dict:
         "fn": true.size - tp,
         "dc": dc_all[hit],
         "dc_all_matched": dc_all,
+        "pairs": pairs,
     }
 
 

@@ -802,10 +802,12 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
             peaks = segments_from_alpha_contrast(a, window=cfg["window"], threshold=cfg["threshold"], min_gap=5)[0]
             cands.append(np.union1d(peaks, seg.changepoints))
         used = {}
-        chosen, evidence, posteriors = select_changepoints(
+        chosen, *evidence, posteriors = select_changepoints(
             tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], place=cfg["place"], min_gap=min_gap,
-            exposure=cfg["exposure"], evidence=True, posteriors=True, penalty_slope=cfg["penalty_slope"], info=used)
+            exposure=cfg["exposure"], evidence=cfg["allowance"], posteriors=True, penalty_slope=cfg["penalty_slope"],
+            info=used)
         if cfg["allowance"]:  # the penalty the partition used is the prior log odds against each change
+            evidence = evidence[0]
             allowances = [_allowance_by_span(len(x), cps, ev, used["penalty"])
                           for x, cps, ev in zip(tracks, chosen, evidence)]
         intervals = [{int(c): post.interval(0.95) for c, post in zip(cps.tolist(), per)}
