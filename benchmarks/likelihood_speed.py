@@ -2,7 +2,8 @@
 
     python benchmarks/likelihood_speed.py --write docs/likelihood.md      # 10,000 tracks, ~20 min
 
-10,000 tracks of 500 points, one process, the same --threads for torch and BLAS; the inference is the
+10,000 tracks of 500 points, the same --threads for torch and BLAS, the likelihood stage in one process and
+in --threads worker processes (uandi.workers, the product's default); the inference is the
 fastest of two runs (on a shared machine its time varied by 1.7x between identical runs), and so are
 both runs of the default path, whose likelihood stage is a small difference of two large times. Two product
 paths:
@@ -63,8 +64,9 @@ def main() -> None:
     t_inf = timed(lambda: [nets[0].predict(d.x), nets[1].predict_proba(d.x)], repeat=2)
     # the stage is a small difference of two large times here: each the faster of two runs
     t_without = timed(lambda: segment(x, likelihood=False), repeat=2)
-    t_with = timed(lambda: segment(x), repeat=2)
-    rows.append(("`uandi segment` (both tasks): five-model mix", t_inf, t_with - t_without))
+    t_one = timed(lambda: segment(x, workers=1), repeat=2)
+    t_with = timed(lambda: segment(x, workers=a.threads), repeat=2)
+    rows.append(("`uandi segment` (both tasks): five-model mix", t_inf, t_one - t_without, t_with - t_without))
     print(rows[-1], flush=True)
     # the alpha task alone
     fbm = load(default_network("alpha"))
@@ -73,14 +75,19 @@ def main() -> None:
         x = d.x.astype(np.float64)
         t_inf = timed(lambda: fbm.predict(d.x), repeat=2)
         t_without = timed(lambda: fbm.segment(x, likelihood=False))
-        t_with = timed(lambda: fbm.segment(x))
-        rows.append((f"`--tasks alpha`: subtask 1, L = {a.length}, jump > 0.5, {name}", t_inf, t_with - t_without))
+        t_one = timed(lambda: fbm.segment(x, workers=1))
+        t_with = timed(lambda: fbm.segment(x, workers=a.threads))
+        rows.append((f"`--tasks alpha`: subtask 1, L = {a.length}, jump > 0.5, {name}", t_inf, t_one - t_without,
+                     t_with - t_without))
         print(rows[-1], flush=True)
     lines = [f"`python benchmarks/likelihood_speed.py --n {a.n} --threads {a.threads}` - {a.n:,} tracks of "
-             f"{a.length} points, {a.threads} threads (torch and BLAS), one process; inference (and both runs of the default path): the faster of two runs.", "",
-             "| path and tracks | networks' inference (s) | likelihood stage (s) | ratio |", "|---|---|---|---|"]
-    for name, t_inf, t_lik in rows:
-        lines.append(f"| {name} | {t_inf:.1f} | {t_lik:.1f} | {t_lik / t_inf:.1f} |")
+             f"{a.length} points, {a.threads} threads (torch and BLAS); the likelihood stage in one process and in "
+             f"{a.threads} worker processes (uandi.workers, one BLAS thread each; the product's default on a machine "
+             f"of {a.threads} CPUs); inference (and the runs of the default path): the faster of two runs.", "",
+             f"| path and tracks | networks' inference (s) | likelihood stage, 1 process (s) | ratio | "
+             f"likelihood stage, {a.threads} processes (s) | ratio |", "|---|---|---|---|---|---|"]
+    for name, t_inf, t_one, t_lik in rows:
+        lines.append(f"| {name} | {t_inf:.1f} | {t_one:.1f} | {t_one / t_inf:.1f} | {t_lik:.1f} | {t_lik / t_inf:.1f} |")
     body = "\n".join(lines)
     print(body)
     if a.write:

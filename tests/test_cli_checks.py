@@ -198,6 +198,7 @@ def test_evaluate_counts_are_checked(tmp_path, dataset, monkeypatch, capsys, ext
         (["--tasks", "speed"], "--tasks takes alpha, model or alpha,model"),
         (["--min-length", "5"], "--min-length must be an integer >= 20"),
         (["--max-plots", "-1"], "--max-plots must be an integer >= 0"),
+        (["--workers", "0"], "--workers must be an integer >= 1"),
         (["--weights", "alpha"], "--weights takes task=path pairs"),
         (["--format", "excel"], "--format must be one of"),
     ],

@@ -363,6 +363,8 @@ def cmd_segment(a) -> int:
             weights[task] = w
     _check_count(a.min_length, "--min-length", MIN_TRACK_LENGTH)
     _check_count(a.max_plots, "--max-plots", 0)
+    if a.workers is not None:
+        _check_count(a.workers, "--workers", 1)
     _check_number(a.localization_error, "--localization-error", 0, strict=True)
     _check_number(a.pixel_size, "--pixel-size", 0, strict=True)
     _check_number(a.frame_interval, "--frame-interval", 0, strict=True)
@@ -394,7 +396,7 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
                                    localization_error=a.localization_error, likelihood=not a.no_likelihood,
                                    pixel_size=a.pixel_size, frame_interval=a.frame_interval,
                                    exposure=a.exposure, classifier=a.classifier,
-                                   device=a.device, progress=progress)
+                                   device=a.device, progress=progress, workers=a.workers)
     written = write_outputs(points, segments, out, _output_stem(src), plot=a.plot or a.example,
                             max_plots=a.max_plots)
     reasons = points["reason"] if "reason" in points else None
@@ -511,6 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="label each segment as a whole with a trajectory classifier (default when given "
                         "alone: the shipped trajectory-model): classifier_* columns in the segments table")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes for the likelihood stage (default: the CPUs available, at most 8; Linux, files "
+                        "of 100,000 points or more; 1 = one process)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_segment)
 

@@ -49,13 +49,15 @@ likelihood: unbiased, slightly less efficient; the correlation across block edge
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from math import comb
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.special import gammaincc
+
+from .workers import Workers, active, split
 
 __all__ = [
     "ALPHA_LATTICE",
@@ -442,7 +444,7 @@ def _quadratic_peak(fm, f0, fp):
 
 
 def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
-                 noise_allowance: bool = True) -> SegmentFit:
+                 noise_allowance: bool = True, workers: Workers | None = None) -> SegmentFit:
     """Exact maximum-likelihood alpha, K and localization error of each segment, with standard errors.
 
     segments: list of position arrays, each (n_points, 2), n_points >= 3, finite, time step 1 frame.
@@ -473,6 +475,8 @@ def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
       of 95, 94, 86 and 72 % of segments at sigma_n 0, 0.1, 0.3 and 0.6 with it, 94, 92, 80 and 63 %
       without; mode "track"'s 96, 95, 93 and 93 % (docs/likelihood.md H),
       where a segment kept without noise also reaches up the alpha-noise ridge (_ridge_top).
+    workers: optional uandi.workers pool: the segments are fitted in its processes, whole groups to one
+      process (each group's fit depends on its own segments only; equal answers to float32 rounding).
     Returns a SegmentFit with one entry per input segment.
     """
     known = None
@@ -495,6 +499,9 @@ def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
         if groups.shape != (len(segments),):
             raise ValueError(f"groups must hold one label per segment ({len(segments)}), got shape {groups.shape}")
         groups = np.unique(groups, return_inverse=True)[1]
+    if active(workers) and len(segments) >= 2 * workers.n:
+        return _fit_in_workers(workers, segments, noise if known is None else known, exposure, groups,
+                               noise_allowance)
     seg, n_in = _prepare(segments)
     if known is not None:
         return _stated_noise_fit(seg, n_in, known, float(exposure), noise_allowance)
@@ -651,6 +658,32 @@ def _group_median(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 TRACK_SCREEN_SLACK = 0.2  # what the full search may add to a segment's screen gain below NOISE_SCREEN: at 0.5, 0.2
 # and 0 the same noise decisions on 900 subtask-1 tracks at sigma_n 0, 0.1 and 0.3; 0.2 spares 40 % of the
 # searches of 0.5 on clean tracks
+
+
+def _fit_in_workers(workers: Workers, segments, noise, exposure: float, groups, noise_allowance: bool) -> SegmentFit:
+    """fit_segments in the workers' processes: whole groups (tracks) to each, cut by their points; the
+    answers put back in the input's order. noise: as fit_segments', a known error already one per segment."""
+    labels = groups if groups is not None else np.arange(len(segments))
+    order = np.argsort(labels, kind="stable")  # (S,) the segments group by group
+    starts = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])  # first row of each group in `order`
+    points = np.add.reduceat(np.array([len(segments[i]) for i in order], dtype=float), starts)
+    ends = np.r_[starts[1:], len(order)]
+    chunks = [order[starts[part.start] : ends[part.stop - 1]] for part in split(points, workers.n)]
+    args = [([segments[i] for i in rows.tolist()], noise[rows] if isinstance(noise, np.ndarray) else noise, exposure,
+             None if groups is None else groups[rows], noise_allowance) for rows in chunks]
+    fits = workers.starmap(_fit_chunk, args)
+    rows = np.concatenate(chunks)
+    values = {}
+    for f in fields(SegmentFit):
+        joined = np.concatenate([getattr(fit, f.name) for fit in fits])
+        values[f.name] = np.empty_like(joined)
+        values[f.name][rows] = joined
+    return SegmentFit(**values)
+
+
+def _fit_chunk(segments, noise, exposure, groups, noise_allowance) -> SegmentFit:
+    """One worker's share of _fit_in_workers."""
+    return fit_segments(segments, noise=noise, exposure=exposure, groups=groups, noise_allowance=noise_allowance)
 
 
 def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: float, wanted=None,
@@ -1334,7 +1367,8 @@ def _increment_range(a: int, b: int) -> tuple[int, int]:
     return first, b - 1 - first
 
 
-def _score(tracks: list, spans: list, exposure: float, anchor: str = "start", alphas: dict | None = None) -> dict:
+def _score(tracks: list, spans: list, exposure: float, anchor: str = "start", alphas: dict | None = None,
+           workers: Workers | None = None) -> dict:
     """Maximised profile log-likelihood (no noise) of each (track, start, end) span; with a dict `alphas`,
     each span's maximising alpha is written into it as well.
 
@@ -1345,8 +1379,11 @@ def _score(tracks: list, spans: list, exposure: float, anchor: str = "start", al
     (anchor "end"). All anchors of all tracks share one product per alpha of SPAN_GRID; a parabola
     through the best grid point and its neighbours gives the maximum (within 0.4 of the lattice
     search's on 900 random spans of 10-500 points, 99 % within 0.2: below the partition's penalty).
-    Spans over MAX_EXACT increments are scored by fit_segments (composite likelihood)."""
+    Spans over MAX_EXACT increments are scored by fit_segments (composite likelihood). workers: optional
+    uandi.workers pool, each process scoring the spans of a chunk of the tracks."""
     spans = list(dict.fromkeys(spans))
+    if active(workers) and spans:
+        return _score_in_workers(workers, tracks, spans, exposure, anchor, alphas)
     out: dict = {}
     long = [sp for sp in spans if _increment_range(sp[1], sp[2])[1] > MAX_EXACT]
     if long:
@@ -1399,6 +1436,37 @@ def _score(tracks: list, spans: list, exposure: float, anchor: str = "start", al
     return out
 
 
+def _score_in_workers(workers: Workers, tracks: list, spans: list, exposure: float, anchor: str,
+                      alphas: dict | None) -> dict:
+    """_score in the workers' processes: the tracks cut into chunks by the points their spans cover, each
+    chunk's tracks and spans (track numbers within the chunk) to one process."""
+    by_track: dict = {}
+    for sp in spans:
+        by_track.setdefault(sp[0], []).append(sp)
+    owners = sorted(by_track)
+    weight = [sum(b - a for _, a, b in by_track[t]) for t in owners]
+    chunks = [owners[part] for part in split(weight, workers.n)]
+    args = []
+    for ts in chunks:
+        local = {t: i for i, t in enumerate(ts)}
+        args.append(([tracks[t] for t in ts], [(local[t], a, b) for t in ts for _, a, b in by_track[t]], exposure,
+                     anchor, alphas is not None))
+    out: dict = {}
+    for ts, (values, where) in zip(chunks, workers.starmap(_score_chunk, args)):
+        mine = [sp for t in ts for sp in by_track[t]]
+        out.update(zip(mine, values))
+        if alphas is not None:
+            alphas.update(zip(mine, where))
+    return out
+
+
+def _score_chunk(tracks: list, spans: list, exposure: float, anchor: str, want_alphas: bool) -> tuple[list, list]:
+    """One worker's share of _score_in_workers: the scores (and maximising alphas) of `spans`, in their order."""
+    alphas: dict | None = {} if want_alphas else None
+    scores = _score(tracks, spans, exposure, anchor=anchor, alphas=alphas)
+    return [scores[sp] for sp in spans], ([alphas[sp] for sp in spans] if want_alphas else [])
+
+
 def _parabola_peak(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where (in x) and how high the maximum of each column of values (G, S) sampled at increasing points
     x (G,) is: the vertex of the parabola through the best point and its two neighbours (kept within
@@ -1438,7 +1506,7 @@ def rate_penalty(n_changes: int, n_points: int, penalty: float, slope: float) ->
 
 def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 0,
                         place: int = 0, exposure: float = 0.0, evidence: bool = False, posteriors: bool = False,
-                        penalty_slope: float = 0.0, info: dict | None = None):
+                        penalty_slope: float = 0.0, info: dict | None = None, workers: Workers | None = None):
     """Choose each track's changepoints among candidates by the exact FBM likelihood.
 
     tracks: list of position arrays (L_i, 2), time step 1 frame. candidates: per track, proposed
@@ -1462,6 +1530,8 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
       rate_penalty of the changes chosen over all tracks, found again with the new penalty until it
       settles; the span scores are reused, so this costs little.
     info: optional dict, filled with "penalty": the penalty used.
+    workers: optional uandi.workers pool: the span scores and the posteriors computed in its processes, a
+      chunk of the tracks each (the partition and the rate that couples the tracks stay here).
     Returns one sorted int64 array of changepoints per track (then the evidence list and the posteriors,
     each if asked for).
     """
@@ -1479,7 +1549,7 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
         spans += [(t, nodes[i], nodes[j]) for i in range(len(nodes)) for j in range(i + 1, len(nodes))
                   if nodes[j] - nodes[i] >= min_gap]
     alphas: dict = {}
-    scores = _score(tracks, spans, exposure, alphas=alphas if evidence else None)
+    scores = _score(tracks, spans, exposure, alphas=alphas if evidence else None, workers=workers)
     used = float(penalty)
     if penalty_slope > 0 and lengths:
         for _ in range(10):  # a fixed point: the rate moves slowly with the penalty (2-4 rounds)
@@ -1494,19 +1564,20 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     chosen = _best_partitions(lengths, cands, scores, used, min_gap)
     if refine > 0:
         chosen = _refine(tracks, chosen, refine, min_gap, exposure)
-    post = changepoint_posteriors(tracks, chosen, min_gap=min_gap, exposure=exposure) if place > 0 or posteriors \
-        else None
+    post = changepoint_posteriors(tracks, chosen, min_gap=min_gap, exposure=exposure, workers=workers) \
+        if place > 0 or posteriors else None
     if place > 0:
         chosen = place_changepoints(post, place, min_gap)
     out = [chosen]
     if evidence:
-        out.append(_evidence(tracks, chosen, scores, alphas, exposure))
+        out.append(_evidence(tracks, chosen, scores, alphas, exposure, workers))
     if posteriors:
         out.append(post)
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _evidence(tracks: list, chosen: list, scores: dict, alphas: dict, exposure: float) -> list:
+def _evidence(tracks: list, chosen: list, scores: dict, alphas: dict, exposure: float,
+              workers: Workers | None = None) -> list:
     """select_changepoints' evidence: per track a (K, 4) array of (gain, alpha before, alpha after, alpha
     merged) for its changepoints, from the partition's span scores (spans a refinement moved are scored
     anew)."""
@@ -1516,7 +1587,7 @@ def _evidence(tracks: list, chosen: list, scores: dict, alphas: dict, exposure: 
         triples.append([((t, a, c), (t, c, b), (t, a, b)) for a, c, b in zip(nodes[:-2], nodes[1:-1], nodes[2:])])
     missing = list(dict.fromkeys(sp for per in triples for tri in per for sp in tri if sp not in alphas))
     if missing:
-        scores = {**scores, **_score(tracks, missing, exposure, alphas=alphas)}
+        scores = {**scores, **_score(tracks, missing, exposure, alphas=alphas, workers=workers)}
     out = []
     for per in triples:
         rows = [(scores[before] + scores[after] - scores[merged], alphas[before], alphas[after], alphas[merged])
@@ -1563,7 +1634,8 @@ class BlurEvidence:
         return float(self.gain.mean()), float(self.gain.std(ddof=1) / np.sqrt(len(self.gain)))
 
 
-def blur_evidence(segments, exposure: float = 1.0, block: int = BLUR_BLOCK, max_blocks: int = BLUR_BLOCKS) -> BlurEvidence:
+def blur_evidence(segments, exposure: float = 1.0, block: int = BLUR_BLOCK, max_blocks: int = BLUR_BLOCKS,
+                  workers: Workers | None = None) -> BlurEvidence:
     """Whether motion blur explains the steps of FBM segments better than none: a camera that integrates
     over the exposure makes consecutive steps positively correlated (+0.25 for Brownian motion at a full
     frame, none beyond the next step), which a blur-free fit reads as super-diffusion (alpha ~1.2-1.3).
@@ -1575,7 +1647,7 @@ def blur_evidence(segments, exposure: float = 1.0, block: int = BLUR_BLOCK, max_
     act on the same lag with opposite signs). Measured on 200 blocks of 128 steps (docs/likelihood.md
     part I): blur-free FBM gives mean gains 0.0-0.3 per block whatever alpha and noise; a full-frame
     exposure gives 3-5 without noise, 0.8-2 with noise of 0.3 of the step (alpha 0.5-1.5), ~0 at alpha
-    near 2, where blur changes little."""
+    near 2, where blur changes little. workers: optional uandi.workers pool for the fits."""
     blocks = []
     for pos in segments:
         inc_n = len(pos) - 1
@@ -1586,8 +1658,8 @@ def blur_evidence(segments, exposure: float = 1.0, block: int = BLUR_BLOCK, max_
     if not blocks:
         empty = np.zeros(0)
         return BlurEvidence(empty, empty, empty)
-    sharp = fit_segments(blocks, noise=True)
-    blurred = fit_segments(blocks, noise=True, exposure=exposure)
+    sharp = fit_segments(blocks, noise=True, workers=workers)
+    blurred = fit_segments(blocks, noise=True, exposure=exposure, workers=workers)
     return BlurEvidence(blurred.loglik - sharp.loglik, sharp.alpha, blurred.alpha)
 
 
@@ -1692,12 +1764,18 @@ class ChangepointPosterior:
 
 def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exposure: float = 0.0,
                            reach: int = PLACE_REACH, context: int = PLACE_CONTEXT,
-                           temperature: float = PLACE_TEMPERATURE) -> list:
+                           temperature: float = PLACE_TEMPERATURE, workers: Workers | None = None) -> list:
     """Posterior of each chosen changepoint's position, its neighbours fixed: per track a list of
     ChangepointPosterior, one per changepoint. A position c within +-reach of the chosen one (and at
     least min_gap points from either neighbour) has the log-likelihood of the segment before it plus
     that of the segment after it (no noise, alpha and K of each maximised; each segment's data limited
-    to `context` increments beyond the reach), divided by `temperature`."""
+    to `context` increments beyond the reach), divided by `temperature`. workers: optional
+    uandi.workers pool, each process taking a chunk of the tracks."""
+    if active(workers) and len(tracks) >= 2 * workers.n:
+        parts = split([len(c) + 1e-3 for c in chosen], workers.n)  # the work is per change
+        kw = dict(min_gap=min_gap, exposure=exposure, reach=reach, context=context, temperature=temperature)
+        answers = workers.starmap(_posteriors_chunk, [(tracks[p], chosen[p], kw) for p in parts])
+        return [per for answer in answers for per in answer]
     fwd, bwd, where = [], [], []
     for t, cps in enumerate(chosen):
         x = np.asarray(tracks[t], dtype=float)
@@ -1730,6 +1808,11 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
         p = np.exp((ll - ll.max()) / temperature)
         out[t].append(ChangepointPosterior(c, p / p.sum()))
     return out
+
+
+def _posteriors_chunk(tracks: list, chosen: list, kw: dict) -> list:
+    """One worker's share of changepoint_posteriors."""
+    return changepoint_posteriors(tracks, chosen, **kw)
 
 
 def place_changepoints(posteriors: list, window: int, min_gap: int = 10) -> list:

@@ -23,6 +23,7 @@ import numpy as np
 from .checks import check_int, check_units
 from .constants import ALPHA_MAX, ALPHA_MIN, MODELS
 from .notices import notify
+from .workers import worker_pool
 
 __all__ = [
     "clip_alpha",
@@ -761,7 +762,7 @@ def _allowance_by_span(length: int, changepoints: np.ndarray, evidence: np.ndarr
 def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
                     model_rule: dict | None = None, classes=MODELS, changepoints: bool = True,
                     pixel_size: float | None = None, frame_interval: float | None = None,
-                    settings: dict | None = None) -> list:
+                    settings: dict | None = None, workers: int | None = 1) -> list:
     """The likelihood stage for many tracks at once: changepoints chosen by the exact FBM likelihood among
     the alpha network's candidates (if `changepoints`), then each segment's exact alpha, K and
     localization error with standard errors (uandi.likelihood). Batched over every segment of every track.
@@ -771,7 +772,8 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     model_rule : how the diffusion-model network's changepoints were found; they are kept beside the
         likelihood's (the FBM likelihood cannot see a change of model at the same alpha).
     pixel_size : micrometres per input unit; frame_interval : seconds per frame (None: input units and
-        frames). settings : LIKELIHOOD_SETTINGS overrides.
+        frames). settings : LIKELIHOOD_SETTINGS overrides. workers : processes for the likelihoods (None = the
+    CPUs available; uandi.workers: Linux, and only for inputs large enough to gain from them).
 
     Segments classified SBM (model task) get the exact SBM likelihood's alpha and K instead
     (uandi.likelihood_sbm; no localization error). Segments classified ATTM, CTRW or LW keep the
@@ -789,11 +791,18 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     alpha (the exact estimate where `alpha_method` starts with "likelihood"), alpha_se, alpha_method,
     alpha_network, K, K_se, localization_error(_se) and units.
     """
+    check_units(pixel_size, frame_interval)
+    with worker_pool(workers, sum(len(x) for x in tracks)) as pool:
+        return _refine_segments(tracks, segments, alpha, proba, model_rule, classes, changepoints, pixel_size,
+                                frame_interval, {**LIKELIHOOD_SETTINGS, **(settings or {})}, pool)
+
+
+def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, changepoints, pixel_size, frame_interval,
+                     cfg, pool) -> list:
+    """refine_segments with its settings merged and its worker pool (or None) open."""
     from .likelihood import blur_evidence, fit_segments, segment_positions, select_changepoints
     from .likelihood_sbm import fit_sbm_segments
 
-    check_units(pixel_size, frame_interval)
-    cfg = {**LIKELIHOOD_SETTINGS, **(settings or {})}
     min_gap = (model_rule or {}).get("min_gap", 10)
     allowances = [{} for _ in tracks]  # per track: (start, end) -> alpha variance its changepoints add
     if changepoints and tracks:
@@ -805,7 +814,7 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         chosen, *evidence, posteriors = select_changepoints(
             tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], place=cfg["place"], min_gap=min_gap,
             exposure=cfg["exposure"], evidence=cfg["allowance"], posteriors=True, penalty_slope=cfg["penalty_slope"],
-            info=used)
+            info=used, workers=pool)
         if cfg["allowance"]:  # the penalty the partition used is the prior log odds against each change
             evidence = evidence[0]
             allowances = [_allowance_by_span(len(x), cps, ev, used["penalty"])
@@ -841,9 +850,10 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     # noise: one localization error per track, shared by its segments (fit_segments mode "track")
     fit = None
     if pieces:
-        fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"], groups=[k for k, _ in owner])
+        fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"], groups=[k for k, _ in owner],
+                           workers=pool)
         if cfg["blur_check"] and cfg["exposure"] == 0:
-            message = blur_notice(blur_evidence(pieces))
+            message = blur_notice(blur_evidence(pieces, workers=pool))
             if message:
                 notify(message)
     sbm_fit = fit_sbm_segments(sbm_pieces) if sbm_pieces else None

@@ -165,7 +165,7 @@ class Predictor:
         return model_postprocess_settings(self, **overrides)
 
     def segment(self, x, batch_size: int = 256, *, likelihood: bool | None = None, pixel_size: float | None = None,
-                frame_interval: float | None = None, **overrides) -> list[Segments]:
+                frame_interval: float | None = None, workers: int | None = None, **overrides) -> list[Segments]:
         """Changepoints and per-segment values of each track, by the post-processing tuned for this
         network (its card's ``postprocess``).
 
@@ -184,6 +184,8 @@ class Predictor:
             the FBM likelihood would mislead on CTRW, LW or ATTM segments. False: the network alone.
         pixel_size, frame_interval : micrometres per input unit and seconds per frame, for K in
             um^2 / s^alpha (default: input units and frames).
+        workers : processes for the likelihood (uandi.workers; None = the CPUs available, 1 = this
+            process only; Linux, inputs of 100,000 points or more).
 
         Returns one uandi.postprocess.Segments per track: ``.changepoints`` (K,) (first points of new
         segments, 0-based frames), ``.starts``, ``.lengths`` and per-segment ``.values``: ``alpha`` (the
@@ -204,7 +206,7 @@ class Predictor:
             likelihood = assumes_fbm(self)
         if likelihood and self.task == "alpha":
             segments = refine_segments(tracks, segments, alpha=outputs, model_rule={"min_gap": rule["min_gap"]},
-                                       pixel_size=pixel_size, frame_interval=frame_interval)
+                                       pixel_size=pixel_size, frame_interval=frame_interval, workers=workers)
         return segments
 
 

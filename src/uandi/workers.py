@@ -1,0 +1,99 @@
+"""Worker processes for the likelihood stage: the tracks cut into contiguous chunks, one per process.
+
+The exact likelihoods (uandi.likelihood) run many mid-sized matrix products and much per-segment numpy
+work. A second BLAS thread barely speeds that up (docs/likelihood.md part G: the stage on 1,000 subtask-1
+tracks took 4.7 s at 2 threads and 4.6 s at 1), and Python threads take turns at the interpreter; separate
+processes, each with one BLAS thread, do run side by side (1.9x on 2 cores). Each track's changepoints and
+fits depend on its own positions only, so the chunks need nothing from each other; what couples the tracks
+(the penalty that follows their rate of changes) is computed here from the chunks' answers.
+
+Processes start by "fork", on Linux only: they inherit the loaded modules and the likelihood's caches at
+no cost, and a user's script needs no `if __name__ == "__main__"` guard, which "spawn" (macOS, Windows)
+would demand of it. Elsewhere, and for small inputs, everything runs in this process.
+
+    with worker_pool(workers=2, points=5_000_000) as pool:   # None where it would not pay
+        fit = fit_segments(pieces, groups=owner, workers=pool)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+# below this many positions per process, starting it costs more than it saves: on 2 cores, 200 tracks of
+# 500 points take about a second in one process, and a fork plus each process's own factor cache ~0.3 s
+MIN_POINTS_PER_WORKER = 50_000
+MAX_DEFAULT_WORKERS = 8  # each process keeps its own factor caches (a few hundred MB at most)
+
+
+def fork_available() -> bool:
+    """Whether worker processes can start here ("fork": Linux)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def available_workers() -> int:
+    """The default number of worker processes: the CPUs this process may use (at most
+    MAX_DEFAULT_WORKERS), 1 where processes cannot fork."""
+    if not fork_available():
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
+
+
+def split(weights, parts: int) -> list[slice]:
+    """Contiguous slices of range(len(weights)), at most `parts` of them, none empty, of near-equal total
+    weight (e.g. points per track)."""
+    weights = np.asarray(weights, dtype=float)
+    if len(weights) == 0:
+        return []
+    before = np.concatenate(([0.0], np.cumsum(weights)))  # (n + 1,) weight before each possible cut
+    targets = before[-1] * np.arange(1, parts) / parts
+    above = np.clip(np.searchsorted(before, targets), 1, len(weights))  # first cut at or past each target
+    nearer = np.where(before[above] - targets <= targets - before[above - 1], above, above - 1)
+    cuts = np.unique(np.concatenate(([0], nearer, [len(weights)])))
+    return [slice(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def _one_blas_thread() -> None:
+    """Each worker's initializer: one BLAS thread (the workers are the parallelism; more would contend)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+@dataclass
+class Workers:
+    """A pool of n worker processes (a multiprocessing Pool started by fork)."""
+
+    pool: object
+    n: int
+
+    def starmap(self, fn, args: list) -> list:
+        """fn(*a) for each a in args, in the workers; the answers in the order of args."""
+        return self.pool.starmap(fn, args, chunksize=1)
+
+
+def active(workers: Workers | None) -> bool:
+    """Whether work handed `workers` should be split (a pool of two or more processes)."""
+    return workers is not None and workers.n > 1
+
+
+@contextmanager
+def worker_pool(workers: int | None, points: int):
+    """Workers for a stage over `points` positions in all: a Workers of min(workers,
+    points // MIN_POINTS_PER_WORKER) processes, or None (run in this process) where that is under 2 or
+    processes cannot fork. workers: None = available_workers(). The processes end with the block."""
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise ValueError(f"workers must be a whole number >= 1 (or None: the CPUs available), got {workers!r}")
+    n = available_workers() if workers is None else int(workers)
+    n = min(n, int(points) // MIN_POINTS_PER_WORKER)
+    if n < 2 or not fork_available():
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(n, initializer=_one_blas_thread) as pool:
+        yield Workers(pool, n)

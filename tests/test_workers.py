@@ -1,0 +1,91 @@
+"""Worker processes for the likelihood stage: the same answers as one process, and no pool where it
+cannot pay."""
+
+import numpy as np
+import pytest
+
+from uandi.likelihood import blur_evidence, fit_segments, select_changepoints
+from uandi.simulate import dataset
+from uandi.workers import MIN_POINTS_PER_WORKER, fork_available, split, worker_pool
+
+needs_fork = pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux)")
+
+
+def test_split_is_contiguous_complete_and_balanced():
+    rng = np.random.default_rng(0)
+    weights = rng.integers(1, 100, size=1000)
+    for parts in (1, 2, 3, 7):
+        slices = split(weights, parts)
+        assert len(slices) == parts
+        assert slices[0].start == 0 and slices[-1].stop == len(weights)
+        assert all(a.stop == b.start for a, b in zip(slices[:-1], slices[1:]))
+        sums = [weights[s].sum() for s in slices]
+        assert max(sums) - min(sums) <= 2 * weights.max()  # each cut is off by at most one item
+    assert split([5, 1], 4) == [slice(0, 1), slice(1, 2)]  # never an empty part
+    assert split([], 2) == []
+
+
+def test_no_pool_where_it_would_not_pay():
+    with worker_pool(2, 2 * MIN_POINTS_PER_WORKER - 1) as pool:
+        assert pool is None  # one process's worth of points
+    with worker_pool(1, 10**9) as pool:
+        assert pool is None
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ValueError, match="workers"):
+            with worker_pool(bad, 10**9):
+                pass
+
+
+def _tracks(n, length, seed):
+    d = dataset("alpha", n, length, np.random.default_rng(seed), min_alpha_jump=0.5, noise=0.1)
+    return list(d.x.astype(np.float64)), d.changepoints
+
+
+@needs_fork
+def test_fits_in_workers_equal_one_process():
+    """Whole tracks go to one process each: every estimate as in one process (float32 products batch
+    differently: to 1e-4), in the input's order, for the track search, a known error and blur's fits."""
+    tracks, cps = _tracks(40, 200, 1)
+    pieces, owner = [], []
+    for k, (x, c) in enumerate(zip(tracks, cps)):
+        ends = [0, *c.tolist(), len(x)]
+        for a, b in zip(ends[:-1], ends[1:]):
+            pieces.append(x[max(a - 1, 0) : b])
+            owner.append(k)
+    order = np.random.default_rng(2).permutation(len(pieces))  # groups need not be contiguous
+    pieces, owner = [pieces[i] for i in order], np.array(owner)[order]
+    known = np.full(len(pieces), 0.1)
+    with worker_pool(2, 10**9) as pool:
+        assert pool is not None and pool.n == 2
+        for kw in ({"noise": "track", "groups": owner}, {"noise": known}, {"noise": False}):
+            one, many = fit_segments(pieces, **kw), fit_segments(pieces, workers=pool, **kw)
+            for name in ("alpha", "alpha_se", "K", "sigma", "loglik"):
+                np.testing.assert_allclose(getattr(many, name), getattr(one, name), rtol=1e-4, atol=1e-4,
+                                           err_msg=f"{name} with {sorted(kw)}")
+            np.testing.assert_array_equal(many.n, one.n)
+        one, many = blur_evidence(tracks), blur_evidence(tracks, workers=pool)
+        np.testing.assert_allclose(many.gain, one.gain, atol=1e-3)
+
+
+@needs_fork
+def test_changepoints_in_workers_equal_one_process():
+    """The span scores and posteriors are per track; the rate that couples the tracks is computed from
+    all of them: the same changepoints, evidence and posteriors with workers as without."""
+    tracks, cps = _tracks(60, 300, 3)
+    rng = np.random.default_rng(4)
+    cands = [np.union1d(c, rng.integers(15, 285, size=4)) for c in cps]
+    kw = dict(penalty=5.0, place=9, evidence=True, posteriors=True, penalty_slope=2.0)
+    info_one, info_many = {}, {}
+    chosen, evidence, post = select_changepoints(tracks, cands, info=info_one, **kw)
+    with worker_pool(2, 10**9) as pool:
+        chosen_w, evidence_w, post_w = select_changepoints(tracks, cands, info=info_many, workers=pool, **kw)
+    assert sum(len(c) for c in chosen) > 40  # the tracks hold changes to find
+    for a, b in zip(chosen, chosen_w):
+        np.testing.assert_array_equal(a, b)
+    assert info_many["penalty"] == pytest.approx(info_one["penalty"])
+    for a, b in zip(evidence, evidence_w):
+        np.testing.assert_allclose(a, b, atol=0.05)
+    for per, per_w in zip(post, post_w):
+        for p, q in zip(per, per_w):
+            np.testing.assert_array_equal(p.positions, q.positions)
+            np.testing.assert_allclose(p.probability, q.probability, atol=1e-3)
