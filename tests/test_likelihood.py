@@ -708,3 +708,20 @@ def test_changes_closer_than_min_gap_keep_their_place():
     assert [p.positions.tolist() for p in posts[:2]] == [[5], [9]]
     assert posts[2].positions.min() < 101 < posts[2].positions.max()
     assert place_changepoints([posts], 9, min_gap=1)[0][:2].tolist() == [5, 9]
+
+
+def test_a_stretch_that_never_moves_raises_no_numpy_warning():
+    """A stuck particle or a CTRW wait has Q = 0 and a log-likelihood of +-inf, which the code handles;
+    numpy's divide-by-zero and invalid-value warnings about it only alarmed users (dozens per file)."""
+    import warnings
+
+    track = sample_fbm(np.random.default_rng(8), 0.8, 1.0, 0.0, 299, 1)[0]
+    track[100:140] = track[100]  # 40 frames without a step
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        chosen, _, post = select_changepoints([track], [[60, 100, 140, 200]], penalty=5.0, place=9, evidence=True,
+                                              posteriors=True)
+        fit = fit_segments([track[:101], track[100:141], track[140:]], noise="track", groups=[0, 0, 0])
+        blur_evidence([track[100:], track])
+    assert 100 in chosen[0] or 140 in chosen[0]  # the frozen stretch is cut off
+    assert np.isfinite(fit.alpha[[0, 2]]).all()

@@ -514,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "alone: the shipped trajectory-model): classifier_* columns in the segments table")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--workers", type=int, metavar="N",
-                   help="processes for the likelihood stage (default: the CPUs available, at most 8; Linux, files "
+                   help="processes for the likelihood stage (default: the CPUs available, at most 4; Linux, files "
                         "of 100,000 points or more; 1 = one process)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_segment)

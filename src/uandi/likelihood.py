@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, fields
-from functools import lru_cache
+from functools import lru_cache, wraps
 from math import comb
 
 import numpy as np
@@ -92,6 +92,19 @@ SCORE_GRID = np.unique(np.concatenate([np.arange(0, 20, 2), np.arange(20, 180, 5
 # 97 % of tracks as on SCORE_GRID (MAE and F1 equal to 0.001 on 1000 subtask-1 tracks), at half the cost
 SPAN_GRID = np.unique(np.concatenate([np.arange(0, 12, 3), np.arange(12, 185, 10), np.arange(185, 195, 3), [194]]))
 _SCORE_COLUMNS = 2048  # right-hand sides per matrix product (bounds the memory of one product)
+
+
+# a stretch that never moves (a CTRW wait, a stuck particle) has Q = 0 and a log-likelihood of +-inf, which
+# the code handles where it matters (no posterior, no noise search, a bound): numpy's warnings about it would
+# only alarm the user. The public entry points run under this (a new errstate per call: numpy < 2 restores
+# the wrong state when one instance is entered twice, as nested entry points would).
+def _quiet(fn):
+    @wraps(fn)
+    def quiet(*args, **kwargs):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return quiet
 
 
 def _g(t, alpha):
@@ -443,6 +456,7 @@ def _quadratic_peak(fm, f0, fp):
     return np.clip(off, -0.5, 0.5), curv
 
 
+@_quiet
 def fit_segments(segments, *, noise="track", exposure: float = 0.0, groups=None,
                  noise_allowance: bool = True, workers: Workers | None = None) -> SegmentFit:
     """Exact maximum-likelihood alpha, K and localization error of each segment, with standard errors.
@@ -1460,6 +1474,7 @@ def _score_in_workers(workers: Workers, tracks: list, spans: list, exposure: flo
     return out
 
 
+@_quiet
 def _score_chunk(tracks: list, spans: list, exposure: float, anchor: str, want_alphas: bool) -> tuple[list, list]:
     """One worker's share of _score_in_workers: the scores (and maximising alphas) of `spans`, in their order."""
     alphas: dict | None = {} if want_alphas else None
@@ -1504,6 +1519,7 @@ def rate_penalty(n_changes: int, n_points: int, penalty: float, slope: float) ->
     return float(np.clip(penalty + slope * np.log(REFERENCE_RATE / rate), *PENALTY_RANGE))
 
 
+@_quiet
 def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 0,
                         place: int = 0, exposure: float = 0.0, evidence: bool = False, posteriors: bool = False,
                         penalty_slope: float = 0.0, info: dict | None = None, workers: Workers | None = None):
@@ -1634,6 +1650,7 @@ class BlurEvidence:
         return float(self.gain.mean()), float(self.gain.std(ddof=1) / np.sqrt(len(self.gain)))
 
 
+@_quiet
 def blur_evidence(segments, exposure: float = 1.0, block: int = BLUR_BLOCK, max_blocks: int = BLUR_BLOCKS,
                   workers: Workers | None = None) -> BlurEvidence:
     """Whether motion blur explains the steps of FBM segments better than none: a camera that integrates
@@ -1762,6 +1779,7 @@ class ChangepointPosterior:
         return float(self.probability[np.abs(self.positions - position) <= half_width].sum())
 
 
+@_quiet
 def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exposure: float = 0.0,
                            reach: int = PLACE_REACH, context: int = PLACE_CONTEXT,
                            temperature: float = PLACE_TEMPERATURE, workers: Workers | None = None) -> list:

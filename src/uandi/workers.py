@@ -28,7 +28,7 @@ import numpy as np
 # below this many positions per process, starting it costs more than it saves: on 2 cores, 200 tracks of
 # 500 points take about a second in one process, and a fork plus each process's own factor cache ~0.3 s
 MIN_POINTS_PER_WORKER = 50_000
-MAX_DEFAULT_WORKERS = 8  # each process keeps its own factor caches (a few hundred MB at most)
+MAX_DEFAULT_WORKERS = 4  # each process keeps its own factor caches: about 0.35 GiB more per process (docs/likelihood.md F)
 
 
 def fork_available() -> bool:
