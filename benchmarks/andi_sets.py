@@ -1,7 +1,14 @@
-"""A fixed subtask-2 set made with andi-datasets itself, for scoring our networks on someone else's simulator.
+"""A fixed subtask-2 (or subtask-1) set made with andi-datasets itself, for scoring our networks on someone
+else's simulator.
 
     /tmp/andi-venv/bin/python benchmarks/andi_sets.py --n 1000 --length 500 --out runs/andi-model-500.npz
-    python benchmarks/accuracy.py --andi-set runs/andi-model-500.npz ...
+    python benchmarks/flavors.py --andi-sets runs/andi-model-500.npz ...
+    /tmp/andi-venv/bin/python benchmarks/andi_sets.py --task alpha --n 2000 --length 500 --out runs/andi-alpha-500.npz
+    python benchmarks/subtask1_simulators.py --andi-sets runs/andi-alpha-200.npz,runs/andi-alpha-500.npz
+
+--task alpha: the subtask-1 composition of benchmarks/accuracy.py instead (every segment FBM, alpha
+uniform in [0.05, 1.99], consecutive alphas more than --min-alpha-jump apart, as
+uandi.simulate.dataset("alpha", ..., min_alpha_jump=0.5)), each segment andi-datasets' FBM.
 
 The composition follows our subtask-2 sets (benchmarks/accuracy.py): 2-5 segments per trajectory of at
 least 10 points (uandi.simulate.segment_lengths), the first model uniform among the five, each next
@@ -21,7 +28,7 @@ import time
 
 import numpy as np
 
-from uandi.constants import ALPHA_RANGES, MIN_SEGMENT, MODELS
+from uandi.constants import ALPHA_RANGES, MIN_SEGMENT, MODELS, TASK1_ALPHA_RANGE
 from uandi.simulate import segment_lengths
 
 
@@ -38,6 +45,9 @@ def main(argv=None) -> None:
     ap.add_argument("--length", type=int, default=500)
     ap.add_argument("--seed", type=int, default=77)
     ap.add_argument("--out", required=True, help="output .npz")
+    ap.add_argument("--task", choices=("model", "alpha"), default="model",
+                    help="model: the subtask-2 mix (default); alpha: subtask 1, every segment FBM")
+    ap.add_argument("--min-alpha-jump", type=float, default=0.5, help="--task alpha: least |alpha change|")
     a = ap.parse_args(argv)
     from andi_datasets.models_theory import models_theory
 
@@ -54,9 +64,15 @@ def main(argv=None) -> None:
     for i in range(a.n):
         steps, start, previous = [], 0, -1
         for j, seg_len in enumerate(lengths[i, : n_seg[i]].tolist()):
-            m = int(rng.integers(0, len(MODELS))) if previous < 0 else (previous + int(rng.integers(1, 5))) % 5
-            lo, hi = ALPHA_RANGES[MODELS[m]]
-            a_seg = float(rng.uniform(lo, hi))
+            if a.task == "alpha":  # subtask 1: FBM throughout, each alpha far enough from the one before
+                m, lo, hi = MODELS.index("fbm"), *TASK1_ALPHA_RANGE
+                a_seg = float(rng.uniform(lo, hi))
+                while j and abs(a_seg - float(alpha[i, start - 1])) <= a.min_alpha_jump:
+                    a_seg = float(rng.uniform(lo, hi))
+            else:
+                m = int(rng.integers(0, len(MODELS))) if previous < 0 else (previous + int(rng.integers(1, 5))) % 5
+                lo, hi = ALPHA_RANGES[MODELS[m]]
+                a_seg = float(rng.uniform(lo, hi))
             inc = andi_segment(maker, MODELS[m], seg_len, a_seg)
             rms = np.sqrt((inc**2).mean())
             steps.append(inc / rms if rms > 0 else inc)
