@@ -89,3 +89,14 @@ def test_changepoints_in_workers_equal_one_process():
         for p, q in zip(per, per_w):
             np.testing.assert_array_equal(p.positions, q.positions)
             np.testing.assert_allclose(p.probability, q.probability, atol=1e-3)
+
+
+@needs_fork
+def test_a_worker_that_dies_raises_instead_of_hanging():
+    """The out-of-memory killer ends a worker without an answer: the stage must fail with a message
+    that says what to do, not wait forever."""
+    import os
+
+    with worker_pool(2, 10**9) as pool:
+        with pytest.raises(MemoryError, match="--workers"):
+            pool.starmap(os._exit, [(1,), (1,)])

@@ -559,8 +559,9 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:
             print(f"{prefix}: interrupted", file=sys.stderr)
             return 130
-        except MemoryError:
-            print(f"{prefix}: error: out of memory; use smaller inputs, batches or lengths", file=sys.stderr)
+        except MemoryError as e:
+            print(f"{prefix}: error: out of memory; " + (str(e) if str(e) else "use smaller inputs, batches or lengths"),
+                  file=sys.stderr)
             return 1
         except Exception as e:  # a bug: one line for the user, the traceback on request
             if os.environ.get("UANDI_DEBUG"):

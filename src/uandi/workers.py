@@ -20,6 +20,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -68,14 +70,21 @@ def _one_blas_thread() -> None:
 
 @dataclass
 class Workers:
-    """A pool of n worker processes (a multiprocessing Pool started by fork)."""
+    """A pool of n worker processes (started by fork)."""
 
-    pool: object
+    pool: ProcessPoolExecutor
     n: int
 
     def starmap(self, fn, args: list) -> list:
-        """fn(*a) for each a in args, in the workers; the answers in the order of args."""
-        return self.pool.starmap(fn, args, chunksize=1)
+        """fn(*a) for each a in args, in the workers; the answers in the order of args. A worker that dies
+        (the system's out-of-memory killer, most likely) raises a MemoryError that says what to do, rather
+        than leaving the stage waiting for an answer that will never come."""
+        try:
+            return list(self.pool.map(fn, *zip(*args)))
+        except BrokenProcessPool as e:
+            raise MemoryError(f"a worker process of the likelihood stage ended abruptly ({self.n} processes; the "
+                              "system may have run out of memory): use fewer (--workers / workers=, 1 = none) or "
+                              "smaller inputs") from e
 
 
 def active(workers: Workers | None) -> bool:
@@ -95,5 +104,5 @@ def worker_pool(workers: int | None, points: int):
     if n < 2 or not fork_available():
         yield None
         return
-    with multiprocessing.get_context("fork").Pool(n, initializer=_one_blas_thread) as pool:
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_one_blas_thread) as pool:
         yield Workers(pool, n)
