@@ -3,7 +3,8 @@
     python benchmarks/likelihood_speed.py --write docs/likelihood.md      # 10,000 tracks, ~20 min
 
 10,000 tracks of 500 points, the same --threads for torch and BLAS, the likelihood stage in one process and
-in --threads worker processes (uandi.workers, the product's default); the inference is the
+in --threads worker processes (uandi.workers, the product's default), every run with the likelihood's caches
+cleared (cold, as each `uandi segment` run starts); the inference is the
 fastest of two runs (on a shared machine its time varied by 1.7x between identical runs), and so are
 both runs of the default path, whose likelihood stage is a small difference of two large times. Two product
 paths:
@@ -41,6 +42,7 @@ def main() -> None:
 
     from _report import write_block
     from uandi import segment
+    from uandi.likelihood import clear_caches
     from uandi.predict import load
     from uandi.simulate import dataset
     from uandi.weights import default_network
@@ -49,9 +51,12 @@ def main() -> None:
     rows = []
 
     def timed(f, repeat=1):
-        """Seconds of f(), the fastest of `repeat` runs (a shared machine's slow moments count once)."""
+        """Seconds of f(), the fastest of `repeat` runs (a shared machine's slow moments count once), each
+        with the likelihood's factor caches cleared: cold, as every `uandi segment` run starts (a warm
+        process would favour one process over workers, which fork from it and fill caches of their own)."""
         best = float("inf")
         for _ in range(repeat):
+            clear_caches()
             t = time.time()
             f()
             best = min(best, time.time() - t)
@@ -83,7 +88,7 @@ def main() -> None:
     lines = [f"`python benchmarks/likelihood_speed.py --n {a.n} --threads {a.threads}` - {a.n:,} tracks of "
              f"{a.length} points, {a.threads} threads (torch and BLAS); the likelihood stage in one process and in "
              f"{a.threads} worker processes (uandi.workers, one BLAS thread each; the product's default on a machine "
-             f"of {a.threads} CPUs); inference (and the runs of the default path): the faster of two runs.", "",
+             f"of {a.threads} CPUs); inference (and the runs of the default path): the faster of two runs; every run starts with cold caches.", "",
              f"| path and tracks | networks' inference (s) | likelihood stage, 1 process (s) | ratio | "
              f"likelihood stage, {a.threads} processes (s) | ratio |", "|---|---|---|---|---|---|"]
     for name, t_inf, t_one, t_lik in rows:

@@ -725,3 +725,17 @@ def test_a_stretch_that_never_moves_raises_no_numpy_warning():
         blur_evidence([track[100:], track])
     assert 100 in chosen[0] or 140 in chosen[0]  # the frozen stretch is cut off
     assert np.isfinite(fit.alpha[[0, 2]]).all()
+
+
+def test_cleared_caches_give_the_same_fit():
+    """clear_caches starts the factor caches cold (as each `uandi segment` run does); a fit cold and a fit
+    warm are the same fit."""
+    from uandi import likelihood
+
+    pos = sample_fbm(np.random.default_rng(12), 0.6, 1.0, 0.0, 150, 6)
+    warm = fit_segments(list(pos), noise=False)
+    likelihood.clear_caches()
+    assert likelihood._WHITEN._bytes == 0 and not likelihood._WHITEN._store and not likelihood._FACTORS._store
+    cold = fit_segments(list(pos), noise=False)
+    np.testing.assert_array_equal(cold.alpha, warm.alpha)
+    assert likelihood._WHITEN._bytes > 0  # filled again

@@ -233,6 +233,14 @@ _FACTORS = _Factors(np.float64)  # local searches: few segments per lattice poin
 _WHITEN = _Factors(np.float32)  # shared grids: many segments per lattice point
 
 
+def clear_caches() -> None:
+    """Forget every cached factor (both precisions): the next call starts cold, as each `uandi segment`
+    run does (benchmarks time it so; worker processes start with the caches of the moment they fork)."""
+    for cache in (_FACTORS, _WHITEN):
+        cache._store.clear()
+        cache._bytes = 0
+
+
 def _size_for(n: int) -> int:
     """Factor size for a segment of n increments: n rounded up to a multiple of 64 (few distinct sizes)."""
     return int(-(-n // 64) * 64)

@@ -772,8 +772,9 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     model_rule : how the diffusion-model network's changepoints were found; they are kept beside the
         likelihood's (the FBM likelihood cannot see a change of model at the same alpha).
     pixel_size : micrometres per input unit; frame_interval : seconds per frame (None: input units and
-        frames). settings : LIKELIHOOD_SETTINGS overrides. workers : processes for the likelihoods (None = the
-    CPUs available; uandi.workers: Linux, and only for inputs large enough to gain from them).
+        frames). settings : LIKELIHOOD_SETTINGS overrides.
+    workers : processes for the likelihoods (uandi.workers; None = the CPUs available, at most 4; used on
+        Linux, for inputs large enough to gain from them); the answers do not depend on it.
 
     Segments classified SBM (model task) get the exact SBM likelihood's alpha and K instead
     (uandi.likelihood_sbm; no localization error). Segments classified ATTM, CTRW or LW keep the

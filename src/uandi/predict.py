@@ -195,6 +195,8 @@ class Predictor:
         """
         self._require_pointwise("segment")
         check_units(pixel_size, frame_interval)  # before any work
+        if workers is not None:
+            check_int(workers, "workers")
         rule = self.postprocess_settings(**overrides)
         tracks = as_tracks(x)[0]
         outputs = self.pointwise(tracks, batch_size, check_input=False)

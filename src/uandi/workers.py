@@ -3,13 +3,15 @@
 The exact likelihoods (uandi.likelihood) run many mid-sized matrix products and much per-segment numpy
 work. A second BLAS thread barely speeds that up (docs/likelihood.md part G: the stage on 1,000 subtask-1
 tracks took 4.7 s at 2 threads and 4.6 s at 1), and Python threads take turns at the interpreter; separate
-processes, each with one BLAS thread, do run side by side (1.9x on 2 cores). Each track's changepoints and
-fits depend on its own positions only, so the chunks need nothing from each other; what couples the tracks
-(the penalty that follows their rate of changes) is computed here from the chunks' answers.
+processes, each with one BLAS thread, do run side by side (the segment fits 1.9-2.0x faster on 2 cores, the
+whole stage 1.2-1.5x: part G). Each track's changepoints and fits depend on its own positions only, so the
+chunks need nothing from each other; what couples the tracks (the penalty that follows their rate of
+changes) is computed in the parent from the chunks' answers.
 
 Processes start by "fork", on Linux only: they inherit the loaded modules and the likelihood's caches at
 no cost, and a user's script needs no `if __name__ == "__main__"` guard, which "spawn" (macOS, Windows)
-would demand of it. Elsewhere, and for small inputs, everything runs in this process.
+would demand of it. The workers run numpy and scipy only, never torch (whose thread pool does not survive
+a fork). Elsewhere, and for small inputs, everything runs in this process; `workers=1` always does.
 
     with worker_pool(workers=2, points=5_000_000) as pool:   # None where it would not pay
         fit = fit_segments(pieces, groups=owner, workers=pool)
@@ -27,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# below this many positions per process, starting it costs more than it saves: on 2 cores, 200 tracks of
-# 500 points take about a second in one process, and a fork plus each process's own factor cache ~0.3 s
+# below this many positions per process the work stays in one: each process computes its own factor caches
+# again, which a small input does not repay (chosen, not tuned: at 1,000,000 points two processes saved 1.2x)
 MIN_POINTS_PER_WORKER = 50_000
 MAX_DEFAULT_WORKERS = 4  # each process keeps its own factor caches: about 0.35 GiB more per process (docs/likelihood.md F)
 
