@@ -515,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes for the likelihood stage (default: the CPUs available, at most 4; Linux, files "
-                        "of 100,000 points or more; 1 = one process)")
+                        "of 500,000 points or more; 1 = one process)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_segment)
 

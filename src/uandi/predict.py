@@ -185,7 +185,7 @@ class Predictor:
         pixel_size, frame_interval : micrometres per input unit and seconds per frame, for K in
             um^2 / s^alpha (default: input units and frames).
         workers : processes for the likelihood (uandi.workers; None = the CPUs available, 1 = this
-            process only; Linux, inputs of 100,000 points or more).
+            process only; Linux, inputs of 500,000 points or more).
 
         Returns one uandi.postprocess.Segments per track: ``.changepoints`` (K,) (first points of new
         segments, 0-based frames), ``.starts``, ``.lengths`` and per-segment ``.values``: ``alpha`` (the

@@ -205,7 +205,7 @@ def segment(
     progress : None, a callable ``progress(n_done, n_total)`` or a tqdm-like object (``update(n)``);
         counts points predicted, once per task. The library never prints.
     workers : processes for the likelihood stage (uandi.workers): None (default) = the CPUs available
-        (at most 4), 1 = this process only. Used on Linux, and only for inputs of at least 100,000
+        (at most 4), 1 = this process only. Used on Linux, and only for inputs of at least 500,000
         points; the answers do not depend on it (up to float32 rounding).
 
     Returns

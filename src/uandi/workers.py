@@ -30,8 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 
 # below this many positions per process the work stays in one: each process computes its own factor caches
-# again, which a small input does not repay (chosen, not tuned: at 1,000,000 points two processes saved 1.2x)
-MIN_POINTS_PER_WORKER = 50_000
+# again, which a small input does not repay. Measured with cold caches (`uandi.segment`, --tasks alpha, 2
+# CPUs, two runs each): 500 tracks of 500 points (250,000) 5.4-6.2 s in two processes against 5.4-5.8 s in
+# one, 1,000 tracks (500,000) 7.2-7.3 s against 7.9-9.2 s; the Granik beads (235,000 points, mostly short
+# tracks) 15.2-16.4 s against 14.5-14.8 s
+MIN_POINTS_PER_WORKER = 250_000
 MAX_DEFAULT_WORKERS = 4  # each process keeps its own factor caches: about 0.35 GiB more per process (docs/likelihood.md F)
 
 
