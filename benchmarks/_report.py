@@ -14,6 +14,13 @@ def single_thread() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
+def pin_threads(threads: int) -> None:
+    """BLAS and OpenMP thread pools at `threads` (call before numpy is imported; torch's own count is
+    torch.set_num_threads)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
 def reproduce_command(script: str, parser, args) -> str:
     """`python benchmarks/<script>` with each option of `args` that differs from its default in `parser`
     (in the order they were added), for the "Reproduce:" line of a docs block."""

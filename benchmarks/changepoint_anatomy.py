@@ -19,11 +19,11 @@ often the 95 % interval of the chosen change (first_frame_low / first_frame_high
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import pin_threads  # noqa: E402  (imports nothing that starts a thread pool)
 
 GAIN_BINS = ((-float("inf"), 10), (10, 20), (20, float("inf")))  # a grid-read gain can dip below 0
 
@@ -34,8 +34,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--write", metavar="MARKDOWN")
     a = ap.parse_args()
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(a.threads)
+    pin_threads(a.threads)  # before numpy is imported
     import numpy as np
     import torch
 

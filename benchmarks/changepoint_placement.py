@@ -19,11 +19,11 @@ changes whose interval holds some true change, and the median width in frames.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import pin_threads  # noqa: E402  (imports nothing that starts a thread pool)
 
 SETS = [  # name, L, options, index of benchmarks/accuracy.py's ALPHA_SETS (seed [11, index])
     ("L=100, jump>0.5", 100, {"min_alpha_jump": 0.5}, 0),
@@ -40,8 +40,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--write", metavar="MARKDOWN")
     a = ap.parse_args()
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(a.threads)
+    pin_threads(a.threads)  # before numpy is imported
     import numpy as np
     import torch
 

@@ -20,12 +20,12 @@ paths:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import pin_threads  # noqa: E402  (imports nothing that starts a thread pool)
 
 
 def main() -> None:
@@ -35,8 +35,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--write", metavar="MARKDOWN")
     a = ap.parse_args()
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(a.threads)
+    pin_threads(a.threads)  # before numpy is imported
     import numpy as np
     import torch
 
