@@ -100,3 +100,18 @@ def test_a_worker_that_dies_raises_instead_of_hanging():
     with worker_pool(2, 10**9) as pool:
         with pytest.raises(MemoryError, match="--workers"):
             pool.starmap(os._exit, [(1,), (1,)])
+
+
+def _pool_inside_a_worker(_):
+    with worker_pool(2, 10**9) as pool:
+        return pool is None
+
+
+@needs_fork
+def test_inside_a_users_pool_worker_the_stage_stays_in_process():
+    """A lab segmenting many files with multiprocessing.Pool calls us inside daemonic workers, which may
+    not start processes of their own: the stage must run in place there, not fail."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as outer:
+        assert outer.map(_pool_inside_a_worker, [0]) == [True]

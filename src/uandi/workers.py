@@ -100,13 +100,16 @@ def active(workers: Workers | None) -> bool:
 @contextmanager
 def worker_pool(workers: int | None, points: int):
     """Workers for a stage over `points` positions in all: a Workers of min(workers,
-    points // MIN_POINTS_PER_WORKER) processes, or None (run in this process) where that is under 2 or
-    processes cannot fork. workers: None = available_workers(). The processes end with the block."""
+    points // MIN_POINTS_PER_WORKER) processes, or None (run in this process) where that is under 2,
+    processes cannot fork, or this process is itself a daemonic worker. workers: None =
+    available_workers(). The processes end with the block."""
     if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
         raise ValueError(f"workers must be a whole number >= 1 (or None: the CPUs available), got {workers!r}")
     n = available_workers() if workers is None else int(workers)
     n = min(n, int(points) // MIN_POINTS_PER_WORKER)
-    if n < 2 or not fork_available():
+    # inside a daemonic process (a multiprocessing.Pool worker: a user segmenting files in parallel) no
+    # process may start one of its own
+    if n < 2 or not fork_available() or multiprocessing.current_process().daemon:
         yield None
         return
     with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_one_blas_thread) as pool:
