@@ -39,7 +39,7 @@ def main() -> None:
     import torch
 
     from _report import markdown_table, write_block
-    from uandi.likelihood import _score
+    from uandi.likelihood import _evidence
     from uandi.metrics import match_changepoints
     from uandi.predict import load
     from uandi.simulate import dataset
@@ -51,10 +51,10 @@ def main() -> None:
         d = dataset("alpha", a.n, length, np.random.default_rng([777, length]), min_alpha_jump=0.5)
         tracks = list(d.x.astype(np.float64))
         found = net.segment(tracks, workers=a.threads)
-        triples = [(t, lo, c, hi) for t, cps in enumerate(d.changepoints)
-                   for lo, c, hi in zip([0, *cps.tolist()], cps.tolist(), [*cps.tolist()[1:], length])]
-        scores = _score(tracks, [sp for t, lo, c, hi in triples for sp in ((t, lo, c), (t, c, hi), (t, lo, hi))], 0.0)
-        gain = {(t, c): scores[(t, lo, c)] + scores[(t, c, hi)] - scores[(t, lo, hi)] for t, lo, c, hi in triples}
+        # select_changepoints' evidence of the true changes, given their true neighbours: column 0 is the gain
+        evidence = _evidence(tracks, [np.asarray(c) for c in d.changepoints], {}, {}, 0.0)
+        gain = {(t, c): ev[k, 0] for t, (cps, ev) in enumerate(zip(d.changepoints, evidence))
+                for k, c in enumerate(cps.tolist())}
         kinds = {"found": [], "misplaced": [], "missed": []}
         false_near = false_far = 0
         offsets, held = [], []

@@ -191,6 +191,11 @@ class _Factors:
         matrix, _ = self._store.pop(key)
         self._bytes -= matrix.nbytes
 
+    def clear(self) -> None:
+        """Forget every cached factor."""
+        self._store.clear()
+        self._bytes = 0
+
 
 _PREFETCH_BATCH = 16  # factors per batched recursion (16 x 512 x 512 doubles: 34 MB)
 
@@ -237,8 +242,7 @@ def clear_caches() -> None:
     """Forget every cached factor (both precisions): the next call starts cold, as each `uandi segment`
     run does (benchmarks time it so; worker processes start with the caches of the moment they fork)."""
     for cache in (_FACTORS, _WHITEN):
-        cache._store.clear()
-        cache._bytes = 0
+        cache.clear()
 
 
 def _size_for(n: int) -> int:
