@@ -9,8 +9,10 @@ from uandi.likelihood import (
     ALPHA_LATTICE,
     BLUR_BLOCK,
     NOISE_LATTICE,
+    TRACK_NOISE_FACTORS,
     ChangepointPosterior,
     _Evaluator,
+    _KnownNoise,
     _grid_terms,
     _prepare,
     _profile,
@@ -407,6 +409,31 @@ def test_known_noise_fit_matches_the_dense_likelihood():
                 assert fit.alpha[i] == pytest.approx(ref_alpha, abs=0.015)
                 assert fit.alpha_se[i] == pytest.approx(ref_se, rel=0.1)
                 assert np.isnan(fit.sigma_se[i])
+
+
+def test_known_noise_scan_finds_the_maximum_over_k_at_every_noise_level():
+    """_KnownNoise.scan's maximum over log K, at sigma from none to three times the step, against 2,001
+    log K values of the same splines (K from e times the no-noise K down to where s reaches the last
+    node): never far below it, never above it (a value above would not be a likelihood), and its log K
+    where the maximum is sharp."""
+    rng = np.random.default_rng(15)
+    segs = [sample_fbm(rng, a, 1.0, f * np.sqrt(2.0), n, 1)[0]
+            for a, f, n in [(0.3, 0.0, 60), (0.8, 0.3, 200), (1.2, 0.6, 120), (1.7, 0.1, 300), (1.0, 1.0, 400)]]
+    seg, n_in = _prepare(segs)
+    known = _KnownNoise(seg, n_in, 0.0)
+    levels = [np.full(n_in, (f * np.sqrt(2.0)) ** 2) for f in np.r_[0.0, TRACK_NOISE_FACTORS]]
+    smax = known.s_nodes[-1]
+    for (best_ll, best_logk, _), sig2 in zip(known.scan(levels), levels):
+        for a in range(0, len(known.grid), 4):
+            k_free = np.log(known.q[0, a] / (2 * known.n_tot))
+            low = np.maximum(np.log(np.maximum(sig2, 1e-300) / smax**2), k_free - 10)
+            log_k = low[:, None] + (k_free + 1 - low)[:, None] * np.linspace(0, 1, 2001)[None, :]
+            dense = known._loglik(a, np.arange(n_in), sig2, log_k)  # (n, 2001)
+            assert np.all(best_ll[a] >= dense.max(axis=1) - 0.03)
+            assert np.all(best_ll[a] <= dense.max(axis=1) + 2e-3)
+            sharp = -np.diff(dense, 2, axis=1).max(axis=1) > 0  # concave: one maximum inside
+            inside = (dense.argmax(axis=1) > 0) & (dense.argmax(axis=1) < 2000) & sharp
+            assert np.allclose(best_logk[a][inside], log_k[inside, dense.argmax(axis=1)[inside]], atol=0.05)
 
 
 def test_known_noise_is_more_accurate_and_a_wrong_one_is_caught():
