@@ -306,6 +306,10 @@ def _terms(seg: _Segments, rows: np.ndarray, ia: np.ndarray, js: np.ndarray, exp
     key = point * 100000 + (99999 - size)  # largest first: one factor per lattice point
     order = np.flatnonzero(~few)
     order = order[np.argsort(key[order], kind="stable")]
+    for m in sorted(set(size[order].tolist()), reverse=True):  # the factors not cached, in batches (4-9x faster
+        # per factor than one at a time); largest first, so that a point's larger factor serves its smaller sizes
+        mine = order[size[order] == m]
+        _FACTORS.prefetch(list(zip(ia[mine].tolist(), js[mine].tolist())), m, exposure)
     bounds = np.flatnonzero(np.diff(key[order])) + 1
     for group in np.split(order, bounds) if len(order) else []:
         g0 = group[0]

@@ -901,9 +901,10 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         notify(f"the localization error given ({stated:g} input units) does not fit {refitted.sum()} of {len(owner)} "
                f"FBM segments (about {0.05 * len(owner):.0f} expected by chance): there it was fitted instead "
                f"(median {np.median(fit.sigma[refitted]):.3g}; column alpha_method); check its value and unit")
+    bounds = {k: np.append(segments[k].starts, segments[k].length).tolist() for k in {k for k, _ in owner}}
     for i, (k, s) in enumerate(owner):
         # the uncertainty of the chosen changepoints themselves (likelihood.changepoint_allowance)
-        span = (int(segments[k].starts[s]), int(segments[k].starts[s] + segments[k].lengths[s]))
+        span = (bounds[k][s], bounds[k][s + 1])
         method = "likelihood (at the edge of 0.05-1.99)" if fit.at_bound[i] else "likelihood"
         if refitted[i]:
             method += " (localization error fitted: the one given does not fit this segment)"
