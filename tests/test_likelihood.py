@@ -9,10 +9,16 @@ from uandi.likelihood import (
     ALPHA_LATTICE,
     BLUR_BLOCK,
     NOISE_LATTICE,
+    SCORE_GRID,
     TRACK_NOISE_FACTORS,
+    TRACK_SCREEN_LEVELS,
     ChangepointPosterior,
     _Evaluator,
+    _coarse_then_fine,
+    _grid_summary,
     _KnownNoise,
+    _products_made,
+    _screen,
     _grid_terms,
     _prepare,
     _profile,
@@ -434,6 +440,30 @@ def test_known_noise_scan_finds_the_maximum_over_k_at_every_noise_level():
             sharp = -np.diff(dense, 2, axis=1).max(axis=1) > 0  # concave: one maximum inside
             inside = (dense.argmax(axis=1) > 0) & (dense.argmax(axis=1) < 2000) & sharp
             assert np.allclose(best_logk[a][inside], log_k[inside, dense.argmax(axis=1)[inside]], atol=0.05)
+
+
+def test_known_noise_reuses_the_track_searchs_products_without_changing_them():
+    """The track search hands _KnownNoise the Q values its no-noise fit and its screen already computed:
+    the tables then hold the same numbers (to float32 rounding) as when every product is made anew,
+    on segments of one block and of several (over 512 steps, whose values are not reused)."""
+    rng = np.random.default_rng(16)
+    segs = [sample_fbm(rng, a, 1.0, f * np.sqrt(2.0), n, 1)[0]
+            for a, f, n in [(0.3, 0.0, 60), (0.8, 0.3, 200), (1.2, 0.6, 120), (1.7, 0.1, 300), (1.0, 0.2, 700)]]
+    seg, n_in = _prepare(segs)
+    n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
+    prof0, q0 = _coarse_then_fine(seg, n_in, SCORE_GRID, 0, 0.0)
+    fit = _grid_summary(prof0, q0, n_tot, SCORE_GRID)
+    screen = _screen(seg, n_in, fit, 0.0, TRACK_SCREEN_LEVELS, extra_for=np.ones(n_in, bool))
+    look = np.array([True, False, True, True, True])
+    sub_segs = [p for p, keep in zip(segs, look) if keep]
+    sub, n_sub = _prepare(sub_segs)
+    lowest = fit.alpha[look] - 0.35
+    known_q = _products_made(q0, screen, look)
+    assert sum(np.isfinite(v).sum() for v in known_q.values()) > 100  # something to reuse
+    fresh = _KnownNoise(sub, n_sub, 0.0, lowest=lowest)
+    reused = _KnownNoise(sub, n_sub, 0.0, lowest=lowest, known_q=known_q)
+    assert np.allclose(reused.q, fresh.q, rtol=2e-5, atol=0)
+    assert np.allclose(reused.coef, fresh.coef, rtol=1e-3, atol=1e-6)
 
 
 def test_known_noise_is_more_accurate_and_a_wrong_one_is_caught():

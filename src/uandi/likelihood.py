@@ -598,7 +598,9 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     (unmodelled noise inflates K): on one-segment tracks with noise its interval held 0.41-0.65 before,
     0.90-0.99 since (part J)."""
     groups = np.unique(groups, return_inverse=True)[1]
-    fit = _maximise(_Evaluator(seg, exposure), seg, n_in, False)
+    n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
+    prof0, q0 = _coarse_then_fine(seg, n_in, SCORE_GRID, 0, exposure)
+    fit = _grid_summary(prof0, q0, n_tot, SCORE_GRID)  # no noise (as _maximise)
     alpha0, log_k0 = fit.alpha.copy(), np.log(fit.K)  # no noise: the other decision of noisy tracks
     # the screen's reach is a segment's own (its sigma free): the profile interval of a track of one
     # segment, which gets two more levels; in longer tracks the shared sigma binds it (searched tracks
@@ -622,7 +624,8 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         # alpha would): the grid well below that and below the no-noise interval is never a maximum nor
         # inside the profile interval (whose K values K_se reaches to), and is skipped
         below = np.fmax(KNOWN_NOISE_BELOW, 2.5 * fit.alpha_se[look])  # NaN (no curvature): the whole grid
-        known = _KnownNoise(sub, n_sub, exposure, lowest=np.nan_to_num(alpha0[look] - below, nan=0.0))
+        known = _KnownNoise(sub, n_sub, exposure, lowest=np.nan_to_num(alpha0[look] - below, nan=0.0),
+                            known_q=_products_made(q0, screen, look))
         scale = np.sqrt(_group_median(fit.K[look], sub_groups))  # (G,)
         # shared (A, n_sub) per searched sigma (no noise first): the whole track's profile log-likelihood at
         # each alpha of one segment, the other segments at their best; with each one's best log K
@@ -675,6 +678,19 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     return fit
 
 
+def _products_made(q0: np.ndarray, screen: _Screen, look: np.ndarray) -> dict:
+    """The Q values the track search's no-noise fit (q0 (len(SCORE_GRID), n), _coarse_then_fine's: every
+    KNOWN_GRID point) and its screen (every other SCORE_GRID point, per level) already hold, on
+    KNOWN_GRID for the segments `look` (n,) bool: _KnownNoise's known_q, so that they are not computed
+    again (a fifth to a third of its products)."""
+    known_q = {0: q0[np.searchsorted(SCORE_GRID, KNOWN_GRID)][:, look]}
+    screen_grid = SCORE_GRID[::2]  # KNOWN_GRID is these and SCORE_GRID's last point
+    rows, in_screen = np.searchsorted(screen_grid, KNOWN_GRID), np.isin(KNOWN_GRID, screen_grid)
+    for j, q in screen.q.items():
+        known_q[j] = np.where(in_screen[:, None], q[np.minimum(rows, len(q) - 1)], np.nan)[:, look]
+    return known_q
+
+
 def _group_median(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Median of values (n,) in each group 0..G-1 (groups (n,), every group present): (G,), as np.median
     per group, by one sort instead of a pass over all values per group."""
@@ -717,14 +733,20 @@ def _fit_chunk(segments, noise, exposure, groups, noise_allowance) -> SegmentFit
 
 
 def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: float, wanted=None,
-                logdet: bool = False):
+                logdet: bool = False, known_q: np.ndarray | None = None):
     """Every input segment at every alpha lattice index of `grid`, noise index js: the profile
     log-likelihood (summed over its blocks) and Q summed over its blocks, each (len(grid), n_in), and
     with `logdet` the log det of R (one axis, unit K) summed over its blocks as a third. All
     blocks of one factor size share one matrix product per grid point (few calls, many right-hand
     sides: the fast path for many segments). wanted: optional (len(grid), n_in) bool, the grid points
-    each segment needs; the others are skipped and read _FAR_BELOW (profile) and NaN (Q)."""
+    each segment needs; the others are skipped and read _FAR_BELOW (profile) and NaN (Q). known_q:
+    optional (len(grid), n_in), Q already computed at this noise index (NaN where not): taken instead of
+    a product for segments of one block (the same numbers, to float32 rounding)."""
     size = np.array([_size_for(v) for v in seg.n.tolist()])
+    have = None
+    if known_q is not None:
+        one_block = np.bincount(seg.owner, minlength=n_in) == 1
+        have = np.isfinite(known_q) & one_block[None, :]  # (len(grid), n_in)
     _WHITEN.prefetch([(int(ia), js) for ia in grid], int(size.max()), exposure)
     prof, q_tot, ld_tot = np.zeros((len(grid), n_in)), np.zeros((len(grid), n_in)), np.zeros((len(grid), n_in))
     for m in sorted(set(size.tolist()), reverse=True):  # largest first: one factor per lattice point
@@ -739,10 +761,16 @@ def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: 
                 cols = np.arange(len(part)) if wanted is None else np.flatnonzero(wanted[g, owner])
                 if len(cols) == 0:
                     continue
-                xs = x if len(cols) == len(part) else x[:, np.concatenate([cols, cols + len(part)])]
+                reuse = np.zeros(len(cols), bool) if have is None else have[g, owner[cols]]
+                calc = cols[~reuse]  # the blocks that need a product
                 whiten, ld = _WHITEN.get(int(ia), int(js), m, exposure)
-                e2 = _whitened_squares(whiten, xs) * valid[:, cols]  # (m, b)
-                q = e2.sum(axis=0, dtype=np.float64) * scale2[cols]  # (b,)
+                q = np.empty(len(cols))
+                if len(calc):
+                    xs = x if len(calc) == len(part) else x[:, np.concatenate([calc, calc + len(part)])]
+                    e2 = _whitened_squares(whiten, xs) * valid[:, calc]  # (m, b)
+                    q[~reuse] = e2.sum(axis=0, dtype=np.float64) * scale2[calc]  # (b,)
+                if reuse.any():
+                    q[reuse] = known_q[g, owner[cols[reuse]]]
                 prof[g] += np.bincount(owner[cols], _profile(q, ld[n[cols]], n[cols]), minlength=n_in)
                 q_tot[g] += np.bincount(owner[cols], q, minlength=n_in)
                 if logdet:
@@ -946,6 +974,7 @@ class _Screen:
     top: np.ndarray  # the highest alpha of the levels' grid points within the profile interval (_ridge_top)
     log_k_low: np.ndarray  # lowest and highest log K of the grid points within it (+inf / -inf: none)
     log_k_high: np.ndarray
+    q: dict  # noise lattice index -> Q (A, n) on every other SCORE_GRID point (NaN where the level did not look)
 
 
 def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=SCREEN_LEVELS,
@@ -959,7 +988,7 @@ def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=
     n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
     gain, other, other_k = np.zeros(n_in), fit.alpha.copy(), np.log(fit.K)
     alphas = ALPHA_LATTICE[SCORE_GRID[::2]]
-    profs, log_ks = [], []  # per level (A, n)
+    profs, log_ks, qs = [], [], {}  # per level (A, n)
     for j, above in levels:
         wanted = (alphas[:, None] >= fit.alpha[None, :] - 0.1) & (alphas[:, None] <= fit.alpha[None, :] + above)
         if extra_for is not None and (j, above) not in SCREEN_LEVELS:
@@ -975,8 +1004,9 @@ def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=
         gain = np.maximum(gain, level_gain)
         profs.append(prof)
         log_ks.append(log_k)
+        qs[j] = q
     top, low, high = _profile_reach(alphas, profs, log_ks, fit.loglik + np.maximum(gain, 0.0) / 2 - RIDGE_DROP)
-    return _Screen(gain=gain, alpha=other, log_k=other_k, top=top, log_k_low=low, log_k_high=high)
+    return _Screen(gain=gain, alpha=other, log_k=other_k, top=top, log_k_low=low, log_k_high=high, q=qs)
 
 
 RIDGE_DROP = 1.92  # half the chi-square (1 df) 95 % quantile: the profile likelihood interval's drop
@@ -1050,6 +1080,7 @@ def _subset(seg: _Segments, keep: np.ndarray) -> tuple[_Segments, int]:
 
 
 NOISE_GRID = np.array([0, 2, 4, 7, 10, 14, 18, 23, 29, 36, 44, 52, 60])  # noise lattice indices of the wide search
+KNOWN_GRID = np.unique(np.r_[SCORE_GRID[::2], SCORE_GRID[-1]])  # _KnownNoise's alphas: both ends of 0.05-1.99 included
 
 
 def _noise_grid(seg: _Segments, n_in: int, exposure: float):
@@ -1081,16 +1112,20 @@ class _KnownNoise:
     _grid_summary. Without the alpha-noise ridge of a fitted noise, alpha is as precise as with no
     noise at all when sigma is small, and far more precise than with sigma fitted when it is not."""
 
-    def __init__(self, seg: _Segments, n_in: int, exposure: float, lowest: np.ndarray | None = None):
+    def __init__(self, seg: _Segments, n_in: int, exposure: float, lowest: np.ndarray | None = None,
+                 known_q: dict | None = None):
         """lowest: optional (n,) lowest alpha each segment needs (the grid points below it are skipped
-        and read _FAR_BELOW; at least the top three are kept)."""
+        and read _FAR_BELOW; at least the top three are kept). known_q: optional noise lattice index ->
+        Q (len(self.grid), n) already computed (NaN where not), reused (_grid_terms)."""
         self.n_in = n_in
         self.n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)  # (n,)
-        self.grid = np.unique(np.r_[SCORE_GRID[::2], SCORE_GRID[-1]])  # both ends of 0.05-1.99 included
+        self.grid = KNOWN_GRID
         x = ALPHA_LATTICE[self.grid]
         wanted = None if lowest is None else x[:, None] >= np.minimum(lowest, x[-3])[None, :]  # (A, n)
         self.skip = None if wanted is None else ~wanted
-        terms = [_grid_terms(seg, n_in, self.grid, int(j), exposure, wanted, logdet=True) for j in NOISE_GRID]
+        known_q = known_q or {}
+        terms = [_grid_terms(seg, n_in, self.grid, int(j), exposure, wanted, logdet=True, known_q=known_q.get(int(j)))
+                 for j in NOISE_GRID]
         q = np.stack([t[1] for t in terms])  # (J, A, n) Q summed over blocks and axes (NaN where skipped)
         self.q = q if self.skip is None else np.where(self.skip[None], 1.0, q)  # finite, for the splines
         ld = np.stack([t[2] for t in terms])  # (J, A, n) log det R, one axis, summed over blocks
