@@ -745,18 +745,25 @@ def _likelihood_classes(seg: Segments, min_probability: float) -> tuple[np.ndarr
     return labels, np.asarray(seg.values["probability"], dtype=float) >= min_probability
 
 
-def _allowance_by_span(length: int, changepoints: np.ndarray, evidence: np.ndarray, penalty: float) -> dict:
-    """(start, end) of each segment of the likelihood's partition -> the alpha variance its changepoints'
-    uncertainty adds (likelihood.changepoint_allowance, both ends summed). A segment that the diffusion-
-    model network's changepoints later cut is not in the final table: it then gets no allowance."""
+def _allowances_by_span(lengths: list, changepoints: list, evidence: list, penalty: float) -> list:
+    """Per track, (start, end) of each segment of the likelihood's partition -> the alpha variance its
+    changepoints' uncertainty adds (likelihood.changepoint_allowance, both ends summed; one call for all
+    tracks). A segment that the diffusion-model network's changepoints later cut is not in the final
+    table: it then gets no allowance."""
     from .likelihood import changepoint_allowance
 
-    nodes = [0, *np.asarray(changepoints).tolist(), length]
-    extra = np.zeros(len(nodes) - 1)
-    before, after = changepoint_allowance(evidence, penalty)
-    extra[:-1] += before
-    extra[1:] += after
-    return {(a, b): float(v) for a, b, v in zip(nodes[:-1], nodes[1:], extra)}
+    counts = [len(cps) for cps in changepoints]
+    rows = [np.asarray(ev, dtype=float).reshape(-1, 4) for ev in evidence]
+    before, after = changepoint_allowance(np.concatenate(rows) if rows else np.zeros((0, 4)), penalty)
+    out, at = [], 0
+    for length, cps, k in zip(lengths, changepoints, counts):
+        nodes = [0, *np.asarray(cps).tolist(), length]
+        extra = np.zeros(k + 1)
+        extra[:-1] += before[at : at + k]
+        extra[1:] += after[at : at + k]
+        at += k
+        out.append(dict(zip(zip(nodes[:-1], nodes[1:]), extra.tolist())))
+    return out
 
 
 def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
@@ -818,8 +825,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
             info=used, workers=pool)
         if cfg["allowance"]:  # the penalty the partition used is the prior log odds against each change
             evidence = evidence[0]
-            allowances = [_allowance_by_span(len(x), cps, ev, used["penalty"])
-                          for x, cps, ev in zip(tracks, chosen, evidence)]
+            allowances = _allowances_by_span([len(x) for x in tracks], chosen, evidence, used["penalty"])
         intervals = [{int(c): post.interval(0.95) for c, post in zip(cps.tolist(), per)}
                      for cps, per in zip(chosen, posteriors)]
         new = []
