@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 
@@ -241,14 +242,13 @@ def main():
               "| set | tracks | network inference (s) | Predictor.segment with the likelihood, inference included (s) |", "|---|---|---|---|"]
     for r in like_rows:
         lines.append(f"| {r['name']} | {a.n} | {r['seconds']:.1f} | {r['likelihood_seconds']:.1f} |")
-    # sections that other benchmarks write into this page (flavors.py, blur_robustness.py) survive a rerun
+    # what other benchmarks write into this page (flavors.py, subtask1_simulators.py, blur_robustness.py:
+    # blocks between <!-- name:start --> and <!-- name:end -->, and the notes around them) follows this
+    # script's tables and survives a rerun: everything from the first block on
     kept = ""
     if Path(a.out).exists():
-        old = Path(a.out).read_text()
-        for name in ("flavors", "blur"):
-            start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-            if start in old and end in old:
-                kept += "\n" + start + old.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+        first = re.search(r"<!-- [\w-]+:start -->", Path(a.out).read_text())
+        kept = "\n" + Path(a.out).read_text()[first.start():] if first else ""
     Path(a.out).write_text("\n".join(lines) + "\n" + kept)
     if a.json:  # everything but the per-changepoint dc lists (the histograms), to keep the file small
         for r in alpha_rows + model_rows:
