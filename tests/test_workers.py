@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from uandi.likelihood import blur_evidence, fit_segments, select_changepoints
+from uandi.likelihood_sbm import fit_sbm_segments
 from uandi.simulate import dataset
 from uandi.workers import MIN_POINTS_PER_WORKER, fork_available, split, worker_pool
 
@@ -39,6 +40,23 @@ def test_no_pool_where_it_would_not_pay():
 def _tracks(n, length, seed):
     d = dataset("alpha", n, length, np.random.default_rng(seed), min_alpha_jump=0.5, noise=0.1)
     return list(d.x.astype(np.float64)), d.changepoints
+
+
+@needs_fork
+def test_sbm_fits_in_workers_equal_one_process():
+    """The SBM fits of the default path (segments classified SBM) in chunks in the workers: every estimate
+    bit for bit as in one process (each fit is its segment's own), in the input's order, a still
+    particle's NaN included; a bad shape is refused before any work, naming the input's segment."""
+    d = dataset("model", 30, 200, np.random.default_rng(4))
+    pieces = [x[: 20 + 7 * k] for k, x in enumerate(d.x.astype(np.float64))] + [np.zeros((15, 2))]
+    one = fit_sbm_segments(pieces)
+    with worker_pool(2, 10**9) as pool:
+        two = fit_sbm_segments(pieces, workers=pool)
+        with pytest.raises(ValueError, match="segment 3:"):
+            fit_sbm_segments(pieces[:3] + [np.zeros((2, 2))] + pieces[3:], workers=pool)
+    for name in ("alpha", "alpha_se", "K", "K_se", "clock_offset", "loglik", "n", "at_bound"):
+        assert np.array_equal(getattr(one, name), getattr(two, name), equal_nan=True), name
+    assert np.isnan(two.alpha[-1])
 
 
 @needs_fork

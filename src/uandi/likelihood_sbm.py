@@ -15,10 +15,12 @@ pulled towards 0 where the steps are small. Units: K in input length^2 / frame^a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy import optimize
+
+from .workers import Workers, active, split
 
 ALPHA_BOUNDS = (0.05, 2.0)  # SBM's range in the AnDi convention
 CLOCK_OFFSETS = (0.0, 1.0)  # t0: our simulator's segments, andi-datasets' offset path
@@ -102,20 +104,28 @@ def _standard_errors(alpha: float, log_k: float, sq: np.ndarray, t0: float) -> t
     return float(np.sqrt(cov[0, 0])), float(np.sqrt(cov[1, 1]))
 
 
-def fit_sbm_segments(segments: list) -> SBMFit:
+def fit_sbm_segments(segments: list, workers: Workers | None = None) -> SBMFit:
     """Maximum-likelihood SBM alpha and K of each segment, with standard errors.
 
     segments: list of (n_i + 1, 2) positions (input units; one frame between rows), at least 3 points
     each. Each segment's clock starts at its first point (t0 = 0) or one frame before it (t0 = 1,
-    andi-datasets' convention); the better fit is kept.
+    andi-datasets' convention); the better fit is kept. workers: optional uandi.workers pool: the
+    segments are fitted in its processes, in contiguous chunks of near-equal steps (each fit is its
+    segment's own, so the answers are one process's).
     """
+    for i, pos in enumerate(segments):
+        shape = np.shape(pos)
+        if len(shape) != 2 or shape[1] != 2 or shape[0] < 3:
+            raise ValueError(f"segment {i}: expected positions of shape (n >= 3, 2), got {shape}")
+    if active(workers) and len(segments) >= 2 * workers.n:
+        parts = split([len(pos) for pos in segments], workers.n)
+        fits = workers.starmap(fit_sbm_segments, [(list(segments[part]),) for part in parts])
+        return SBMFit(**{f.name: np.concatenate([getattr(fit, f.name) for fit in fits]) for f in fields(SBMFit)})
     out = {k: np.full(len(segments), np.nan) for k in ("alpha", "alpha_se", "K", "K_se", "clock_offset", "loglik")}
     n_steps = np.zeros(len(segments), dtype=np.int64)
     at_bound = np.zeros(len(segments), dtype=bool)
     for i, pos in enumerate(segments):
         pos = np.asarray(pos, dtype=float)
-        if pos.ndim != 2 or pos.shape[1] != 2 or pos.shape[0] < 3:
-            raise ValueError(f"segment {i}: expected positions of shape (n >= 3, 2), got {pos.shape}")
         steps = np.diff(pos, axis=0)  # (n, 2)
         n_steps[i] = steps.shape[0]
         peak = np.abs(steps).max() if np.all(np.isfinite(steps)) else 0.0

@@ -863,7 +863,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
             message = blur_notice(blur_evidence(pieces, workers=pool))
             if message:
                 notify(message)
-    sbm_fit = fit_sbm_segments(sbm_pieces) if sbm_pieces else None
+    sbm_fit = fit_sbm_segments(sbm_pieces, workers=pool) if sbm_pieces else None
     units = likelihood_units(pixel_size, frame_interval)
     length_factor = pixel_size if pixel_size is not None else 1.0
     log_dt = np.log(frame_interval) if frame_interval is not None else 0.0
