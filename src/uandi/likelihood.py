@@ -1150,7 +1150,7 @@ class _KnownNoise:
 
     def _loglik(self, a: int, segs: np.ndarray, sig2: np.ndarray, log_k: np.ndarray) -> np.ndarray:
         """(m, P) log-likelihood at alpha grid index a of segments `segs` (m,), sigma^2 (m,) and log K
-        values (m, P)."""
+        values (m, P): the definition that scan maximises, point by point (the tests' reference)."""
         k = np.exp(log_k)
         s = np.clip(np.sqrt(sig2[:, None] / k), 0.0, self.s_nodes[-1])
         log_q, log_det = self._splines(a, segs, s)
