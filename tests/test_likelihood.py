@@ -9,14 +9,12 @@ from uandi.likelihood import (
     ALPHA_LATTICE,
     BLUR_BLOCK,
     NOISE_LATTICE,
-    SCORE_GRID,
     TRACK_NOISE_FACTORS,
     TRACK_SCREEN_LEVELS,
     ChangepointPosterior,
     _Evaluator,
-    _coarse_then_fine,
-    _grid_summary,
     _KnownNoise,
+    _no_noise_fit,
     _products_made,
     _screen,
     _grid_terms,
@@ -450,9 +448,7 @@ def test_known_noise_reuses_the_track_searchs_products_without_changing_them():
     segs = [sample_fbm(rng, a, 1.0, f * np.sqrt(2.0), n, 1)[0]
             for a, f, n in [(0.3, 0.0, 60), (0.8, 0.3, 200), (1.2, 0.6, 120), (1.7, 0.1, 300), (1.0, 0.2, 700)]]
     seg, n_in = _prepare(segs)
-    n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
-    prof0, q0 = _coarse_then_fine(seg, n_in, SCORE_GRID, 0, 0.0)
-    fit = _grid_summary(prof0, q0, n_tot, SCORE_GRID)
+    fit, q0 = _no_noise_fit(seg, n_in, 0.0)
     screen = _screen(seg, n_in, fit, 0.0, TRACK_SCREEN_LEVELS, extra_for=np.ones(n_in, bool))
     look = np.array([True, False, True, True, True])
     sub_segs = [p for p, keep in zip(segs, look) if keep]

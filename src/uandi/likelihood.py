@@ -598,9 +598,7 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     (unmodelled noise inflates K): on one-segment tracks with noise its interval held 0.41-0.65 before,
     0.90-0.99 since (part J)."""
     groups = np.unique(groups, return_inverse=True)[1]
-    n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
-    prof0, q0 = _coarse_then_fine(seg, n_in, SCORE_GRID, 0, exposure)
-    fit = _grid_summary(prof0, q0, n_tot, SCORE_GRID)  # no noise (as _maximise)
+    fit, q0 = _no_noise_fit(seg, n_in, exposure)
     alpha0, log_k0 = fit.alpha.copy(), np.log(fit.K)  # no noise: the other decision of noisy tracks
     # the screen's reach is a segment's own (its sigma free): the profile interval of a track of one
     # segment, which gets two more levels; in longer tracks the shared sigma binds it (searched tracks
@@ -909,11 +907,17 @@ def _pooled_test(groups: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return pooled > np.array([pooled_noise_threshold(k) if k else np.inf for k in size])
 
 
-def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None, allowance: bool = True) -> SegmentFit:
-    zeros = np.zeros(n_in, np.int64)
+def _no_noise_fit(seg: _Segments, n_in: int, exposure: float) -> tuple[SegmentFit, np.ndarray]:
+    """Each segment without noise: alpha alone (K profiled out) from the shared grid, and the grid's Q
+    (len(SCORE_GRID), n_in) (_coarse_then_fine's: every other point and the last, and each best's
+    neighbours; NaN elsewhere), which the track search's known-noise tables reuse."""
     n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
-    # no noise: alpha alone (K profiled out), from the shared grid
-    fit = _grid_summary(*_coarse_then_fine(seg, n_in, SCORE_GRID, 0, ev.exposure), n_tot, SCORE_GRID)
+    prof, q = _coarse_then_fine(seg, n_in, SCORE_GRID, 0, exposure)
+    return _grid_summary(prof, q, n_tot, SCORE_GRID), q
+
+
+def _maximise(ev: _Evaluator, seg: _Segments, n_in: int, noise, groups=None, allowance: bool = True) -> SegmentFit:
+    fit, _ = _no_noise_fit(seg, n_in, ev.exposure)
     if noise is False:
         return fit
     ll0, alpha0 = fit.loglik, fit.alpha.copy()
