@@ -1085,6 +1085,21 @@ def _subset(seg: _Segments, keep: np.ndarray) -> tuple[_Segments, int]:
 
 NOISE_GRID = np.array([0, 2, 4, 7, 10, 14, 18, 23, 29, 36, 44, 52, 60])  # noise lattice indices of the wide search
 KNOWN_GRID = np.unique(np.r_[SCORE_GRID[::2], SCORE_GRID[-1]])  # _KnownNoise's alphas: both ends of 0.05-1.99 included
+# _KnownNoise's noise ratios (NOISE_LATTICE indices; s = 0, 0.02, 0.04, 0.10, 0.16, 0.30, 0.48, 0.68, 0.99, 1.66,
+# 2.60, 3.04, 4.80), its splines' variable log(s + SPLINE_OFFSET). Against Q and log det R computed exactly at
+# all 61 lattice ratios (200 segments of 19-499 steps, every KNOWN_GRID alpha), the splines' log-likelihood
+# (n |d log Q| + |d log det R|) errs by at most 1.1 (99.9 % within 0.42, 99 % within 0.19); the nodes before
+# (NOISE_GRID, splines along s) erred by up to 8.7 (1.9, 0.64), most at s < 0.1 and alpha near 2, where noise
+# of a fiftieth of a step already changes the likelihood. The same number of nodes, picked greedily with the
+# screen's levels (reused, _products_made) kept (docs/likelihood.md part J).
+KNOWN_NODES = np.array([0, 1, 2, 4, 6, 10, 14, 18, 23, 32, 42, 46, 60])
+SPLINE_OFFSET = 0.02
+
+
+def _spline_x(s):
+    """_KnownNoise's spline variable at noise ratios s (>= 0): log(s + SPLINE_OFFSET), near log s where the
+    likelihood changes with it (each frequency's share turns from signal to noise at its own s), finite at 0."""
+    return np.log(np.asarray(s) + SPLINE_OFFSET)
 
 
 def _noise_grid(seg: _Segments, n_in: int, exposure: float):
@@ -1108,8 +1123,8 @@ class _KnownNoise:
     units, > 0).
 
     With sigma fixed, the increments' covariance K R(alpha, s) has s = sigma / sqrt(K), so K is the one
-    parameter besides alpha. Q and log det R of every segment on the wide search's grid (every other
-    SCORE_GRID alpha and 1.99 x the NOISE_GRID noise ratios), as cubic splines along s (log Q and log det R),
+    parameter besides alpha. Q and log det R of every segment on a grid (every other SCORE_GRID alpha and
+    1.99 x the KNOWN_NODES noise ratios), as cubic splines along log(s + SPLINE_OFFSET) (log Q and log det R),
     give the log-likelihood -n log(2 pi K) - log det R(alpha, s) - Q(alpha, s) / (2 K) at any K. At each
     alpha it is maximised over log K (scan); alpha's profile through its best grid point and neighbours gives
     alpha and its standard error, log K's curvature and slope along the profile give K's, as in
@@ -1129,15 +1144,17 @@ class _KnownNoise:
         self.skip = None if wanted is None else ~wanted
         known_q = known_q or {}
         terms = [_grid_terms(seg, n_in, self.grid, int(j), exposure, wanted, logdet=True, known_q=known_q.get(int(j)))
-                 for j in NOISE_GRID]
+                 for j in KNOWN_NODES]
         q = np.stack([t[1] for t in terms])  # (J, A, n) Q summed over blocks and axes (NaN where skipped)
         self.q = q if self.skip is None else np.where(self.skip[None], 1.0, q)  # finite, for the splines
         ld = np.stack([t[2] for t in terms])  # (J, A, n) log det R, one axis, summed over blocks
-        self.s_nodes = NOISE_LATTICE[NOISE_GRID]  # (J,)
-        # cubic splines along s of log Q and log det R, coefficients (4, J - 1, A, n) each, stored per alpha
-        # as (A, n * (J - 1), 8): one row per segment and piece holds both splines' (one gather per point)
-        c_q = CubicSpline(self.s_nodes, np.log(self.q), axis=0).c
-        c_ld = CubicSpline(self.s_nodes, ld, axis=0).c
+        self.s_nodes = NOISE_LATTICE[KNOWN_NODES]  # (J,)
+        self.x_nodes = _spline_x(self.s_nodes)
+        # cubic splines along x = log(s + SPLINE_OFFSET) of log Q and log det R, coefficients (4, J - 1, A, n)
+        # each, stored per alpha as (A, n * (J - 1), 8): one row per segment and piece holds both splines'
+        # (one gather per point)
+        c_q = CubicSpline(self.x_nodes, np.log(self.q), axis=0).c
+        c_ld = CubicSpline(self.x_nodes, ld, axis=0).c
         coef = np.concatenate([c_q, c_ld]).transpose(2, 3, 1, 0)  # (A, n, J - 1, 8)
         self.coef = np.ascontiguousarray(coef).reshape(len(self.grid), -1, 8)
 
@@ -1145,8 +1162,9 @@ class _KnownNoise:
         """log Q and log det R at alpha grid index a of segments `segs` (m,) and noise ratios s (m, P) in
         [0, the last node]: each (m, P)."""
         pieces = len(self.s_nodes) - 1
-        piece = np.clip(np.searchsorted(self.s_nodes, s, side="right") - 1, 0, pieces - 1)  # (m, P)
-        d = s - self.s_nodes[piece]
+        x = _spline_x(s)
+        piece = np.clip(np.searchsorted(self.x_nodes, x, side="right") - 1, 0, pieces - 1)  # (m, P)
+        d = x - self.x_nodes[piece]
         c = self.coef[a].take(segs[:, None] * pieces + piece, axis=0)  # (m, P, 8)
         log_q = ((c[..., 0] * d + c[..., 1]) * d + c[..., 2]) * d + c[..., 3]
         log_det = ((c[..., 4] * d + c[..., 5]) * d + c[..., 6]) * d + c[..., 7]
