@@ -268,21 +268,24 @@ def test_noise_allowance_widens_error_bars_where_the_noise_decision_is_doubtful(
                                       fit_segments(segs[:20], noise=mode, noise_allowance=False).alpha_se)
 
 
-@pytest.mark.parametrize("refine", [0, 4])
-def test_changepoint_evidence_matches_the_segment_fits(refine):
+@pytest.mark.parametrize("moved", [{}, {"refine": 4}, {"place": 9}])
+def test_changepoint_evidence_matches_the_segment_fits(moved):
     """select_changepoints' evidence (gain, alpha before, after, merged) agrees with fit_segments on the
-    same three segments, also where a refinement moved the changepoint (its spans are scored anew)."""
+    three segments at the partition's changepoint, also where a refinement or placement then moves it
+    (the evidence is that of the partition's choice, from its own span scores)."""
     rng = np.random.default_rng(8)
     first = sample_fbm(rng, 0.4, 1.0, 0.0, 149, 1)[0]
     second = sample_fbm(rng, 1.4, 1.0, 0.0, 150, 1)[0]
     track = np.concatenate([first, first[-1] + second[1:]])  # 300 points, change at 150
-    (cps,), (ev,) = select_changepoints([track], [[60, 147, 240]], penalty=5.0, refine=refine, evidence=True)
-    assert len(cps) == 1 and ev.shape == (1, 4)
-    c = int(cps[0])
+    (chosen,), (ev,) = select_changepoints([track], [[60, 147, 240]], penalty=5.0, evidence=True, **moved)
+    assert len(chosen) == 1 and ev.shape == (1, 4)
+    c = 147  # the partition's choice among the candidates
     fit = fit_segments([segment_positions(track, 0, c), segment_positions(track, c, 300), track], noise=False)
     assert ev[0, 0] == pytest.approx(fit.loglik[0] + fit.loglik[1] - fit.loglik[2], abs=0.8)  # parabola vs lattice
     assert ev[0, 1:] == pytest.approx(fit.alpha, abs=0.03)
     assert ev[0, 0] > 20  # a change of 1.0 in alpha over 150-point segments is clear
+    if moved:
+        assert chosen[0] != c  # the test means something: the change did move
 
 
 def test_changepoint_allowance_weights_the_merged_alpha_by_the_odds_against_the_change():
