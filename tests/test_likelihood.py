@@ -20,7 +20,10 @@ from uandi.likelihood import (
     _grid_terms,
     _prepare,
     _profile,
+    SPAN_GRID,
+    _parabola_peak,
     _score,
+    _spline_peak,
     blur_evidence,
     changepoint_allowance,
     changepoint_posteriors,
@@ -461,6 +464,26 @@ def test_known_noise_splines_hold_the_exact_likelihood_between_their_nodes():
             log_q, log_det = known._splines(a, np.arange(n_in), np.full((n_in, 1), NOISE_LATTICE[j]))
             err = n * np.abs(log_q[:, 0] - np.log(q[a])) + np.abs(log_det[:, 0] - ld[a])
             assert np.all(err < 1.5), (j, a, err.max())
+
+
+def test_spline_peak_finds_a_smooth_maximum_between_coarse_grid_points():
+    """_spline_peak on SPAN_GRID's coarse alphas: the maximum of a smooth, skewed profile (its top known
+    exactly) within 0.02 in height and 0.002 in alpha, ten times closer than the parabola through the
+    best point; a column holding +inf (a stretch that never moves) gets the parabola's answer."""
+    x = ALPHA_LATTICE[SPAN_GRID]
+    tops = np.linspace(0.1, 1.95, 60)
+    d = x[:, None] - tops[None, :]  # (G, S)
+    values = -80 * (np.exp(2 * d) - 1 - 2 * d)  # maximum 0 at each top, curvature -320, skewed
+    where, peak = _spline_peak(x, values)
+    assert np.all(np.abs(peak) < 0.02) and np.all(np.abs(where - tops) < 0.002)
+    parabola_where, parabola = _parabola_peak(x, values)
+    assert np.mean(np.abs(parabola)) > 10 * np.mean(np.abs(peak))
+    assert np.max(np.abs(parabola_where - tops)) > 0.01
+    values[3, 5] = np.inf
+    with np.errstate(invalid="ignore"):  # inf - inf in the parabola, as in the product (under _quiet)
+        where, peak = _spline_peak(x, values)
+        np.testing.assert_equal((where[5], peak[5]), tuple(v[5] for v in _parabola_peak(x, values)))
+    assert np.all(np.isfinite(peak[np.arange(60) != 5]))
 
 
 def test_known_noise_reuses_the_track_searchs_products_without_changing_them():
