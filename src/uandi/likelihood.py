@@ -1604,6 +1604,15 @@ def _score_chunk(tracks: list, spans: list, exposure: float, anchor: str, want_a
     return [scores[sp] for sp in spans], ([alphas[sp] for sp in spans] if want_alphas else [])
 
 
+@lru_cache(maxsize=8)
+def _spline_map(x: tuple) -> np.ndarray:
+    """The not-a-knot cubic spline's coefficients through points x (G,) as a linear map of the values:
+    (4 (G - 1), G), rows in CubicSpline's (4, G - 1) order (one matrix product per call instead of a
+    banded solve per call: 5x faster on the span scores' many columns)."""
+    g = len(x)
+    return CubicSpline(np.array(x), np.eye(g), axis=0).c.reshape(4 * (g - 1), g)
+
+
 def _spline_peak(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where (in x) and how high the maximum of each column of values (G, S) sampled at increasing points x
     (G,) is: the highest point of the not-a-knot cubic spline through each column on the two pieces beside
@@ -1614,7 +1623,8 @@ def _spline_peak(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndar
     g, n_cols = values.shape
     finite = np.all(np.isfinite(values), axis=0)  # (S,)
     v = np.where(finite[None, :], values, 0.0)
-    c = CubicSpline(x, v, axis=0).c  # (4, G - 1, S): piece i is c0 d^3 + c1 d^2 + c2 d + c3, d = x - x_i
+    # (4, G - 1, S): piece i is c0 d^3 + c1 d^2 + c2 d + c3, d = x - x_i; linear in the values
+    c = (_spline_map(tuple(x.tolist())) @ v).reshape(4, g - 1, n_cols)
     cols = np.arange(n_cols)
     best = v.argmax(axis=0)
     where, peak = x[best].astype(float), v[best, cols]
