@@ -1154,8 +1154,10 @@ class _KnownNoise:
         # cubic splines along x = log(s + SPLINE_OFFSET) of log Q and log det R, coefficients (4, J - 1, A, n)
         # each, stored per alpha as (A, n * (J - 1), 8): one row per segment and piece holds both splines'
         # (one gather per point)
-        c_q = CubicSpline(self.x_nodes, np.log(self.q), axis=0).c
-        c_ld = CubicSpline(self.x_nodes, ld, axis=0).c
+        spline = _spline_map(tuple(self.x_nodes.tolist()))  # (4 (J - 1), J)
+        pieces = len(self.x_nodes) - 1
+        c_q = (spline @ np.log(self.q).reshape(len(self.x_nodes), -1)).reshape(4, pieces, *self.q.shape[1:])
+        c_ld = (spline @ ld.reshape(len(self.x_nodes), -1)).reshape(4, pieces, *ld.shape[1:])
         coef = np.concatenate([c_q, c_ld]).transpose(2, 3, 1, 0)  # (A, n, J - 1, 8)
         self.coef = np.ascontiguousarray(coef).reshape(len(self.grid), -1, 8)
 
