@@ -634,8 +634,10 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         shared, log_ks = [], []
         prof = np.empty((len(TRACK_NOISE_FACTORS) + 1, n_groups))  # (1 + F, G) the track's profile in sigma
         levels = known.scan([(scale[sub_groups] * f) ** 2 for f in np.r_[0.0, TRACK_NOISE_FACTORS]])
-        for i, (ll_alpha, log_k, _) in enumerate(levels):
-            peak = _spline_profile(ALPHA_LATTICE[known.grid], ll_alpha, log_k, known.first)[1]  # (n_sub,)
+        # each segment's maximum over alpha at every level, all levels side by side in one call
+        peaks = _spline_profile(ALPHA_LATTICE[known.grid], np.hstack([v[0] for v in levels]),
+                                np.hstack([v[1] for v in levels]), np.tile(known.first, len(levels)))[1]
+        for i, ((ll_alpha, log_k, _), peak) in enumerate(zip(levels, np.split(peaks, len(levels)))):
             prof[i] = np.bincount(sub_groups, peak, minlength=n_groups)
             shared.append(ll_alpha + (prof[i][sub_groups] - peak)[None, :])
             log_ks.append(log_k)
