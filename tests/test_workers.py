@@ -7,7 +7,7 @@ import pytest
 from uandi.likelihood import blur_evidence, fit_segments, select_changepoints
 from uandi.likelihood_sbm import fit_sbm_segments
 from uandi.simulate import dataset
-from uandi.workers import MIN_POINTS_PER_WORKER, fork_available, split, worker_pool
+from uandi.workers import MIN_POINTS_PER_WORKER, Packed, fork_available, split, worker_pool
 
 needs_fork = pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux)")
 
@@ -24,6 +24,21 @@ def test_split_is_contiguous_complete_and_balanced():
         assert max(sums) - min(sums) <= 2 * weights.max()  # each cut is off by at most one item
     assert split([5, 1], 4) == [slice(0, 1), slice(1, 2)]  # never an empty part
     assert split([], 2) == []
+
+
+def test_packed_arrays_come_back_equal_in_order():
+    """Packed (what travels to and from the workers): the same arrays, shapes, dtypes and order, the empty
+    and one-row ones included; and an empty list."""
+    rng = np.random.default_rng(3)
+    tracks = [rng.normal(size=(n, 2)) for n in (5, 1, 300, 0, 7)]
+    back = Packed.of(tracks).unpack()
+    assert len(back) == len(tracks)
+    for a, b in zip(tracks, back):
+        assert b.shape == a.shape and b.dtype == np.float64 and np.array_equal(a, b)
+    changes = [np.array([40, 90]), np.array([], dtype=np.int64), np.array([7])]
+    back = Packed.of(changes, np.int64).unpack()
+    assert [b.tolist() for b in back] == [[40, 90], [], [7]] and all(b.dtype == np.int64 for b in back)
+    assert Packed.of([]).unpack() == []
 
 
 def test_no_pool_where_it_would_not_pay():

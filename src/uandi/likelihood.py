@@ -57,7 +57,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.special import gammaincc
 
-from .workers import Workers, active, split
+from .workers import Packed, Workers, active, split
 
 __all__ = [
     "ALPHA_LATTICE",
@@ -88,9 +88,8 @@ _CACHE_BYTES = 512 * 2**20  # factors kept between calls, per kind
 SCORE_GRID = np.unique(np.concatenate([np.arange(0, 20, 2), np.arange(20, 180, 5), np.arange(180, 195, 2), [194]]))
 # changepoint span scores need the maximum's height only, far less precisely than a fit needs alpha: 15
 # lattice points, 0.24 apart in the middle, closer towards the ends where the profile bends sharply, and the
-# maximum of the cubic spline through them (_spline_peak). Against the maximum over the whole lattice (and
-# between its points) on 400 random spans of 10-499 steps: within 0.21 (99 % within 0.10); the parabola
-# through the best point of the 26 points before (0.1 apart) erred by up to 0.48 (99 % within 0.24)
+# maximum of the cubic spline through them (_spline_peak), more exact than the parabola through the best of
+# the 26 points before (0.1 apart), with 42 % fewer products (numbers: _score)
 SPAN_GRID = np.array([0, 4, 9, 16, 28, 44, 64, 88, 112, 136, 156, 171, 182, 189, 194])
 _SCORE_COLUMNS = 2048  # right-hand sides per matrix product (bounds the memory of one product)
 
@@ -198,7 +197,8 @@ class _Factors:
         self._bytes = 0
 
 
-_PREFETCH_BATCH = 32  # factors per batched recursion (32 x 512 x 512 doubles: 67 MB): 0.72 ms per 512 factor, 0.87 at 16, 1.39 at 8
+# factors per batched recursion (32 x 512 x 512 doubles: 67 MB): 0.72 ms per 512 factor, 0.87 at 16, 1.39 at 8
+_PREFETCH_BATCH = 32
 
 
 def _inverse_factors(gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -720,8 +720,8 @@ def _fit_in_workers(workers: Workers, segments, noise, exposure: float, groups, 
     points = np.add.reduceat(np.array([len(segments[i]) for i in order], dtype=float), starts)
     ends = np.r_[starts[1:], len(order)]
     chunks = [order[starts[part.start] : ends[part.stop - 1]] for part in split(points, workers.n)]
-    args = [([segments[i] for i in rows.tolist()], noise[rows] if isinstance(noise, np.ndarray) else noise, exposure,
-             None if groups is None else groups[rows], noise_allowance) for rows in chunks]
+    args = [(Packed.of([segments[i] for i in rows.tolist()]), noise[rows] if isinstance(noise, np.ndarray) else noise,
+             exposure, None if groups is None else groups[rows], noise_allowance) for rows in chunks]
     fits = workers.starmap(_fit_chunk, args)
     rows = np.concatenate(chunks)
     values = {}
@@ -732,9 +732,10 @@ def _fit_in_workers(workers: Workers, segments, noise, exposure: float, groups, 
     return SegmentFit(**values)
 
 
-def _fit_chunk(segments, noise, exposure, groups, noise_allowance) -> SegmentFit:
+def _fit_chunk(segments: Packed, noise, exposure, groups, noise_allowance) -> SegmentFit:
     """One worker's share of _fit_in_workers."""
-    return fit_segments(segments, noise=noise, exposure=exposure, groups=groups, noise_allowance=noise_allowance)
+    return fit_segments(segments.unpack(), noise=noise, exposure=exposure, groups=groups,
+                        noise_allowance=noise_allowance)
 
 
 def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: float, wanted=None,
@@ -1145,14 +1146,15 @@ class _KnownNoise:
     KNOWN_NODES noise ratios), as cubic splines along log(s + SPLINE_OFFSET) (log Q and log det R), give
     the log-likelihood -n log(2 pi K) - log det R(alpha, s) - Q(alpha, s) / (2 K) at any K. At each
     alpha it is maximised over log K (scan); the cubic spline of alpha's profile through the grid gives
-    alpha and its standard error, log K's curvature and slope along the profile give K's (_fit_at). Without the alpha-noise ridge of a fitted noise, alpha is as precise as with no
-    noise at all when sigma is small, and far more precise than with sigma fitted when it is not."""
+    alpha and its standard error, log K's curvature and slope along the profile give K's (_fit_at).
+    Without the alpha-noise ridge of a fitted noise, alpha is as precise as with no noise at all when
+    sigma is small, and far more precise than with sigma fitted when it is not."""
 
     def __init__(self, seg: _Segments, n_in: int, exposure: float, lowest: np.ndarray | None = None,
                  known_q: dict | None = None):
         """lowest: optional (n,) lowest alpha each segment needs (the grid points below it are skipped
-        and read _FAR_BELOW; at least the top four are kept, for the spline). known_q: optional noise lattice index ->
-        Q (len(self.grid), n) already computed (NaN where not), reused (_grid_terms)."""
+        and read _FAR_BELOW; at least the top four are kept, for the spline). known_q: optional noise
+        lattice index -> Q (len(self.grid), n) already computed (NaN where not), reused (_grid_terms)."""
         self.n_in = n_in
         self.n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)  # (n,)
         self.grid = KNOWN_GRID
@@ -1296,8 +1298,8 @@ class _KnownNoise:
 
 KNOWN_NOISE_BELOW = 0.35  # noise "track": the known-noise grid starts this far below a segment's no-noise alpha,
 # or 2.5 of its no-noise standard errors if more (0.35 alone cut the K_se of short segments whose profile
-# interval reaches lower): alpha within 2e-6, alpha_se and K_se within 1e-4 (relative) of the whole grid (then of 26 points) on 1014
-# segments of 12-400 steps (noise up to 0.9, blur or not), the track search 1.2x faster
+# interval reaches lower): alpha within 2e-6, alpha_se and K_se within 1e-4 (relative) of the whole grid (then
+# of 26 points) on 1014 segments of 12-400 steps (noise up to 0.9, blur or not), the track search 1.2x faster
 SCAN_POINTS = 96  # log s values per alpha and segment of _KnownNoise.scan's table (about 0.13 apart in log K)
 KNOWN_NOISE_TEST = 3.84  # 2 x log-likelihood gain of sigma fitted that rejects a stated sigma (chi-square 1 df, 5 %)
 
@@ -1601,8 +1603,8 @@ def _score_in_workers(workers: Workers, tracks: list, spans: list, exposure: flo
     args = []
     for ts in chunks:
         local = {t: i for i, t in enumerate(ts)}
-        args.append(([tracks[t] for t in ts], [(local[t], a, b) for t in ts for _, a, b in by_track[t]], exposure,
-                     anchor, alphas is not None))
+        args.append((Packed.of([tracks[t] for t in ts]), [(local[t], a, b) for t in ts for _, a, b in by_track[t]],
+                     exposure, anchor, alphas is not None))
     out: dict = {}
     for ts, (values, where) in zip(chunks, workers.starmap(_score_chunk, args)):
         mine = [sp for t in ts for sp in by_track[t]]
@@ -1613,10 +1615,10 @@ def _score_in_workers(workers: Workers, tracks: list, spans: list, exposure: flo
 
 
 @_quiet
-def _score_chunk(tracks: list, spans: list, exposure: float, anchor: str, want_alphas: bool) -> tuple[list, list]:
+def _score_chunk(tracks: Packed, spans: list, exposure: float, anchor: str, want_alphas: bool) -> tuple[list, list]:
     """One worker's share of _score_in_workers: the scores (and maximising alphas) of `spans`, in their order."""
     alphas: dict | None = {} if want_alphas else None
-    scores = _score(tracks, spans, exposure, anchor=anchor, alphas=alphas)
+    scores = _score(tracks.unpack(), spans, exposure, anchor=anchor, alphas=alphas)
     return [scores[sp] for sp in spans], ([alphas[sp] for sp in spans] if want_alphas else [])
 
 
@@ -1642,8 +1644,8 @@ def _spline_top(x: np.ndarray, values: np.ndarray):
     cols = np.arange(n_cols)
     best = values.argmax(axis=0)
     # the best point as the end of the piece before it (its right end), or the start of the first
-    piece, d, peak = np.maximum(best - 1, 0), np.where(best > 0, np.diff(x)[np.maximum(best - 1, 0)], 0.0), values[best, cols]
     h = np.diff(x)
+    piece, d, peak = np.maximum(best - 1, 0), np.where(best > 0, h[np.maximum(best - 1, 0)], 0.0), values[best, cols]
     with np.errstate(divide="ignore", invalid="ignore"):
         for side in (best - 1, best):
             p = np.clip(side, 0, g - 2)
@@ -1651,7 +1653,8 @@ def _spline_top(x: np.ndarray, values: np.ndarray):
             disc = c2**2 - 3 * c3 * c1  # the derivative 3 c3 d^2 + 2 c2 d + c1 = 0
             root = np.sqrt(np.maximum(disc, 0.0))
             cubic = c3 != 0
-            for t, kind in (((-c2 + root) / (3 * c3), cubic), ((-c2 - root) / (3 * c3), cubic), (-c1 / (2 * c2), ~cubic)):
+            roots = ((-c2 + root) / (3 * c3), cubic), ((-c2 - root) / (3 * c3), cubic), (-c1 / (2 * c2), ~cubic)
+            for t, kind in roots:
                 value = ((c3 * t + c2) * t + c1) * t + c0
                 ok = (kind & (side >= 0) & (side < g - 1) & (disc >= 0) & (t >= 0) & (t <= h[p])
                       & (3 * c3 * t + c2 < 0) & (value > peak))
@@ -1761,8 +1764,8 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
       maximum-likelihood alpha of the segment before, the segment after and the merged one
       (changepoint_allowance turns them into the alpha uncertainty that the choice itself carries); all
       at the partition's changepoints, from its own span scores, also where `refine` or `place` then move
-      them (scoring the moved ones anew cost 6 % of the --tasks alpha stage; the allowance's coverage
-      held, 0.915-0.943 against 0.912-0.941, docs/likelihood.md part H).
+      them (scoring the moved ones anew cost 6 % of the --tasks alpha stage; the allowance's coverage held:
+      docs/likelihood.md part H).
     posteriors: also return, per track, each changepoint's ChangepointPosterior (with `place`, the one
       that placed it; else around the chosen position).
     penalty_slope: if > 0, the penalty follows the rate of changes in these tracks (empirical Bayes: the
@@ -2015,8 +2018,13 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
     if active(workers) and len(tracks) >= 2 * workers.n:
         parts = split([len(c) + 1e-3 for c in chosen], workers.n)  # the work is per change
         kw = dict(min_gap=min_gap, exposure=exposure, reach=reach, context=context, temperature=temperature)
-        answers = workers.starmap(_posteriors_chunk, [(tracks[p], chosen[p], kw) for p in parts])
-        return [per for answer in answers for per in answer]
+        answers = workers.starmap(_posteriors_chunk, [(Packed.of(tracks[p]), Packed.of(chosen[p], np.int64), kw)
+                                                      for p in parts])
+        out = []
+        for per_track, positions, probability in answers:  # rebuilt here: one object per change
+            changes = iter(zip(positions.unpack(), probability.unpack()))
+            out += [[ChangepointPosterior(*next(changes)) for _ in range(k)] for k in per_track.tolist()]
+        return out
     fwd, bwd, where = [], [], []
     for t, cps in enumerate(chosen):
         x = np.asarray(tracks[t], dtype=float)
@@ -2051,9 +2059,13 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
     return out
 
 
-def _posteriors_chunk(tracks: list, chosen: list, kw: dict) -> list:
-    """One worker's share of changepoint_posteriors."""
-    return changepoint_posteriors(tracks, chosen, **kw)
+def _posteriors_chunk(tracks: Packed, chosen: Packed, kw: dict) -> tuple[np.ndarray, Packed, Packed]:
+    """One worker's share of changepoint_posteriors: per track its number of changes, and every change's
+    positions and probabilities, packed."""
+    post = changepoint_posteriors(tracks.unpack(), chosen.unpack(), **kw)
+    changes = [p for per in post for p in per]
+    return (np.array([len(per) for per in post], dtype=np.int64), Packed.of([p.positions for p in changes], np.int64),
+            Packed.of([p.probability for p in changes]))
 
 
 def place_changepoints(posteriors: list, window: int, min_gap: int = 10) -> list:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy import optimize
 
-from .workers import Workers, active, split
+from .workers import Packed, Workers, active, split
 
 ALPHA_BOUNDS = (0.05, 2.0)  # SBM's range in the AnDi convention
 CLOCK_OFFSETS = (0.0, 1.0)  # t0: our simulator's segments, andi-datasets' offset path
@@ -119,7 +119,7 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None) -> SBMFit:
             raise ValueError(f"segment {i}: expected positions of shape (n >= 3, 2), got {shape}")
     if active(workers) and len(segments) >= 2 * workers.n:
         parts = split([len(pos) for pos in segments], workers.n)
-        fits = workers.starmap(fit_sbm_segments, [(list(segments[part]),) for part in parts])
+        fits = workers.starmap(_sbm_chunk, [(Packed.of(segments[part]),) for part in parts])
         return SBMFit(**{f.name: np.concatenate([getattr(fit, f.name) for fit in fits]) for f in fields(SBMFit)})
     out = {k: np.full(len(segments), np.nan) for k in ("alpha", "alpha_se", "K", "K_se", "clock_offset", "loglik")}
     n_steps = np.zeros(len(segments), dtype=np.int64)
@@ -148,3 +148,8 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None) -> SBMFit:
             out["K_se"][i] = np.ldexp(np.exp(log_k) * logk_se, 2 * e)
         out["alpha_se"][i] = np.nan if at_bound[i] else a_se
     return SBMFit(n=n_steps, at_bound=at_bound, **out)
+
+
+def _sbm_chunk(segments: Packed) -> SBMFit:
+    """One worker's share of fit_sbm_segments."""
+    return fit_sbm_segments(segments.unpack())

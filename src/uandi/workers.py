@@ -66,6 +66,27 @@ def split(weights, parts: int) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
+@dataclass
+class Packed:
+    """Arrays with rows of one shape and dtype ((n_i, ...) each) travelling to or from a worker as one: their
+    rows concatenated, and each one's row count. Pickling and unpickling a list of 10,000 tracks or 17,000
+    segments (80 MB) took 0.4-0.7 s, 5,000 tracks' changepoint posteriors 1.1 s, most of it per small
+    object, with the workers waiting; one buffer of the same numbers is a memory copy."""
+
+    flat: np.ndarray  # (sum n_i, ...)
+    counts: np.ndarray  # (len,) rows of each array
+
+    @classmethod
+    def of(cls, arrays, dtype=float) -> "Packed":
+        arrays = [np.asarray(a, dtype=dtype) for a in arrays]
+        counts = np.array([len(a) for a in arrays], dtype=np.int64)
+        return cls(np.concatenate(arrays) if arrays else np.zeros(0, dtype), counts)
+
+    def unpack(self) -> list:
+        """The arrays again (views into one buffer), in their order."""
+        return np.split(self.flat, np.cumsum(self.counts)[:-1]) if len(self.counts) else []
+
+
 def _one_blas_thread() -> None:
     """Each worker's initializer: one BLAS thread (the workers are the parallelism; more would contend)."""
     from threadpoolctl import threadpool_limits
