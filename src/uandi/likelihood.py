@@ -880,8 +880,8 @@ NOISE_SCREEN = 1.0  # mode "auto": below this gain at three noise levels, the fu
 # on subtask-1 tracks with sigma_n 0-0.2; on 300 tracks each at sigma_n 0, 0.05, 0.1, 0.2: 47, 42, 31
 # and 16 % fewer searches, the noise decision changed in 0, 1, 1 and 0 of about 1050 segments. Not a bound:
 # a segment's own best gain (noise fitted, the exact climb) exceeded the three-level screen's by up to 3.5-14
-# (99 % within 1.5-6.3) on 1,800 subtask-1 tracks at sigma_n 0-0.1, most where the best noise lies below the
-# screen's lowest level; the margin stands on the unchanged decisions (smaller ones changed them: part G)
+# (99 % within 1.5-6.3) on 1,800 subtask-1 tracks at sigma_n 0-0.1; the margin stands on the unchanged
+# decisions (smaller ones changed them: docs/likelihood.md part G)
 NOISE_SCREEN_MARGIN = 3.0
 # the screen's noise levels (NOISE_LATTICE index: s = 0.1, 0.3, 0.68) and how far above the no-noise
 # alpha each looks for its maximum (from 0.1 below)
