@@ -816,7 +816,8 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
     if changepoints and tracks:
         cands = []
         for a, seg in zip(alpha, segments):
-            peaks = segments_from_alpha_contrast(a, window=cfg["window"], threshold=cfg["threshold"], min_gap=5)[0]
+            # the contrast rule's changepoints alone (segments_from_alpha_contrast's segment means are not needed)
+            peaks = _contrast_changepoints(_check_alpha(a), cfg["window"], cfg["threshold"], 5, "alpha units")
             cands.append(np.union1d(peaks, seg.changepoints))
         used = {}
         chosen, *evidence, posteriors = select_changepoints(
