@@ -247,8 +247,9 @@ def main():
     # script's tables and survives a rerun: everything from the first block on
     kept = ""
     if Path(a.out).exists():
-        first = re.search(r"<!-- [\w-]+:start -->", Path(a.out).read_text())
-        kept = "\n" + Path(a.out).read_text()[first.start():] if first else ""
+        old = Path(a.out).read_text()
+        first = re.search(r"<!-- [\w-]+:start -->", old)
+        kept = "\n" + old[first.start():] if first else ""
     Path(a.out).write_text("\n".join(lines) + "\n" + kept)
     if a.json:  # everything but the per-changepoint dc lists (the histograms), to keep the file small
         for r in alpha_rows + model_rows:
