@@ -117,20 +117,27 @@ def increment_autocovariance(alpha: float, n: int, noise_ratio: float = 0.0, exp
     alpha: anomalous exponent in (0, 2). noise_ratio: s = sigma / sqrt(K) (adds 2 s^2 at lag 0 and
     -s^2 at lag 1). exposure: blur time as a fraction of the frame interval, 0 (instantaneous) to 1.
     """
-    k = np.arange(n, dtype=float)
+    return _autocovariances(np.array([float(alpha)]), np.array([float(noise_ratio)]), n, exposure)[0]
+
+
+def _autocovariances(alpha: np.ndarray, noise_ratio: np.ndarray, n: int, exposure: float = 0.0) -> np.ndarray:
+    """increment_autocovariance of many (alpha, noise_ratio) pairs (B,) at once: (B, n) (a few array
+    operations instead of a dozen per pair: the local searches ask for thousands)."""
+    k = np.arange(n, dtype=float)[None, :]
+    a = np.asarray(alpha, dtype=float)[:, None]
     if exposure > 0:
         tau = float(exposure)
 
         def h(d):
-            return _g(d + tau, alpha) - 2 * _g(d, alpha) + _g(d - tau, alpha)
+            return _g(d + tau, a) - 2 * _g(d, a) + _g(d - tau, a)
 
         gamma = (h(k + 1) - 2 * h(k) + h(k - 1)) / tau**2
     else:
-        gamma = np.abs(k + 1) ** alpha - 2 * np.abs(k) ** alpha + np.abs(k - 1) ** alpha
-    if noise_ratio > 0:
-        gamma[0] += 2 * noise_ratio**2
-        if n > 1:
-            gamma[1] -= noise_ratio**2
+        gamma = np.abs(k + 1) ** a - 2 * np.abs(k) ** a + np.abs(k - 1) ** a
+    s2 = np.asarray(noise_ratio, dtype=float) ** 2
+    gamma[:, 0] += 2 * s2
+    if n > 1:
+        gamma[:, 1] -= s2
     return gamma
 
 
@@ -168,8 +175,8 @@ class _Factors:
                 if not self.has(int(ia), int(js), size, exposure)]
         for lo in range(0, len(todo), _PREFETCH_BATCH):
             part = todo[lo : lo + _PREFETCH_BATCH]
-            gammas = np.stack([increment_autocovariance(ALPHA_LATTICE[ia], size, NOISE_LATTICE[js], exposure)
-                               for ia, js in part])
+            gammas = _autocovariances(ALPHA_LATTICE[[ia for ia, _ in part]], NOISE_LATTICE[[js for _, js in part]],
+                                      size, exposure)
             whiten, logdet = _inverse_factors(gammas)
             for (ia, js), w, ld in zip(part, whiten, logdet):
                 if (ia, js, exposure) in self._store:
@@ -304,8 +311,7 @@ def _terms(seg: _Segments, rows: np.ndarray, ia: np.ndarray, js: np.ndarray, exp
     for lo in range(0, len(few_rows), _LEVINSON_BATCH):
         part = few_rows[lo : lo + _LEVINSON_BATCH]
         m = int(n[part].max())
-        gammas = np.stack([increment_autocovariance(ALPHA_LATTICE[a], m, NOISE_LATTICE[j], exposure)
-                           for a, j in zip(ia[part].tolist(), js[part].tolist())])
+        gammas = _autocovariances(ALPHA_LATTICE[ia[part]], NOISE_LATTICE[js[part]], m, exposure)
         q[part], logdet[part] = _levinson_terms(gammas, seg.increments[rows[part], :m], n[part])
     key = point * 100000 + (99999 - size)  # largest first: one factor per lattice point
     order = np.flatnonzero(~few)
@@ -377,10 +383,12 @@ def _columns(increments: np.ndarray) -> np.ndarray:
     return increments.transpose(1, 2, 0).reshape(increments.shape[1], -1)
 
 
-def _squares(e: np.ndarray) -> np.ndarray:
-    """Squared innovations (m, 2B) in _columns' order -> summed over the two axes (m, B)."""
+def _squares(e: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Squared innovations (m, 2B) in _columns' order -> summed over the two axes (m, B), into `out` if
+    given. e is squared in place (a scratch product: no temporaries)."""
     half = e.shape[1] // 2
-    return np.square(e[:, :half]) + np.square(e[:, half:])
+    np.square(e, out=e)
+    return np.add(e[:, :half], e[:, half:], out=out)
 
 
 def _single_columns(increments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -403,7 +411,7 @@ def _whitened_squares(whiten: np.ndarray, x: np.ndarray) -> np.ndarray:
     edges = [m * b // blocks for b in range(blocks + 1)]
     out = np.empty((m, x.shape[1] // 2), dtype=x.dtype)
     for lo, hi in zip(edges[:-1], edges[1:]):
-        out[lo:hi] = _squares(whiten[lo:hi, :hi] @ x[:hi])
+        _squares(whiten[lo:hi, :hi] @ x[:hi], out=out[lo:hi])
     return out
 
 
@@ -775,7 +783,9 @@ def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: 
                 q = np.empty(len(cols))
                 if len(calc):
                     xs = x if len(calc) == len(part) else x[:, np.concatenate([calc, calc + len(part)])]
-                    e2 = _whitened_squares(whiten, xs) * valid[:, calc]  # (m, b)
+                    e2 = _whitened_squares(whiten, xs)  # (m, b)
+                    tail = int(n[calc].min())  # the rows past some block's end
+                    e2[tail:] *= valid[tail:, calc]
                     q[~reuse] = e2.sum(axis=0, dtype=np.float64) * scale2[calc]  # (b,)
                 if reuse.any():
                     q[reuse] = known_q[g, owner[cols[reuse]]]
@@ -1174,14 +1184,15 @@ class _KnownNoise:
         self.s_nodes = NOISE_LATTICE[KNOWN_NODES]  # (J,)
         self.x_nodes = _spline_x(self.s_nodes)
         # cubic splines along x = log(s + SPLINE_OFFSET) of log Q and log det R, coefficients (4, J - 1, A, n)
-        # each, stored per alpha as (A, n * (J - 1), 8): one row per segment and piece holds both splines'
-        # (one gather per point)
+        # each, stored per alpha as (A, 8, n * (J - 1)): log Q's four, then log det R's, each a plane with
+        # one entry per segment and piece (a gather per plane, then Horner on contiguous arrays: twice as
+        # fast as one gather of all eight and Horner on strided ones)
         spline = _spline_map(tuple(self.x_nodes.tolist()))  # (4 (J - 1), J)
         pieces = len(self.x_nodes) - 1
         c_q = (spline @ np.log(self.q).reshape(len(self.x_nodes), -1)).reshape(4, pieces, *self.q.shape[1:])
         c_ld = (spline @ ld.reshape(len(self.x_nodes), -1)).reshape(4, pieces, *ld.shape[1:])
-        coef = np.concatenate([c_q, c_ld]).transpose(2, 3, 1, 0)  # (A, n, J - 1, 8)
-        self.coef = np.ascontiguousarray(coef).reshape(len(self.grid), -1, 8)
+        coef = np.concatenate([c_q, c_ld]).transpose(2, 0, 3, 1)  # (A, 8, n, J - 1)
+        self.coef = np.ascontiguousarray(coef).reshape(len(self.grid), 8, -1)
 
     def _splines(self, a: int, segs: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log Q and log det R at alpha grid index a of segments `segs` (m,) and noise ratios s (m, P) in
@@ -1190,10 +1201,16 @@ class _KnownNoise:
         x = _spline_x(s)
         piece = np.clip(np.searchsorted(self.x_nodes, x, side="right") - 1, 0, pieces - 1)  # (m, P)
         d = x - self.x_nodes[piece]
-        c = self.coef[a].take(segs[:, None] * pieces + piece, axis=0)  # (m, P, 8)
-        log_q = ((c[..., 0] * d + c[..., 1]) * d + c[..., 2]) * d + c[..., 3]
-        log_det = ((c[..., 4] * d + c[..., 5]) * d + c[..., 6]) * d + c[..., 7]
-        return log_q, log_det
+        at = segs[:, None] * pieces + piece  # (m, P) entry of each point's piece in the planes
+        planes = self.coef[a]  # (8, n (J - 1))
+        values = []
+        for first in (0, 4):  # Horner, in place: ((c0 d + c1) d + c2) d + c3
+            v = planes[first].take(at)
+            for k in range(first + 1, first + 4):
+                v *= d
+                v += planes[k].take(at)
+            values.append(v)
+        return values[0], values[1]
 
     def _loglik(self, a: int, segs: np.ndarray, sig2: np.ndarray, log_k: np.ndarray) -> np.ndarray:
         """(m, P) log-likelihood at alpha grid index a of segments `segs` (m,), sigma^2 (m,) and log K
@@ -1238,11 +1255,12 @@ class _KnownNoise:
                 gain_s = 2 * n[:, None] * u - log_det  # (m, U)
                 half_qs2 = 0.5 * np.exp(log_q + 2 * u)
                 tables = (u, step, gain_s, half_qs2)
+                scratch = np.empty_like(half_qs2)
             for level, v in enumerate(level_sig2):
                 best_ll, best_logk, curv_k = out[level]
                 zero = v <= 0
                 if zero.any():  # s = 0 for every K: the no-noise maximum, exact
-                    ld0 = self.coef[a].reshape(self.n_in, -1, 8)[segs[zero], 0, 7]  # log det R(0)
+                    ld0 = self.coef[a, 7].reshape(self.n_in, -1)[segs[zero], 0]  # log det R(0)
                     nz = n[zero]
                     best_ll[a, segs[zero]] = -nz * (np.log(2 * np.pi) + k_free[zero] + 1.0) - ld0
                     best_logk[a, segs[zero]] = k_free[zero]
@@ -1252,7 +1270,11 @@ class _KnownNoise:
                     continue
                 u, step, gain_s, half_qs2 = tables
                 vs = v[sub]
-                ll = gain_s[sub] - half_qs2[sub] / vs[:, None]  # (m', U), less n log(2 pi sigma^2)
+                if len(sub) == len(v):  # the usual case: every segment, without copying the tables
+                    ll = np.divide(half_qs2, vs[:, None], out=scratch)
+                    np.subtract(gain_s, ll, out=ll)  # (m, U), less n log(2 pi sigma^2)
+                else:
+                    ll = gain_s[sub] - half_qs2[sub] / vs[:, None]  # (m', U)
                 top = ll.argmax(axis=1)
                 i = np.clip(top, 1, SCAN_POINTS - 2)
                 r = np.arange(len(sub))
@@ -1498,23 +1520,54 @@ def segment_positions(positions: np.ndarray, start: int, end: int) -> np.ndarray
 def _best_partitions(n_points: list, candidates: list, scores: dict, penalty: float, min_gap: int) -> list:
     """Penalised optimal partition per track over its candidate changepoints (exact dynamic programme):
     maximise sum(log-likelihood of each segment) - penalty * (number of segments)."""
-    out = []
-    for t, (length, cands) in enumerate(zip(n_points, candidates)):
-        nodes = [0, *cands, length]
-        best = {0: (0.0, [])}
-        for j in range(1, len(nodes)):
-            options = []
-            for i in range(j):
-                if nodes[j] - nodes[i] < min_gap or i not in best:
-                    continue
-                value = best[i][0] + scores[(t, nodes[i], nodes[j])] - penalty
-                options.append((value, best[i][1] + ([nodes[i]] if i > 0 else [])))
-            if options:
-                best[j] = max(options, key=lambda o: o[0])
-        out.append(np.asarray(best[len(nodes) - 1][1], dtype=np.int64))
-    return out
+    return _Partitions(n_points, candidates, scores, min_gap).best(penalty)
 
 
+class _Partitions:
+    """_best_partitions for one set of span scores at any penalty: the scores of each track's spans
+    between its nodes (0, the candidates, its length) laid out once as (tracks, P, P) arrays, one per
+    node count P, and the dynamic programme run on all tracks of one P at once (select_changepoints
+    asks at several penalties while the rate settles; one track at a time, in Python, this was the
+    largest serial share of the stage in the parent process)."""
+
+    def __init__(self, n_points: list, candidates: list, scores: dict, min_gap: int):
+        self.nodes = [np.array([0, *c, length], dtype=np.int64) for length, c in zip(n_points, candidates)]
+        self.groups: dict = {}  # P -> (track numbers (N,), span scores (N, P, P), -inf where no span)
+        by_count: dict = {}
+        for t, nodes in enumerate(self.nodes):
+            by_count.setdefault(len(nodes), []).append(t)
+        for count, ts in by_count.items():
+            table = np.full((len(ts), count, count), -np.inf)
+            for r, t in enumerate(ts):
+                nodes = self.nodes[t].tolist()
+                for j in range(1, count):
+                    for i in range(j):
+                        if nodes[j] - nodes[i] >= min_gap:
+                            table[r, i, j] = scores[(t, nodes[i], nodes[j])]
+            self.groups[count] = (np.array(ts), table)
+
+    def best(self, penalty: float) -> list:
+        """The changepoints of each track's best partition at `penalty` (per segment): int64 arrays. Ties
+        go to the earliest previous node, as max() over the options in order did."""
+        out: list = [None] * len(self.nodes)
+        for count, (ts, table) in self.groups.items():
+            value = np.full((len(ts), count), -np.inf)  # (N, P) best total up to each node
+            value[:, 0] = 0.0
+            back = np.zeros((len(ts), count), dtype=np.int64)  # (N, P) the node before it on that path
+            for j in range(1, count):
+                options = (value[:, :j] + table[:, :j, j]) - penalty  # (N, j)
+                back[:, j] = options.argmax(axis=1)
+                value[:, j] = options[np.arange(len(ts)), back[:, j]]
+            j = np.full(len(ts), count - 1)
+            path = []  # node indices of the changepoints, last first
+            while np.any(j > 0):
+                j = np.where(j > 0, back[np.arange(len(ts)), j], 0)
+                path.append(j)
+            steps = np.stack(path, axis=1) if path else np.zeros((len(ts), 0), dtype=np.int64)
+            for r, t in enumerate(ts.tolist()):
+                kept = steps[r][steps[r] > 0][::-1]
+                out[t] = self.nodes[t][kept] if np.isfinite(value[r, -1]) else np.zeros(0, dtype=np.int64)
+        return out
 
 
 def _increment_range(a: int, b: int) -> tuple[int, int]:
@@ -1797,9 +1850,10 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     alphas: dict = {}
     scores = _score(tracks, spans, exposure, alphas=alphas if evidence else None, workers=workers)
     used = float(penalty)
+    partitions = _Partitions(lengths, cands, scores, min_gap)
     if penalty_slope > 0 and lengths:
         for _ in range(10):  # a fixed point: the rate moves slowly with the penalty (2-4 rounds)
-            found = sum(len(c) for c in _best_partitions(lengths, cands, scores, used, min_gap))
+            found = sum(len(c) for c in partitions.best(used))
             new = rate_penalty(found, sum(lengths), penalty, penalty_slope)
             settled = abs(new - used) < 0.01
             used = new
@@ -1807,7 +1861,7 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
                 break
     if info is not None:
         info["penalty"] = used
-    chosen = partition = _best_partitions(lengths, cands, scores, used, min_gap)
+    chosen = partition = partitions.best(used)
     if refine > 0:
         chosen = _refine(tracks, chosen, refine, min_gap, exposure)
     post = changepoint_posteriors(tracks, chosen, min_gap=min_gap, exposure=exposure, workers=workers) \
