@@ -177,11 +177,11 @@ class _Factors:
             part = todo[lo : lo + _PREFETCH_BATCH]
             gammas = _autocovariances(ALPHA_LATTICE[[ia for ia, _ in part]], NOISE_LATTICE[[js for _, js in part]],
                                       size, exposure)
-            whiten, logdet = _inverse_factors(gammas)
+            whiten, logdet = _inverse_factors(gammas, self.dtype)
             for (ia, js), w, ld in zip(part, whiten, logdet):
                 if (ia, js, exposure) in self._store:
                     self._drop((ia, js, exposure))
-                self._keep((ia, js, exposure), w.astype(self.dtype, copy=False), ld)
+                self._keep((ia, js, exposure), w, ld)
 
     def _keep(self, key, matrix: np.ndarray, logdet: np.ndarray) -> None:
         self._store[key] = (matrix, logdet)
@@ -208,7 +208,7 @@ class _Factors:
 _PREFETCH_BATCH = 32
 
 
-def _inverse_factors(gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _inverse_factors(gammas: np.ndarray, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     """The inverse Cholesky factors W = L^-1 of B Toeplitz covariances and the log det of each leading
     block, by the Durbin-Levinson recursion: row k of W is the error filter of the best linear predictor
     of step k from the steps before it, divided by the error's standard deviation (the same matrix as
@@ -217,10 +217,12 @@ def _inverse_factors(gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     matrix products (each pool spinning while the other works) made a grid of factors and products 3.4
     times slower at 2 threads than either alone.
 
-    gammas: (B, m) autocovariances. Returns W (B, m, m) float64 lower triangular and log det (B, m + 1)
-    of every leading block (0 for the empty one)."""
+    gammas: (B, m) autocovariances. Returns W (B, m, m) lower triangular, of `dtype` (the recursion runs
+    in float64 whatever it is; each row is rounded once as it is stored: half the memory written for a
+    float32 factor, and no copy to convert it), and log det (B, m + 1) of every leading block (0 for the
+    empty one)."""
     b, m = gammas.shape
-    whiten = np.zeros((b, m, m))
+    whiten = np.zeros((b, m, m), dtype=dtype)
     phi = np.zeros((b, m))  # phi[:, j - 1] = phi_{k, j}: coefficients of the order-k predictor
     v = gammas[:, 0].copy()  # prediction error variance of step k
     log_v = np.empty((b, m))
@@ -1864,10 +1866,16 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     chosen = partition = partitions.best(used)
     if refine > 0:
         chosen = _refine(tracks, chosen, refine, min_gap, exposure)
-    post = changepoint_posteriors(tracks, chosen, min_gap=min_gap, exposure=exposure, workers=workers) \
-        if place > 0 or posteriors else None
+    post = placed = None
+    if (place > 0 or posteriors) and active(workers) and len(tracks) >= 2 * workers.n:
+        kw = dict(min_gap=min_gap, exposure=exposure, reach=PLACE_REACH, context=PLACE_CONTEXT,
+                  temperature=PLACE_TEMPERATURE)
+        post, placed = _posteriors_in_workers(workers, tracks, chosen, kw, place)
+    elif place > 0 or posteriors:
+        post = changepoint_posteriors(tracks, chosen, min_gap=min_gap, exposure=exposure)
+        placed = place_changepoints(post, place, min_gap) if place > 0 else None
     if place > 0:
-        chosen = place_changepoints(post, place, min_gap)
+        chosen = placed
     out = [chosen]
     if evidence:
         out.append(_evidence(tracks, partition, scores, alphas, exposure, workers))
@@ -2073,15 +2081,8 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
     to `context` increments beyond the reach), divided by `temperature`. workers: optional
     uandi.workers pool, each process taking a chunk of the tracks."""
     if active(workers) and len(tracks) >= 2 * workers.n:
-        parts = split([len(c) + 1e-3 for c in chosen], workers.n)  # the work is per change
         kw = dict(min_gap=min_gap, exposure=exposure, reach=reach, context=context, temperature=temperature)
-        answers = workers.starmap(_posteriors_chunk, [(Packed.of(tracks[p]), Packed.of(chosen[p], np.int64), kw)
-                                                      for p in parts])
-        out = []
-        for per_track, positions, probability in answers:  # rebuilt here: one object per change
-            changes = iter(zip(positions.unpack(), probability.unpack()))
-            out += [[ChangepointPosterior(*next(changes)) for _ in range(k)] for k in per_track.tolist()]
-        return out
+        return _posteriors_in_workers(workers, tracks, chosen, kw, 0)[0]
     fwd, bwd, where = [], [], []
     for t, cps in enumerate(chosen):
         x = np.asarray(tracks[t], dtype=float)
@@ -2116,13 +2117,29 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
     return out
 
 
-def _posteriors_chunk(tracks: Packed, chosen: Packed, kw: dict) -> tuple[np.ndarray, Packed, Packed]:
-    """One worker's share of changepoint_posteriors: per track its number of changes, and every change's
-    positions and probabilities, packed."""
+def _posteriors_in_workers(workers: Workers, tracks: list, chosen: list, kw: dict, place: int) -> tuple[list, list]:
+    """changepoint_posteriors in the workers' processes, a chunk of the tracks each, and with `place` > 0
+    each track's changes placed there too (place_changepoints: per change, a tenth of a millisecond of the
+    parent's serial time otherwise). Returns the posteriors and the placed changepoints (None without)."""
+    parts = split([len(c) + 1e-3 for c in chosen], workers.n)  # the work is per change
+    answers = workers.starmap(_posteriors_chunk, [(Packed.of(tracks[p]), Packed.of(chosen[p], np.int64), kw, place)
+                                                  for p in parts])
+    out, placed = [], []
+    for per_track, positions, probability, moved in answers:  # rebuilt here: one object per change
+        changes = iter(zip(positions.unpack(), probability.unpack()))
+        out += [[ChangepointPosterior(*next(changes)) for _ in range(k)] for k in per_track.tolist()]
+        placed += moved.unpack()
+    return out, (placed if place > 0 else None)
+
+
+def _posteriors_chunk(tracks: Packed, chosen: Packed, kw: dict, place: int) -> tuple[np.ndarray, Packed, Packed, Packed]:
+    """One worker's share of _posteriors_in_workers: per track its number of changes, every change's
+    positions and probabilities, and with `place` > 0 each track's placed changepoints, packed."""
     post = changepoint_posteriors(tracks.unpack(), chosen.unpack(), **kw)
     changes = [p for per in post for p in per]
+    placed = place_changepoints(post, place, kw["min_gap"]) if place > 0 else []
     return (np.array([len(per) for per in post], dtype=np.int64), Packed.of([p.positions for p in changes], np.int64),
-            Packed.of([p.probability for p in changes]))
+            Packed.of([p.probability for p in changes]), Packed.of(placed, np.int64))
 
 
 def place_changepoints(posteriors: list, window: int, min_gap: int = 10) -> list:
