@@ -8,6 +8,7 @@ from scipy.linalg import cholesky
 from uandi.likelihood import (
     ALPHA_LATTICE,
     BLUR_BLOCK,
+    BLUR_CLEAR_SE,
     NOISE_LATTICE,
     SPAN_GRID,
     TRACK_NOISE_FACTORS,
@@ -352,15 +353,26 @@ def test_blur_evidence_tells_a_blurred_camera_from_super_diffusion():
     from uandi.postprocess import blur_notice
 
     rng = np.random.default_rng(21)
-    ev = blur_evidence(list(sample_fbm(rng, 1.0, 1.0, 0.0, 2 * BLUR_BLOCK, 20, exposure=1.0)))
+    blurred = list(sample_fbm(rng, 1.0, 1.0, 0.0, 2 * BLUR_BLOCK, 20, exposure=1.0))
+    ev = blur_evidence(blurred)
     assert len(ev.gain) == 40  # two stretches per track
     assert ev.mean_gain()[0] > 2.0  # measured 3.3 per stretch (sd 2) on 200 stretches
     assert abs(np.median(ev.alpha_blurred) - 1.0) < 0.08 and np.median(ev.alpha_sharp) > 1.15
     assert "motion-blurred" in blur_notice(ev)
+    # the product's early stop (clear_below): a blurred set is fitted whole, to the same gains, block by block
+    staged = blur_evidence(blurred, clear_below=0.5)
+    assert len(staged.gain) == 40 and np.allclose(staged.gain, ev.gain, atol=1e-3)
     for alpha in (1.0, 1.3):
-        sharp = blur_evidence(list(sample_fbm(rng, alpha, 1.0, 0.0, 2 * BLUR_BLOCK, 20)))
+        tracks = list(sample_fbm(rng, alpha, 1.0, 0.0, 2 * BLUR_BLOCK, 20))
+        sharp = blur_evidence(tracks)
         assert sharp.mean_gain()[0] < 0.6  # measured 0.0-0.3 per stretch without blur
         assert blur_notice(sharp) is None
+    # clearly sharp on half the stretches (100 of 200, the product's case): the others are not fitted
+    tracks = list(sample_fbm(rng, 1.0, 1.0, 0.0, 2 * BLUR_BLOCK, 100))
+    quick = blur_evidence(tracks, clear_below=0.5)
+    mean, se = quick.mean_gain()
+    assert len(quick.gain) == 100 and mean + BLUR_CLEAR_SE * se < 0.5 and blur_notice(quick) is None
+    assert np.allclose(quick.gain, blur_evidence([t[: BLUR_BLOCK + 1] for t in tracks]).gain, atol=1e-3)  # the first
     assert len(blur_evidence([np.zeros((BLUR_BLOCK, 2))]).gain) == 0  # shorter than one stretch: none
 
 

@@ -314,8 +314,12 @@ def _alpha_candidates(alphas: list, window: int, threshold: float, min_gap: int)
     for length, rows in by_length.items():
         if length < 2 * window:
             continue
-        t, diff = _window_contrast(np.stack([checked[i] for i in rows], axis=1), window)  # (T,), (T, N)
-        contrast = np.abs(diff).T  # (N, T)
+        # _window_contrast along each row (the running sums along the contiguous axis: the same numbers)
+        c = np.cumsum(np.stack([checked[i] for i in rows]), axis=1)  # (N, L)
+        c = np.concatenate((np.zeros((len(rows), 1)), c), axis=1)
+        t = np.arange(window, length - window + 1)
+        ahead, here, behind = c[:, 2 * window :], c[:, window : length - window + 1], c[:, : length - 2 * window + 1]
+        contrast = np.abs((ahead - 2 * here + behind) / window)  # (N, T): at t + window, t and t - window
         row, col = np.nonzero(_peaks(contrast) & (contrast > threshold))  # row by row, columns in order
         starts = np.searchsorted(row, np.arange(len(rows) + 1))
         for r, i in enumerate(rows):
@@ -341,10 +345,12 @@ def _greedy_peaks(t: np.ndarray, contrast: np.ndarray, length: int, threshold: f
 def _greedy_take(points: np.ndarray, contrast: np.ndarray, length: int, min_gap: int) -> np.ndarray:
     """_greedy_peaks' choice among its peaks above the threshold (points (P,) increasing, their contrast)."""
     chosen: list[int] = []
-    for cp in points[np.argsort(-contrast, kind="stable")].tolist():  # highest first, ties in order
+    at, value = points.tolist(), contrast.tolist()
+    for i in sorted(range(len(at)), key=lambda i: -value[i]):  # highest first, ties in order (a stable sort)
+        cp = at[i]
         if min(cp, length - cp) >= min_gap and all(abs(cp - k) >= min_gap for k in chosen):
             chosen.append(cp)
-    return np.sort(np.asarray(chosen, dtype=np.int64))
+    return np.array(sorted(chosen), dtype=np.int64)
 
 
 def segments_from_alpha_contrast(alpha, window: int = 8, threshold: float = 0.25,
@@ -888,7 +894,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         fit = fit_segments(pieces, noise=cfg["noise"], exposure=cfg["exposure"], groups=[k for k, _ in owner],
                            workers=pool)
         if cfg["blur_check"] and cfg["exposure"] == 0:
-            message = blur_notice(blur_evidence(pieces, workers=pool))
+            message = blur_notice(blur_evidence(pieces, workers=pool, clear_below=BLUR_MIN_GAIN))
             if message:
                 notify(message)
     sbm_fit = fit_sbm_segments(sbm_pieces, workers=pool) if sbm_pieces else None
