@@ -268,7 +268,8 @@ class _Segments:
     n: np.ndarray  # (S,) increments per segment (block)
     owner: np.ndarray  # (S,) which input segment each block belongs to
     # _grid_terms' single-precision columns of a chunk of blocks, (m, first block) -> (x, scale2), made once:
-    # each grid of noise levels asks for the same ones (13 levels in _KnownNoise: 8 % of its time went there)
+    # each grid of noise levels asks for the same ones (13 levels in _KnownNoise: 8 % of its time went there);
+    # (m, first block, "T") -> x transposed, where subsets of the columns are gathered
     columns: dict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -773,8 +774,6 @@ def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: 
             if (m, lo) not in seg.columns:
                 seg.columns[(m, lo)] = _single_columns(seg.increments[part, :m])
             x, scale2 = seg.columns[(m, lo)]  # (m, 2B) float32, (B,)
-            # (m, B): innovations past a block's end dropped
-            valid = (np.arange(m)[:, None] < n[None, :]).astype(np.float32)
             for g, ia in enumerate(grid):
                 cols = np.arange(len(part)) if wanted is None else np.flatnonzero(wanted[g, owner])
                 if len(cols) == 0:
@@ -784,10 +783,15 @@ def _grid_terms(seg: _Segments, n_in: int, grid: np.ndarray, js: int, exposure: 
                 whiten, ld = _WHITEN.get(int(ia), int(js), m, exposure)
                 q = np.empty(len(cols))
                 if len(calc):
-                    xs = x if len(calc) == len(part) else x[:, np.concatenate([calc, calc + len(part)])]
+                    if len(calc) == len(part):
+                        xs = x
+                    else:  # the wanted columns, gathered as rows of the transpose (3-5x faster than columns)
+                        if (m, lo, "T") not in seg.columns:
+                            seg.columns[(m, lo, "T")] = np.ascontiguousarray(x.T)  # (2B, m)
+                        xs = seg.columns[(m, lo, "T")][np.concatenate([calc, calc + len(part)])].T  # (m, 2b)
                     e2 = _whitened_squares(whiten, xs)  # (m, b)
-                    tail = int(n[calc].min())  # the rows past some block's end
-                    e2[tail:] *= valid[tail:, calc]
+                    tail = int(n[calc].min())  # innovations past a block's end dropped (the last rows only)
+                    e2[tail:] *= np.arange(tail, m)[:, None] < n[calc][None, :]
                     q[~reuse] = e2.sum(axis=0, dtype=np.float64) * scale2[calc]  # (b,)
                 if reuse.any():
                     q[reuse] = known_q[g, owner[cols[reuse]]]
