@@ -1702,7 +1702,7 @@ def _spline_top(x: np.ndarray, values: np.ndarray):
     as the third."""
     g, n_cols = values.shape
     spline = _spline_map(tuple(x.tolist()))  # (4 (G - 1), G)
-    c = (spline @ values).reshape(4, g - 1, n_cols)  # piece i: c0 d^3 + c1 d^2 + c2 d + c3, d = x - x_i
+    c = (spline @ values).reshape(4, -1)  # (4, (G - 1) S) piece i of column j at i S + j: c0 d^3 + c1 d^2 + c2 d + c3
     cols = np.arange(n_cols)
     best = values.argmax(axis=0)
     # the best point as the end of the piece before it (its right end), or the start of the first
@@ -1711,7 +1711,7 @@ def _spline_top(x: np.ndarray, values: np.ndarray):
     with np.errstate(divide="ignore", invalid="ignore"):
         for side in (best - 1, best):
             p = np.clip(side, 0, g - 2)
-            c3, c2, c1, c0 = c[0, p, cols], c[1, p, cols], c[2, p, cols], c[3, p, cols]
+            c3, c2, c1, c0 = c.take(p * n_cols + cols, axis=1)  # (4, S): a flat gather, 3x faster than (p, cols)
             disc = c2**2 - 3 * c3 * c1  # the derivative 3 c3 d^2 + 2 c2 d + c1 = 0
             root = np.sqrt(np.maximum(disc, 0.0))
             cubic = c3 != 0
@@ -1721,10 +1721,11 @@ def _spline_top(x: np.ndarray, values: np.ndarray):
                 ok = (kind & (side >= 0) & (side < g - 1) & (disc >= 0) & (t >= 0) & (t <= h[p])
                       & (3 * c3 * t + c2 < 0) & (value > peak))
                 piece, d, peak = np.where(ok, p, piece), np.where(ok, t, d), np.where(ok, value, peak)
-    curvature = 6 * c[0, piece, cols] * d + 2 * c[1, piece, cols]
+    at = piece * n_cols + cols
+    curvature = 6 * c[0].take(at) * d + 2 * c[1].take(at)
 
     def read(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cv = (spline @ v).reshape(4, g - 1, n_cols)[:, piece, cols]  # (4, S)
+        cv = (spline @ v).reshape(4, -1).take(at, axis=1)  # (4, S)
         return ((cv[0] * d + cv[1]) * d + cv[2]) * d + cv[3], (3 * cv[0] * d + 2 * cv[1]) * d + cv[2]
 
     return x[piece] + d, peak, curvature, read
