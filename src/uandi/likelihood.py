@@ -2062,13 +2062,13 @@ def _prefix_profiles(increments: list, last: list, exposure: float) -> list:
             w = max(last[r] for r in part.tolist())
             # the rows wanted: each sequence's last w prefixes (a shorter one repeats its first)
             take = np.maximum(n_seq[None, :] - w + np.arange(w)[:, None], 0)  # (w, C) prefix index
-            cols = np.arange(len(part))[None, :]
+            flat = take * len(part) + np.arange(len(part))[None, :]  # (w, C) their places in q (m, C), flattened
             n = take + 1.0  # increments in each prefix
             profile = np.empty((len(grid), w, len(part)))  # (G, w, C)
             for g, ia in enumerate(grid):
                 whiten, ld = _WHITEN.get(int(ia), 0, max(m, _size_for(MAX_EXACT)), exposure)
                 q = _prefix_sums(_whitened_squares(whiten, x))  # (m, C) Q of every prefix, scaled
-                profile[g] = _profile(q[take, cols] * scale2[None, :], ld[take + 1], n)
+                profile[g] = _profile(q.take(flat) * scale2[None, :], ld[take + 1], n)
             peak = _spline_peak(ALPHA_LATTICE[grid], profile.reshape(len(grid), -1))[1].reshape(w, len(part))
             for c, r in enumerate(part.tolist()):
                 out[r] = peak[w - last[r] :, c]
