@@ -232,13 +232,14 @@ def _inverse_factors(gammas: np.ndarray, dtype=np.float64) -> tuple[np.ndarray, 
     for k in range(1, m):
         prev = phi[:, : k - 1]
         kappa = (gammas[:, k] - np.einsum("bj,bj->b", prev, backwards[:, m - k : m - 1])) / v  # reflection
-        phi[:, : k - 1] = prev - kappa[:, None] * prev[:, ::-1]
+        prev -= kappa[:, None] * prev[:, ::-1]  # in place (the right side is a new array first)
         phi[:, k - 1] = kappa
         v = v * (1 - kappa**2)
         log_v[:, k] = np.log(v)
         scale = 1 / np.sqrt(v)
         whiten[:, k, k] = scale
-        whiten[:, k, :k] = -phi[:, k - 1 :: -1] * scale[:, None]  # W[k, k - j] = -phi_{k, j} / sd_k
+        # W[k, k - j] = -phi_{k, j} / sd_k, written straight into W (rounded once to its dtype)
+        np.multiply(phi[:, k - 1 :: -1], -scale[:, None], out=whiten[:, k, :k], casting="same_kind")
     if not np.all(np.isfinite(log_v)):
         raise np.linalg.LinAlgError("a covariance of the lattice is not positive definite (Durbin-Levinson)")
     return whiten, np.concatenate([np.zeros((b, 1)), np.cumsum(log_v, axis=1)], axis=1)
