@@ -850,3 +850,36 @@ def test_cleared_caches_give_the_same_fit():
     cold = fit_segments(list(pos), noise=False)
     np.testing.assert_array_equal(cold.alpha, warm.alpha)
     assert likelihood._WHITEN._bytes > 0  # filled again
+
+
+def test_partitions_of_all_tracks_at_once_are_each_tracks_best():
+    """_Partitions (the dynamic programme on all tracks of one node count at once) finds each track's
+    best partition, as an enumeration of every subset of its candidates does, ties going to the
+    partition the old per-track programme picked (the earliest previous node)."""
+    from itertools import combinations
+
+    from uandi.likelihood import _Partitions
+
+    rng = np.random.default_rng(9)
+    lengths, cands, scores = [], [], {}
+    for t in range(300):
+        length = int(rng.integers(15, 120))
+        c = sorted(set(rng.integers(3, length - 2, size=rng.integers(0, 7)).tolist()))
+        lengths.append(length)
+        cands.append(c)
+        nodes = [0, *c, length]
+        for i, j in combinations(range(len(nodes)), 2):  # integer scores in every other track: many ties
+            scores[(t, nodes[i], nodes[j])] = float(rng.integers(-3, 4)) if t % 2 else float(rng.normal(0, 5))
+    table = _Partitions(lengths, cands, scores, 10)
+    for penalty in (0.0, 2.0, 6.5):
+        best = table.best(penalty)
+        for t, (length, c) in enumerate(zip(lengths, cands)):
+            options = []
+            for k in range(len(c) + 1):
+                for chosen in combinations(c, k):
+                    nodes = [0, *chosen, length]
+                    if all(b - a >= 10 for a, b in zip(nodes[:-1], nodes[1:])):
+                        options.append(sum(scores[(t, a, b)] - penalty for a, b in zip(nodes[:-1], nodes[1:])))
+            assert best[t].dtype == np.int64
+            got = sum(scores[(t, a, b)] - penalty for a, b in zip([0, *best[t]], [*best[t], length]))
+            assert np.isclose(got, max(options))  # optimal (ties may hold several optima)

@@ -226,6 +226,21 @@ def test_contrast_respects_threshold_ends_and_min_gap():
         segments_from_alpha_contrast(flat, window=0)
 
 
+def test_alpha_candidates_of_many_tracks_match_the_rule_track_by_track():
+    """The likelihood stage's batched candidates (_alpha_candidates: all tracks of one length at once)
+    are _contrast_changepoints' track by track, ties and short tracks included."""
+    from uandi.postprocess import _alpha_candidates, _contrast_changepoints
+
+    rng = np.random.default_rng(4)
+    tracks = [np.round(rng.uniform(0, 2, 1) + np.cumsum(rng.normal(0, 0.15, n)), 1)  # rounded: many ties
+              for n in rng.choice([20, 23, 60, 200, 200, 500], size=120)]
+    batched = _alpha_candidates(tracks, 12, 0.06, 5)
+    assert sum(len(c) for c in batched) > 300  # something to choose among
+    for a, got in zip(tracks, batched):
+        np.testing.assert_array_equal(got, _contrast_changepoints(a, 12, 0.06, 5, "alpha units"))
+        assert got.dtype == np.int64
+
+
 def test_settings_come_from_the_card_and_default_to_the_paper():
     assert alpha_postprocess_settings(None) == PAPER_SETTINGS
     tuned = SimpleNamespace(card={"postprocess": {"method": "contrast", "window": 6, "threshold": 0.3,

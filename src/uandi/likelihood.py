@@ -1554,8 +1554,9 @@ class _Partitions:
             self.groups[count] = (np.array(ts), table)
 
     def best(self, penalty: float) -> list:
-        """The changepoints of each track's best partition at `penalty` (per segment): int64 arrays. Ties
-        go to the earliest previous node, as max() over the options in order did."""
+        """The changepoints of each track's best partition at `penalty` (the cost of one more segment):
+        int64 arrays. Ties go to the earliest previous node, as the per-track programme's max() over the
+        options in order did."""
         out: list = [None] * len(self.nodes)
         for count, (ts, table) in self.groups.items():
             value = np.full((len(ts), count), -np.inf)  # (N, P) best total up to each node

@@ -303,8 +303,8 @@ def _contrast_changepoints(values: np.ndarray, window: int, threshold: float, mi
 
 def _alpha_candidates(alphas: list, window: int, threshold: float, min_gap: int) -> list:
     """_contrast_changepoints of many tracks' point-wise alpha (each (L_i,)), the contrast and its peaks
-    of all tracks of one length found at once (the same changepoints; 4,000 calls one by one took 0.5 s of
-    the parent's serial time in the likelihood stage, 0.1 s so). Returns one int64 array per track."""
+    of all tracks of one length found at once (the same changepoints; 4,000 calls one by one took 0.4-0.5 s
+    of the parent's serial time in the likelihood stage, 0.2 s so). Returns one int64 array per track."""
     _check_window_options(window, threshold, min_gap, "alpha units")
     checked = [_check_alpha(a) for a in alphas]
     out: list = [np.zeros(0, dtype=np.int64)] * len(checked)
