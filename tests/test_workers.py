@@ -148,3 +148,49 @@ def test_inside_a_users_pool_worker_the_stage_stays_in_process():
 
     with multiprocessing.get_context("fork").Pool(1) as outer:
         assert outer.map(_pool_inside_a_worker, [0]) == [True]
+
+
+def _fails():
+    raise ValueError("warming failed")
+
+
+@needs_fork
+def test_warm_tasks_run_first_and_their_errors_surface():
+    """Workers.warm queues a task per process without waiting; the next starmap still answers in
+    order, and raises a warm task's error rather than losing it."""
+    with worker_pool(2, 10**9) as pool:
+        pool.warm(abs, -3)
+        assert pool.starmap(abs, [(-1,), (2,), (-5,)]) == [1, 2, 5]
+        assert pool.warming == []  # checked and cleared
+        pool.warm(_fails)
+        with pytest.raises(ValueError, match="warming failed"):
+            pool.starmap(abs, [(1,)])
+
+
+def test_warmed_factors_are_all_the_stage_asks_for():
+    """warm_factors' grids (what each worker computes while the parent works alone) are the single-
+    precision factors that choosing changepoints and the fits with the track's noise then use: after the
+    warm task, the stage computes none of its own (if it did, the warming would be wasted)."""
+    import uandi.likelihood as lk
+
+    class Capture:  # a stand-in pool: runs the warm task here
+        n = 2
+
+        def warm(self, fn, *args):
+            fn(*args)
+
+    tracks, cps = _tracks(40, 500, 3)
+    lk.clear_caches()
+    lk.warm_factors(Capture(), 500, 0.0, "track")
+    made = []
+    original = lk._inverse_factors
+    lk._inverse_factors = lambda g, dtype=np.float64: made.append(np.dtype(dtype)) or original(g, dtype)
+    try:
+        chosen = select_changepoints(tracks, cps, penalty=5.0, place=9, posteriors=True)[0]
+        pieces = [t[a:b] for t, c in zip(tracks, chosen) for a, b in zip([0, *c], [*c, len(t)])]
+        owner = [k for k, c in enumerate(chosen) for _ in range(len(c) + 1)]
+        fit_segments(pieces, noise="track", groups=owner)
+    finally:
+        lk._inverse_factors = original
+        lk.clear_caches()
+    assert np.dtype(np.float32) not in made

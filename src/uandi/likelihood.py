@@ -723,6 +723,29 @@ TRACK_SCREEN_SLACK = 0.2  # what the full search may add to a segment's screen g
 # searches of 0.5 on clean tracks
 
 
+def warm_factors(workers: Workers, longest: int, exposure: float, noise) -> None:
+    """Have each worker process compute the factors of the shared grids that select_changepoints and
+    fit_segments(noise=`noise`) will ask for, now, without waiting (Workers.warm): while the parent
+    works alone (the candidates, the spans), the processes would idle, and each computes its own ~300
+    factors later otherwise. longest: points of the longest track (the fits' largest factor size)."""
+    fit_size = _size_for(max(1, min(MAX_EXACT, longest - 1)))
+    spans = [(int(ia), 0) for ia in SPAN_GRID]  # the span scores and the posteriors: at MAX_EXACT's size
+    grids = [(int(ia), 0) for ia in SCORE_GRID]  # the no-noise fits
+    mode = noise if isinstance(noise, str) else None  # a stated error (a number) screens nothing
+    if mode in ("auto", "track"):
+        for j, _ in TRACK_SCREEN_LEVELS if mode == "track" else SCREEN_LEVELS:
+            grids += [(int(ia), int(j)) for ia in SCORE_GRID[::2]]
+    if mode == "track":
+        grids += [(int(ia), int(j)) for j in KNOWN_NODES for ia in KNOWN_GRID]
+    workers.warm(_warm, spans, _size_for(MAX_EXACT), grids, fit_size, exposure)
+
+
+def _warm(spans: list, span_size: int, grids: list, size: int, exposure: float) -> None:
+    """warm_factors' task in one worker process."""
+    _WHITEN.prefetch(spans, span_size, exposure)
+    _WHITEN.prefetch(grids, size, exposure)
+
+
 def _fit_in_workers(workers: Workers, segments, noise, exposure: float, groups, noise_allowance: bool) -> SegmentFit:
     """fit_segments in the workers' processes: whole groups (tracks) to each, cut by their points; the
     answers put back in the input's order. noise: as fit_segments', a known error already one per segment."""

@@ -23,7 +23,7 @@ import numpy as np
 from .checks import check_int, check_units
 from .constants import ALPHA_MAX, ALPHA_MIN, MODELS
 from .notices import notify
-from .workers import worker_pool
+from .workers import active, worker_pool
 
 __all__ = [
     "clip_alpha",
@@ -843,12 +843,14 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
 def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, changepoints, pixel_size, frame_interval,
                      cfg, pool) -> list:
     """refine_segments with its settings merged and its worker pool (or None) open."""
-    from .likelihood import blur_evidence, fit_segments, segment_positions, select_changepoints
+    from .likelihood import blur_evidence, fit_segments, segment_positions, select_changepoints, warm_factors
     from .likelihood_sbm import fit_sbm_segments
 
     min_gap = (model_rule or {}).get("min_gap", 10)
     allowances = [{} for _ in tracks]  # per track: (start, end) -> alpha variance its changepoints add
     if changepoints and tracks:
+        if active(pool):  # every segment gets the FBM fit: the processes compute its factors meanwhile
+            warm_factors(pool, max(len(x) for x in tracks), cfg["exposure"], cfg["noise"])
         # the contrast rule's changepoints (segments_from_alpha_contrast's without its segment means)
         peaks = _alpha_candidates(alpha, cfg["window"], cfg["threshold"], 5)
         cands = [np.union1d(p, seg.changepoints) for p, seg in zip(peaks, segments)]

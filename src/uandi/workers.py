@@ -8,6 +8,9 @@ whole stage 1.2-1.5x: part G). Each track's changepoints and fits depend on its 
 chunks need nothing from each other; what couples the tracks (the penalty that follows their rate of
 changes) is computed in the parent from the chunks' answers.
 
+Work that every process will need (the likelihood's factors) can be handed to each ahead of time
+(Workers.warm), to be done while the parent works alone and the processes would wait.
+
 Processes start by "fork", on Linux only: they inherit the loaded modules and the likelihood's caches at
 no cost, and a user's script needs no `if __name__ == "__main__"` guard, which "spawn" (macOS, Windows)
 would demand of it. The workers run numpy and scipy only, never torch (whose thread pool does not survive
@@ -25,7 +28,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -100,13 +103,24 @@ class Workers:
 
     pool: ProcessPoolExecutor
     n: int
+    warming: list = field(default_factory=list)  # futures of warm()'s tasks not yet checked
+
+    def warm(self, fn, *args) -> None:
+        """Queue fn(*args) n times without waiting: each idle process takes one (work that every process
+        will need, done while the parent works alone and the processes would idle). The next starmap's
+        tasks queue behind them; it raises their errors."""
+        self.warming += [self.pool.submit(fn, *args) for _ in range(self.n)]
 
     def starmap(self, fn, args: list) -> list:
         """fn(*a) for each a in args, in the workers; the answers in the order of args. A worker that dies
         (the system's out-of-memory killer, most likely) raises a MemoryError that says what to do, rather
         than leaving the stage waiting for an answer that will never come."""
         try:
-            return list(self.pool.map(fn, *zip(*args)))
+            answers = list(self.pool.map(fn, *zip(*args)))
+            for future in self.warming:
+                future.result()
+            self.warming.clear()
+            return answers
         except BrokenProcessPool as e:
             raise MemoryError(f"a worker process of the likelihood stage ended abruptly ({self.n} processes; the "
                               "system may have run out of memory): use fewer (--workers / workers=, 1 = none) or "
