@@ -1547,14 +1547,10 @@ def segment_positions(positions: np.ndarray, start: int, end: int) -> np.ndarray
     return positions[max(start - 1, 0) : end]
 
 
-def _best_partitions(n_points: list, candidates: list, scores: dict, penalty: float, min_gap: int) -> list:
-    """Penalised optimal partition per track over its candidate changepoints (exact dynamic programme):
-    maximise sum(log-likelihood of each segment) - penalty * (number of segments)."""
-    return _Partitions(n_points, candidates, scores, min_gap).best(penalty)
-
-
 class _Partitions:
-    """_best_partitions for one set of span scores at any penalty: the scores of each track's spans
+    """Penalised optimal partition per track over its candidate changepoints (exact dynamic programme:
+    maximise sum(log-likelihood of each segment) - penalty * (number of segments)), for one set of span
+    scores at any penalty: the scores of each track's spans
     between its nodes (0, the candidates, its length) laid out once as (tracks, P, P) arrays, one per
     node count P, and the dynamic programme run on all tracks of one P at once (select_changepoints
     asks at several penalties while the rate settles; one track at a time, in Python, this was the
@@ -1897,13 +1893,8 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     if refine > 0:
         chosen = _refine(tracks, chosen, refine, min_gap, exposure)
     post = placed = None
-    if (place > 0 or posteriors) and active(workers) and len(tracks) >= 2 * workers.n:
-        kw = dict(min_gap=min_gap, exposure=exposure, reach=PLACE_REACH, context=PLACE_CONTEXT,
-                  temperature=PLACE_TEMPERATURE)
-        post, placed = _posteriors_in_workers(workers, tracks, chosen, kw, place)
-    elif place > 0 or posteriors:
-        post = changepoint_posteriors(tracks, chosen, min_gap=min_gap, exposure=exposure)
-        placed = place_changepoints(post, place, min_gap) if place > 0 else None
+    if place > 0 or posteriors:
+        post, placed = _posteriors_placed(tracks, chosen, dict(min_gap=min_gap, exposure=exposure), place, workers)
     if place > 0:
         chosen = placed
     out = [chosen]
@@ -2136,9 +2127,9 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
     that of the segment after it (no noise, alpha and K of each maximised; each segment's data limited
     to `context` increments beyond the reach), divided by `temperature`. workers: optional
     uandi.workers pool, each process taking a chunk of the tracks."""
-    if active(workers) and len(tracks) >= 2 * workers.n:
+    if workers is not None:
         kw = dict(min_gap=min_gap, exposure=exposure, reach=reach, context=context, temperature=temperature)
-        return _posteriors_in_workers(workers, tracks, chosen, kw, 0)[0]
+        return _posteriors_placed(tracks, chosen, kw, 0, workers)[0]
     fwd, bwd, where = [], [], []
     for t, cps in enumerate(chosen):
         x = np.asarray(tracks[t], dtype=float)
@@ -2171,6 +2162,16 @@ def changepoint_posteriors(tracks: list, chosen: list, *, min_gap: int = 10, exp
         p = np.exp((ll - ll.max()) / temperature)
         out[t].append(ChangepointPosterior(c, p / p.sum()))
     return out
+
+
+def _posteriors_placed(tracks: list, chosen: list, kw: dict, place: int, workers: Workers | None) -> tuple[list, list]:
+    """changepoint_posteriors(tracks, chosen, **kw) and, with `place` > 0, place_changepoints of them
+    (None without): in the workers' processes where there are enough tracks (_posteriors_in_workers),
+    else here."""
+    if active(workers) and len(tracks) >= 2 * workers.n:
+        return _posteriors_in_workers(workers, tracks, chosen, kw, place)
+    post = changepoint_posteriors(tracks, chosen, **kw)
+    return post, (place_changepoints(post, place, kw["min_gap"]) if place > 0 else None)
 
 
 def _posteriors_in_workers(workers: Workers, tracks: list, chosen: list, kw: dict, place: int) -> tuple[list, list]:

@@ -284,8 +284,9 @@ def _window_contrast(values: np.ndarray, window: int) -> tuple[np.ndarray, np.nd
     """Candidates t (window <= t <= L - window) and the difference of the window means after and before
     t: mean(values[t : t + window]) - mean(values[t - window : t]), shape (T,) + values.shape[1:]."""
     c = np.concatenate((np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)))
-    t = np.arange(window, values.shape[0] - window + 1)
-    return t, (c[t + window] - 2 * c[t] + c[t - window]) / window
+    n = values.shape[0]
+    t = np.arange(window, n - window + 1)
+    return t, (c[2 * window :] - 2 * c[window : n - window + 1] + c[: n - 2 * window + 1]) / window
 
 
 def _contrast_changepoints(values: np.ndarray, window: int, threshold: float, min_gap: int,
@@ -314,12 +315,9 @@ def _alpha_candidates(alphas: list, window: int, threshold: float, min_gap: int)
     for length, rows in by_length.items():
         if length < 2 * window:
             continue
-        # _window_contrast along each row (the running sums along the contiguous axis: the same numbers)
-        c = np.cumsum(np.stack([checked[i] for i in rows]), axis=1)  # (N, L)
-        c = np.concatenate((np.zeros((len(rows), 1)), c), axis=1)
-        t = np.arange(window, length - window + 1)
-        ahead, here, behind = c[:, 2 * window :], c[:, window : length - window + 1], c[:, : length - 2 * window + 1]
-        contrast = np.abs((ahead - 2 * here + behind) / window)  # (N, T): at t + window, t and t - window
+        # the tracks as columns of an (L, N) view of an (N, L) array: its running sums run along memory
+        t, diff = _window_contrast(np.stack([checked[i] for i in rows]).T, window)  # (T,), (T, N)
+        contrast = np.ascontiguousarray(np.abs(diff).T)  # (N, T), a track per row
         row, col = np.nonzero(_peaks(contrast) & (contrast > threshold))  # row by row, columns in order
         starts = np.searchsorted(row, np.arange(len(rows) + 1))
         for r, i in enumerate(rows):
