@@ -245,6 +245,9 @@ def main():
 
         lines += ["", "## CPU inference speed (L = 500, batch 256, "
                   f"{a.threads} threads, forward pass only)", "",
+                  "Seconds and throughputs on this page are this run's; on the shared 2-core machine where it runs, the",
+                  "same network's throughput has varied threefold between days (198 to 598 trajectories/s), so compare",
+                  "them within a table, not across runs.", "",
                   "| network | parameters | trajectories/s | ratio to paper-size |", "|---|---|---|---|"]
         speeds = {}
         for name, obj in (("shipped alpha", alpha_net), ("shipped diffusion-model", model_net),

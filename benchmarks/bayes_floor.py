@@ -1,7 +1,7 @@
-"""The Bayes floor of subtask 1: the least point-wise MAE (and about the most changepoint F1) that any
-method can reach on the sets of benchmarks/accuracy.py -> docs/likelihood.md part L.
+"""The Bayes floor of subtask 1: the least point-wise MAE that any method can expect (and the changepoint
+F1 of the same exact posterior) on the sets of benchmarks/accuracy.py -> docs/likelihood.md part L.
 
-    python benchmarks/bayes_floor.py --n 300 --threads 2 --write docs/likelihood.md   # about 35 min
+    python benchmarks/bayes_floor.py --n 200 --threads 2 --write docs/likelihood.md   # about 40 min
 
 The Cramer-Rao floor of docs/results.md is the MAE with the changepoints *given*. This one is the MAE of
 the best possible estimate when they are not: the posterior median of alpha at every point, over all
@@ -21,12 +21,13 @@ method. (The scale-free rescaling makes each segment's mean squared step exactly
 simulator that would give the changes away; the floor does not use it, and no method should.)
 
 Changes: a change is claimed where the posterior mass of a change within +-9 frames exceeds
---threshold, at that window's posterior median, windows at least 10 frames apart (the scorer's
-tolerance is 10 frames). The product (`Predictor.segment`, the alpha network's candidates and the
+--threshold, at that window's posterior median, windows not overlapping (the scorer's tolerance is
+10 frames). The product (`Predictor.segment`, the alpha network's candidates and the
 likelihood, as in docs/results.md) runs on the same tracks, so the two MAEs are compared track by track.
 
-The exact sums (forward and backward over segment ends, segment counts and alpha) cost O(A L^2) per
-track: about 10 s at L = 500 and 1 s at L = 200 on one core.
+The table of span likelihoods costs one whitening product per alpha (O(A L^3)), the exact sums (forward
+and backward over segment ends, segment counts and alpha) O(A L^2): about 10 s per track at L = 500
+and 1 s at L = 200 on one core.
 """
 
 from __future__ import annotations
