@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 
@@ -27,7 +28,8 @@ def reproduce_command(script: str, parser, args) -> str:
     parts = [f"python benchmarks/{Path(script).name}"]
     for dest, value in vars(args).items():
         if value != parser.get_default(dest):
-            parts.append(f"--{dest.replace('_', '-')} {value}")
+            values = value if isinstance(value, (list, tuple)) else [value]
+            parts.append(f"--{dest.replace('_', '-')} " + " ".join(shlex.quote(str(v)) for v in values))
     return " ".join(parts)
 
 
