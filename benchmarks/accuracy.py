@@ -147,10 +147,10 @@ def targets_block(a500: dict, a200: dict, m500: dict, harder: dict) -> list:
              best200["mae"]),
             ("subtask 1 changepoint F1, network + likelihood", a500["likelihood_f1"], ">=", 0.90, best500["f1"])]
     for name, row in harder.items():
-        floor = BAYES_FLOOR[name]
-        rows += [(f"subtask 1 MAE ({name[7:]}), network + likelihood", row["likelihood_mae"], "<=", 0.060,
+        floor, label = BAYES_FLOOR[name], name.removeprefix("L=500, ")
+        rows += [(f"subtask 1 MAE ({label}), network + likelihood", row["likelihood_mae"], "<=", 0.060,
                   floor["mae"]),
-                 (f"subtask 1 changepoint F1 ({name[7:]}), network + likelihood", row["likelihood_f1"], ">=", 0.90,
+                 (f"subtask 1 changepoint F1 ({label}), network + likelihood", row["likelihood_f1"], ">=", 0.90,
                   floor["f1"])]
     rows += [("subtask 1 MAE (jump > 0.5), network", a500["mae"], "<=", 0.075, None),
              ("subtask 1 changepoint F1", a500["changepoints"]["f1"], ">=", 0.80, None),
