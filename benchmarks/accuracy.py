@@ -147,7 +147,7 @@ def targets_block(a500: dict, a200: dict, m500: dict, harder: dict) -> list:
              best200["mae"]),
             ("subtask 1 changepoint F1, network + likelihood", a500["likelihood_f1"], ">=", 0.90, best500["f1"])]
     for name, row in harder.items():
-        floor, label = BAYES_FLOOR[name], name.removeprefix("L=500, ")
+        floor, label = BAYES_FLOOR[name], name.removeprefix("L=500, ").replace(">", " > ")
         rows += [(f"subtask 1 MAE ({label}), network + likelihood", row["likelihood_mae"], "<=", 0.060,
                   floor["mae"]),
                  (f"subtask 1 changepoint F1 ({label}), network + likelihood", row["likelihood_f1"], ">=", 0.90,
