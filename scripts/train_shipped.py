@@ -19,6 +19,9 @@
     # the default alpha and diffusion-model networks, one more cycle with motion blur on 30 % of tracks:
     nohup python scripts/train_shipped.py alpha-all-blur 2400 > runs/alpha-all-blur-b8.log &
     nohup python scripts/train_shipped.py model-blur 3000 > runs/model-blur-b8.log &
+    # then one cycle on long tracks only (400-600 points), for the accuracy at L = 500:
+    nohup python scripts/train_shipped.py model-long 5400 > runs/model-long-b8.log &
+    nohup python scripts/train_shipped.py model-long 2100 --cycle 2 > runs/model-long-b8-c2.log &
     # the FBM-only alpha network (the likelihood's changepoint candidates), the same blur cycle:
     nohup python scripts/train_shipped.py alpha-fbm-blur 2400 > runs/alpha-fbm-blur-b8.log &
     # a wider FBM alpha network (b = 16), from scratch, resumable across sessions:
@@ -83,6 +86,11 @@ alpha-all-blur / model-blur: the shipped alpha-all / diffusion-model network, on
 blur on 30 % of the trajectories (sim_options blur_share 0.3: the camera's exposure uniform in
 [0.001, 1] of the frame interval, uandi.simulate.blur), so that a microscope's blur is not read as
 super-diffusion or as another model. Validated without blur, as every recipe.
+model-long: model-blur's data (both flavours, blur on 30 %) on tracks of 400-600 points only (the
+other recipes draw 50-500, so about a sixth of their points lie in tracks shorter than 200), from the
+shipped diffusion-model network, one cosine cycle (peak 2e-4) over 9,000 steps: does more long-range
+context per batch lift the point accuracy at L = 500 (issue 10's target)? --cycle 2: back to lengths
+50-500 for 6,000 steps (peak 1e-4) from its best weights, to win back L = 200. See docs/experiments.md.
 alpha-fbm-blur: the same cycle (7,000 steps, peak 3e-4, blur on 30 % of tracks) for the FBM-only alpha
 network on its own cycle-1 data, to test whether its changepoint candidates were why the likelihood's F1
 falls on blurred FBM (0.87 -> 0.82 at L = 500 with the exposure given). They were not: not shipped
@@ -128,7 +136,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "model-attm", "model-wide",
                                      "alpha-wide", "alpha-all-mix", "alpha-all-bm", "alpha-all-blur",
-                                     "model-blur", "alpha-fbm-blur", "trajectory-model",
+                                     "model-blur", "model-long", "alpha-fbm-blur", "trajectory-model",
                                      "trajectory-model-mix"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
     ap.add_argument("--cycle", type=int, choices=[1, 2, 3, 4], default=1)
@@ -147,7 +155,7 @@ def main() -> None:
         return
     seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "model-attm": 61, "model-wide": 71,
             "alpha-wide": 81, "alpha-all-mix": 41, "alpha-all-bm": 51, "alpha-all-blur": 91,
-            "model-blur": 101, "alpha-fbm-blur": 111}[a.task] + 2 * (a.cycle - 1)
+            "model-blur": 101, "alpha-fbm-blur": 111, "model-long": 121}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": _cycle_one_best(a.task)}
     steps = 16000
     if a.task == "alpha" and a.cycle == 3:  # a gentler third schedule from cycle 2's best
@@ -196,6 +204,14 @@ def main() -> None:
         steps = 10000
         stage = {"lr": 3e-4, "init_from": "src/uandi/weights/model.safetensors"}
         sim_options.update(flavor=["uandi", "andi"], blur_share=0.3)
+    lengths = (50, 500)
+    if a.task == "model-long":
+        steps, lengths = 9000, (400, 600)
+        stage = {"lr": 2e-4, "init_from": "src/uandi/weights/model.safetensors"}
+        sim_options.update(flavor=["uandi", "andi"], blur_share=0.3)
+        if a.cycle == 2:  # back to every length (50-500), gently, from the long cycle's best
+            steps, lengths = 6000, (50, 500)
+            stage = {"lr": 1e-4, "init_from": "runs/model-long-b8/best.safetensors"}
     if a.task == "alpha-fbm-blur":
         steps = 7000
         stage = {"lr": 3e-4, "init_from": "src/uandi/weights/alpha.safetensors"}
@@ -204,10 +220,10 @@ def main() -> None:
     preset = {"alpha-all": "small-alpha", "model-mix": "small-model", "model-attm": "small-model",
               "model-wide": "small-model", "alpha-wide": "small-alpha", "alpha-all-mix": "small-alpha",
               "alpha-all-bm": "small-alpha", "alpha-all-blur": "small-alpha", "model-blur": "small-model",
-              "alpha-fbm-blur": "small-alpha"
+              "model-long": "small-model", "alpha-fbm-blur": "small-alpha"
               }.get(a.task, f"small-{a.task}")
     cfg = TrainConfig(preset=preset, model_overrides={"width": width}, steps=steps, batch_size=32,
-                      schedule="cosine", lengths=(50, 500), noise=(0.0, 0.1),
+                      schedule="cosine", lengths=lengths, noise=(0.0, 0.1),
                       sim_options=sim_options, val_n=1000, val_lengths=(200, 500),
                       val_every=1000, seed=seed, time_limit=a.limit, **stage)
     out = f"runs/{a.task}-b{width}" + ("" if a.cycle == 1 else f"-c{a.cycle}")
