@@ -211,7 +211,7 @@ def main() -> None:
         sim_options.update(flavor=["uandi", "andi"], blur_share=0.3)
         if a.cycle == 2:  # back to every length (50-500), gently, from the long cycle's best
             steps, lengths = 6000, (50, 500)
-            stage = {"lr": 1e-4, "init_from": "runs/model-long-b8/best.safetensors"}
+            stage = {"lr": 1e-4, "init_from": _cycle_one_best(a.task)}
     if a.task == "alpha-fbm-blur":
         steps = 7000
         stage = {"lr": 3e-4, "init_from": "src/uandi/weights/alpha.safetensors"}
