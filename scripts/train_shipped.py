@@ -91,6 +91,8 @@ other recipes draw 50-500, so about a sixth of their points lie in tracks shorte
 shipped diffusion-model network, one cosine cycle (peak 2e-4) over 9,000 steps: does more long-range
 context per batch lift the point accuracy at L = 500 (issue 10's target)? --cycle 2: back to lengths
 50-500 for 6,000 steps (peak 1e-4) from its best weights, to win back L = 200. See docs/experiments.md.
+Its second cycle is the shipped diffusion-model network since 2026-12-03; to repeat model-long, put
+model-blur's weights back first (git show fc53244:src/uandi/weights/model.safetensors, with its card).
 alpha-fbm-blur: the same cycle (7,000 steps, peak 3e-4, blur on 30 % of tracks) for the FBM-only alpha
 network on its own cycle-1 data, to test whether its changepoint candidates were why the likelihood's F1
 falls on blurred FBM (0.87 -> 0.82 at L = 500 with the exposure given). They were not: not shipped

@@ -334,7 +334,9 @@ def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
         fit = fit_segments([segment_positions(x, 0, 100), segment_positions(x, 100, 200)], noise=False)
         assert t["alpha_se"] == pytest.approx(o["alpha_se"])
         var = (fit.K_se / fit.K) ** 2 + np.log(dt) ** 2 * t["alpha_se"] ** 2 - 2 * np.log(dt) * fit.alpha_logk_cov
-        assert t["K_se"] / t["K"] == pytest.approx(np.sqrt(var), rel=1e-6)
+        # rel 1e-4: the batched fit inside refine_segments and this lone fit stop their optimisers at
+        # slightly different points (1e-6 apart with numpy 2.4 / scipy 1.17); a wrong alpha term is off by O(1)
+        assert t["K_se"] / t["K"] == pytest.approx(np.sqrt(var), rel=1e-4)
 
     clear = two_segment_tracks(rng, n_tracks=3, alphas=(0.3, 1.7), K=1.0, half=100)
     alpha = np.r_[np.full(100, 0.3), np.full(100, 1.7)]
