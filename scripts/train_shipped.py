@@ -22,6 +22,7 @@
     # then one cycle on long tracks only (400-600 points), for the accuracy at L = 500:
     nohup python scripts/train_shipped.py model-long 5400 > runs/model-long-b8.log &
     nohup python scripts/train_shipped.py model-long 2100 --cycle 2 > runs/model-long-b8-c2.log &
+    nohup python scripts/train_shipped.py model-long 3600 --cycle 3 > runs/model-long-b8-c3.log &
     # the FBM-only alpha network (the likelihood's changepoint candidates), the same blur cycle:
     nohup python scripts/train_shipped.py alpha-fbm-blur 2400 > runs/alpha-fbm-blur-b8.log &
     # a wider FBM alpha network (b = 16), from scratch, resumable across sessions:
@@ -91,6 +92,9 @@ other recipes draw 50-500, so about a sixth of their points lie in tracks shorte
 shipped diffusion-model network, one cosine cycle (peak 2e-4) over 9,000 steps: does more long-range
 context per batch lift the point accuracy at L = 500 (issue 10's target)? --cycle 2: back to lengths
 50-500 for 6,000 steps (peak 1e-4) from its best weights, to win back L = 200. See docs/experiments.md.
+--cycle 3: one stage on lengths 200-600 (7,000 steps, peak 1.5e-4) from the shipped network (which is
+cycle 2): does a length draw that leans long, without the short tracks' drop, give the long stage's gain
+at L = 500 without its loss at L = 200?
 Its second cycle is the shipped diffusion-model network since 2026-12-03; to repeat model-long, put
 model-blur's weights back first (git show fc53244:src/uandi/weights/model.safetensors, with its card).
 alpha-fbm-blur: the same cycle (7,000 steps, peak 3e-4, blur on 30 % of tracks) for the FBM-only alpha
@@ -214,6 +218,9 @@ def main() -> None:
         if a.cycle == 2:  # back to every length (50-500), gently, from the long cycle's best
             steps, lengths = 6000, (50, 500)
             stage = {"lr": 1e-4, "init_from": _cycle_one_best(a.task)}
+        if a.cycle == 3:  # long-leaning lengths (200-600) in one stage, from the shipped (cycle-2) network
+            steps, lengths = 7000, (200, 600)
+            stage = {"lr": 1.5e-4, "init_from": "src/uandi/weights/model.safetensors"}
     if a.task == "alpha-fbm-blur":
         steps = 7000
         stage = {"lr": 3e-4, "init_from": "src/uandi/weights/alpha.safetensors"}
