@@ -41,6 +41,31 @@ def mean_by_model(values, model) -> tuple[float, list[float]]:
     return float(values.mean()), [float(values[model == i].mean()) for i in range(len(MODELS))]
 
 
+def scores_by_model(weights: str, sets: list[tuple], score) -> list[tuple]:
+    """For each network in a comma-separated list and each set (key..., x, alpha, model): the row
+    (network, key..., mean, [mean per true model]) of score(net, x, alpha, model), a per-point array (a
+    right/wrong flag, an absolute error). Each row is printed as it comes (these runs take minutes)."""
+    from uandi.predict import load
+
+    rows = []
+    for w in [w for w in weights.split(",") if w]:
+        net = load(w, device="cpu")
+        for *key, x, alpha, model in sets:
+            rows.append((w, *key, *mean_by_model(score(net, x, alpha, model), model)))
+            print(rows[-1], flush=True)
+    return rows
+
+
+def per_model_table(header: list, rows: list[tuple], digits: int = 3) -> list[str]:
+    """scores_by_model's rows as a markdown table: the given leading columns (the last names the mean),
+    then one column per model."""
+    from uandi.constants import MODELS
+
+    return markdown_table([*header, *(m.upper() for m in MODELS)],
+                          [[*key, f"{mean:.{digits}f}", *(f"{v:.{digits}f}" for v in per)]
+                           for *key, mean, per in rows])
+
+
 def markdown_table(header: list, rows: list) -> list[str]:
     """The lines of a markdown table: a header row, its rule, one line per row (cells already strings or
     anything str() writes as wanted)."""

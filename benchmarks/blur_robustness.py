@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _report import markdown_table, mean_by_model, write_block
-from uandi.constants import MODELS
+from _report import markdown_table, per_model_table, scores_by_model, write_block
 from uandi.metrics import changepoint_scores
 from uandi.predict import load
 from uandi.segmentation import segment
@@ -81,17 +80,11 @@ def main() -> None:
                         exposure=e)
             fbm_sets.append((length, e, d.x, d.alpha, d.changepoints))
 
-    model_rows, alpha_rows, bm_rows = [], [], []
-    for w in [w for w in a.model.split(",") if w]:
-        net = load(w, device="cpu")
-        for length, e, x, alpha, model in sets:
-            model_rows.append((w, length, e, *mean_by_model(net.predict(x) == model, model)))
-            print(model_rows[-1], flush=True)
+    model_rows = scores_by_model(a.model, sets, lambda net, x, alpha, model: net.predict(x) == model)
+    alpha_rows = scores_by_model(a.alpha, sets, lambda net, x, alpha, model: np.abs(net.predict(x) - alpha))
+    bm_rows = []
     for w in [w for w in a.alpha.split(",") if w]:
         net = load(w, device="cpu")
-        for length, e, x, alpha, model in sets:
-            alpha_rows.append((w, length, e, *mean_by_model(np.abs(net.predict(x) - alpha), model)))
-            print(alpha_rows[-1], flush=True)
         bm_rows.append((w, [float(np.median(net.predict(bm[e]).mean(axis=1))) for e in EXPOSURES]))
         print(bm_rows[-1], flush=True)
     fbm_rows = []
@@ -112,14 +105,9 @@ def main() -> None:
              "instantaneous frames; uandi.simulate.blur). Blur correlates consecutive steps, as "
              "super-diffusion does: a network that never saw it reads blurred tracks as more directed.", "",
              "### Diffusion model: point accuracy, and by true model", ""]
-    per_model = [m.upper() for m in MODELS]
-    lines += markdown_table(["network", "L", "exposure", "accuracy", *per_model],
-                            [[w, length, f"{e:g}", f"{acc:.3f}", *(f"{v:.3f}" for v in per)]
-                             for w, length, e, acc, per in model_rows])
+    lines += per_model_table(["network", "L", "exposure", "accuracy"], model_rows)
     lines += ["", "### Alpha: point-wise MAE, and by true model", ""]
-    lines += markdown_table(["network", "L", "exposure", "all points", *per_model],
-                            [[w, length, f"{e:g}", f"{mae:.3f}", *(f"{v:.3f}" for v in per)]
-                             for w, length, e, mae, per in alpha_rows])
+    lines += per_model_table(["network", "L", "exposure", "all points"], alpha_rows)
     lines += ["", f"### Alpha on plain Brownian motion (truth 1; {a.n} tracks of 300 points): median of the "
               "tracks' mean alpha", ""]
     lines += markdown_table(["network", *(f"exposure {e:g}" for e in EXPOSURES)],

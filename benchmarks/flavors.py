@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _report import markdown_table, mean_by_model, write_block
-from uandi.constants import MODELS
+from _report import mean_by_model, per_model_table, scores_by_model, write_block
 from uandi.predict import load
 from uandi.segmentation import segment
 from uandi.simulate import dataset
@@ -65,17 +64,8 @@ def main() -> None:
     andi_sets = [p for p in a.andi_sets.split(",") if p]
     sets = load_sets(a.n, andi_sets)
 
-    model_rows, alpha_rows = [], []
-    for w in [w for w in a.model.split(",") if w]:
-        net = load(w, device="cpu")
-        for name, length, x, alpha, model in sets:
-            model_rows.append((w, name, length, *mean_by_model(net.predict(x) == model, model)))
-            print(model_rows[-1], flush=True)
-    for w in [w for w in a.alpha.split(",") if w]:
-        net = load(w, device="cpu")
-        for name, length, x, alpha, model in sets:
-            alpha_rows.append((w, name, length, *mean_by_model(np.abs(net.predict(x) - alpha), model)))
-            print(alpha_rows[-1], flush=True)
+    model_rows = scores_by_model(a.model, sets, lambda net, x, alpha, model: net.predict(x) == model)
+    alpha_rows = scores_by_model(a.alpha, sets, lambda net, x, alpha, model: np.abs(net.predict(x) - alpha))
 
     product_rows = []
     model_net = load(a.model.split(",")[0] or "diffusion-model", device="cpu") if a.n_product > 0 else None
@@ -100,21 +90,14 @@ def main() -> None:
              "by andi-datasets 2.1.13 itself. A network that learnt physics rather than one simulator's quirks "
              "scores alike on all three.", "",
              "### Diffusion model: point accuracy, and by true model", ""]
-    per_model = [m.upper() for m in MODELS]
-    lines += markdown_table(["network", "set", "L", "accuracy", *per_model],
-                            [[w, name, length, f"{acc:.3f}", *(f"{v:.3f}" for v in per)]
-                             for w, name, length, acc, per in model_rows])
+    lines += per_model_table(["network", "set", "L", "accuracy"], model_rows)
     lines += ["", "### Alpha: point-wise MAE, and by true model", ""]
-    lines += markdown_table(["network", "set", "L", "all points", *per_model],
-                            [[w, name, length, f"{mae:.3f}", *(f"{v:.3f}" for v in per)]
-                             for w, name, length, mae, per in alpha_rows])
+    lines += per_model_table(["network", "set", "L", "all points"], alpha_rows)
     lines += ["", f"### Alpha as `uandi segment` reports it (both tasks, `{a.model.split(',')[0]}` classifying; "
               f"{a.n_product} trajectories per set)", "",
               "Each point gets its segment's reported alpha: the exact FBM or SBM likelihood where the model "
               "network says FBM or SBM, the alpha network's segment mean elsewhere.", ""]
-    lines += markdown_table(["alpha network", "set", "L", "all points", *per_model],
-                            [[w, name, length, f"{mae:.3f}", *(f"{v:.3f}" for v in per)]
-                             for w, name, length, mae, per in product_rows])
+    lines += per_model_table(["alpha network", "set", "L", "all points"], product_rows)
     text = "\n".join(lines)
     print(text)
     write_block(Path(a.out), "flavors", text)

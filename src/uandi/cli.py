@@ -275,17 +275,25 @@ def cmd_train(a) -> int:
     return 0
 
 
-def cmd_evaluate(a) -> int:
+def _dataset_and_out(a, out_name: str):
+    """The checks `evaluate` and `report` share, all before any network loads: the counts, the dataset
+    folder (read), the output folder (default: out_name inside the dataset's) and the device."""
     from .data.files import read_dataset
-    from .evaluate import evaluate
-    from .predict import load
 
     _check_count(a.max_n, "--max-n", 1)
     _check_count(a.examples, "--examples", 0)
-    data = read_dataset(a.data)  # checks the folder before loading any network
-    out = Path(a.out) if a.out else Path(a.data) / "evaluation"
+    data = read_dataset(a.data)
+    out = Path(a.out) if a.out else Path(a.data) / out_name
     check_writable_folder(out, "--out")
     check_device(a.device)
+    return data, out
+
+
+def cmd_evaluate(a) -> int:
+    from .evaluate import evaluate
+    from .predict import load
+
+    data, out = _dataset_and_out(a, "evaluation")
     m = load(a.weights, device=a.device)
     if data.task != m.task:
         raise ValueError(f"dataset {a.data} is for task {data.task!r} but the weights predict {m.task!r}; "
@@ -312,18 +320,12 @@ def cmd_export(a) -> int:
 
 
 def cmd_report(a) -> int:
-    from .data.files import read_dataset
     from .report import write_report
 
-    _check_count(a.max_n, "--max-n", 1)
-    _check_count(a.examples, "--examples", 0)
-    data = read_dataset(a.data)  # checks the folder before loading any network
     if a.run:
         _require((Path(a.run) / "metrics.jsonl").is_file(),
                  f"--run {a.run}: no metrics.jsonl there; pass the folder of a `uandi train` run")
-    out = Path(a.out) if a.out else Path(a.data) / "report"
-    check_writable_folder(out, "--out")
-    check_device(a.device)
+    data, out = _dataset_and_out(a, "report")
     page = write_report(a.weights, data, out, run=a.run, max_n=a.max_n, n_examples=a.examples, device=a.device)
     print(json.dumps({k: round(v, 4) for k, v in json.loads((out / "metrics.json").read_text()).items()
                       if k in ("mae", "mdice", "macro_dice", "accuracy")}))
