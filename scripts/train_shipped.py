@@ -94,7 +94,7 @@ context per batch lift the point accuracy at L = 500 (issue 10's target)? --cycl
 50-500 for 6,000 steps (peak 1e-4) from its best weights, to win back L = 200. See docs/experiments.md.
 --cycle 3: one stage on lengths 200-600 (7,000 steps, peak 1.5e-4) from the shipped network (which is
 cycle 2): does a length draw that leans long, without the short tracks' drop, give the long stage's gain
-at L = 500 without its loss at L = 200?
+at L = 500 without its loss at L = 200? A smaller trade of the same kind (2026-12-03): not shipped.
 Its second cycle is the shipped diffusion-model network since 2026-12-03; to repeat model-long, put
 model-blur's weights back first (git show fc53244:src/uandi/weights/model.safetensors, with its card).
 alpha-fbm-blur: the same cycle (7,000 steps, peak 3e-4, blur on 30 % of tracks) for the FBM-only alpha
