@@ -13,7 +13,10 @@ when given, andi-datasets' own). Two tables:
     mend them; if they are whole stretches called the wrong model, it cannot;
   - the andi flavour at L = 500 with every ATTM segment's gamma fixed (sigma = gamma alpha in andi's
     parametrisation, uandi.simulate.andi: a period of T frames has D = T^(-1/gamma)), beside the share of
-    andi's own ATTM segments near that gamma: which of andi's ATTMs the network reads as ATTM.
+    andi's own ATTM segments near that gamma: which of andi's ATTMs the network reads as ATTM;
+  - reliability at L = 500: points binned by the network's top probability, the mean probability against
+    the share right, and the expected calibration error (ECE, the bins' |accuracy - probability|
+    weighted by their share): whether "p = 0.9" still means 90 % right on another simulator.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ PENALTIES = (2.0, 5.0, 10.0, 20.0, 40.0)  # nats per switch of class
 ALPHA_EDGES = {"attm": (0.05, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0), "ctrw": (0.05, 0.2, 0.4, 0.6, 0.8, 1.0),
                "fbm": (0.05, 0.5, 0.9, 1.1, 1.5, 1.99), "lw": (1.0, 1.25, 1.5, 1.75, 2.0),
                "sbm": (0.05, 0.5, 0.9, 1.1, 1.5, 2.0)}
+CONFIDENCE_EDGES = (0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)  # the top of 5 probabilities is >= 0.2
 GAMMAS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)  # andi ATTM's gamma = sigma / alpha, fixed per set
 
 
@@ -94,7 +98,7 @@ def main() -> None:
     net = load(a.model, device="cpu")
     target = MODELS.index(a.model_class)
     edges = ALPHA_EDGES[a.model_class]
-    bin_rows, decode_rows = [], []
+    bin_rows, decode_rows, reliability_rows = [], [], []
     for name, length, x, alpha, model in load_sets(a.n, [p for p in a.andi_sets.split(",") if p]):
         proba = np.asarray(net.predict_proba(x))  # (n, L, C)
         called = proba.argmax(axis=-1)
@@ -104,6 +108,17 @@ def main() -> None:
         print(decode_rows[-1], flush=True)
         if length != 500:
             continue
+        confidence, right = proba.max(axis=-1).ravel(), (called == model).ravel()
+        which = np.clip(np.searchsorted(CONFIDENCE_EDGES, confidence, side="right") - 1, 0, len(CONFIDENCE_EDGES) - 2)
+        cells, ece = [], 0.0
+        for k in range(len(CONFIDENCE_EDGES) - 1):
+            sel = which == k
+            if sel.any():
+                ece += sel.mean() * abs(right[sel].mean() - confidence[sel].mean())
+                cells.append(f"{confidence[sel].mean():.2f} / {right[sel].mean():.2f} ({sel.mean():.2f})")
+            else:
+                cells.append("")
+        reliability_rows.append([name, *cells, f"{ece:.3f}", f"{(~right[confidence >= 0.9]).mean():.3f}"])
         mine = model == target
         which = np.clip(np.searchsorted(edges, alpha[mine], side="right") - 1, 0, len(edges) - 2)
         for k in range(len(edges) - 1):
@@ -137,6 +152,11 @@ def main() -> None:
                              *(f"as {m.upper()}" for m in MODELS if m != a.model_class)], bin_rows)
     lines += ["", "Point accuracy of the argmax and of a Viterbi decoding with a penalty per switch of class:", ""]
     lines += markdown_table(["L", "set", "argmax", *(f"Viterbi, {p:g} nats" for p in PENALTIES)], decode_rows)
+    lines += ["", "Reliability at L = 500: in each bin of the top probability, its mean / the share of points "
+              "right (the bin's share of all points), the ECE, and the share wrong among points called with "
+              "p >= 0.9:", ""]
+    lines += markdown_table(["set", *(f"[{lo:g}, {hi:g})" for lo, hi in zip(CONFIDENCE_EDGES[:-1], CONFIDENCE_EDGES[1:])),
+                             "ECE", "wrong at p >= 0.9"], reliability_rows)
     lines += ["", f"The andi flavour at L = 500 ({a.n} tracks per row, seed [45, 500] as flavors.py's set) with every "
               "ATTM segment's gamma fixed, at every alpha (andi's own draw reaches gamma >= 2 only at alpha >= 0.5); "
               "'andi's share': the share of andi's own ATTM segments whose gamma lies nearer this row's than any "
