@@ -118,7 +118,9 @@ def main() -> None:
                 cells.append(f"{confidence[sel].mean():.2f} / {right[sel].mean():.2f} ({sel.mean():.2f})")
             else:
                 cells.append("")
-        reliability_rows.append([name, *cells, f"{ece:.3f}", f"{(~right[confidence >= 0.9]).mean():.3f}"])
+        attm_as_ctrw = (model == MODELS.index("attm")) & (called == MODELS.index("ctrw")) & (proba.max(axis=-1) >= 0.9)
+        reliability_rows.append([name, *cells, f"{ece:.3f}", f"{(~right[confidence >= 0.9]).mean():.3f}",
+                                 f"{attm_as_ctrw.sum() / (model == MODELS.index('attm')).sum():.3f}"])
         mine = model == target
         which = np.clip(np.searchsorted(edges, alpha[mine], side="right") - 1, 0, len(edges) - 2)
         for k in range(len(edges) - 1):
@@ -153,10 +155,10 @@ def main() -> None:
     lines += ["", "Point accuracy of the argmax and of a Viterbi decoding with a penalty per switch of class:", ""]
     lines += markdown_table(["L", "set", "argmax", *(f"Viterbi, {p:g} nats" for p in PENALTIES)], decode_rows)
     lines += ["", "Reliability at L = 500: in each bin of the top probability, its mean / the share of points "
-              "right (the bin's share of all points), the ECE, and the share wrong among points called with "
-              "p >= 0.9:", ""]
+              "right (the bin's share of all points), the ECE, the share wrong among points called with "
+              "p >= 0.9, and the share of ATTM's points called CTRW with p >= 0.9:", ""]
     lines += markdown_table(["set", *(f"[{lo:g}, {hi:g})" for lo, hi in zip(CONFIDENCE_EDGES[:-1], CONFIDENCE_EDGES[1:])),
-                             "ECE", "wrong at p >= 0.9"], reliability_rows)
+                             "ECE", "wrong at p >= 0.9", "ATTM as CTRW at p >= 0.9"], reliability_rows)
     lines += ["", f"The andi flavour at L = 500 ({a.n} tracks per row, seed [45, 500] as flavors.py's set) with every "
               "ATTM segment's gamma fixed, at every alpha (andi's own draw reaches gamma >= 2 only at alpha >= 0.5); "
               "'andi's share': the share of andi's own ATTM segments whose gamma lies nearer this row's than any "
