@@ -4,7 +4,7 @@
         --write docs/experiments.md
 
 The sets are benchmarks/flavors.py's (the subtask-2 mix at L = 200 and 500: ours, the andi flavour and,
-when given, andi-datasets' own). Two tables:
+when given, andi-datasets' own). Four tables:
   - for the points of one true model (--model-class, ATTM by default: the class issue 10's targets miss
     on andi's data) at L = 500, by bin of true alpha: the bin's share of that model's points, the point
     accuracy, and the share of the points called each other class;
