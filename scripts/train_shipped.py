@@ -97,6 +97,9 @@ cycle 2): does a length draw that leans long, without the short tracks' drop, gi
 at L = 500 without its loss at L = 200? A smaller trade of the same kind (2026-12-03): not shipped.
 Its second cycle is the shipped diffusion-model network since 2026-12-03; to repeat model-long, put
 model-blur's weights back first (git show fc53244:src/uandi/weights/model.safetensors, with its card).
+Run from the shipped network instead (model-long 2900 --steps 7000, 2026-12-03), cycle 1 is a long-track
+specialist that a length-routed product could use: +0.001 to +0.005 at L = 500, -0.004 to -0.007 at L = 200;
+not worth a second network (docs/experiments.md).
 alpha-fbm-blur: the same cycle (7,000 steps, peak 3e-4, blur on 30 % of tracks) for the FBM-only alpha
 network on its own cycle-1 data, to test whether its changepoint candidates were why the likelihood's F1
 falls on blurred FBM (0.87 -> 0.82 at L = 500 with the exposure given). They were not: not shipped
