@@ -97,6 +97,7 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     net = load(a.model, device="cpu")
     target = MODELS.index(a.model_class)
+    attm, ctrw = MODELS.index("attm"), MODELS.index("ctrw")
     edges = ALPHA_EDGES[a.model_class]
     bin_rows, decode_rows, reliability_rows = [], [], []
     for name, length, x, alpha, model in load_sets(a.n, [p for p in a.andi_sets.split(",") if p]):
@@ -108,7 +109,8 @@ def main() -> None:
         print(decode_rows[-1], flush=True)
         if length != 500:
             continue
-        confidence, right = proba.max(axis=-1).ravel(), (called == model).ravel()
+        top = proba.max(axis=-1)  # (n, L)
+        confidence, right = top.ravel(), (called == model).ravel()
         which = np.clip(np.searchsorted(CONFIDENCE_EDGES, confidence, side="right") - 1, 0, len(CONFIDENCE_EDGES) - 2)
         cells, ece = [], 0.0
         for k in range(len(CONFIDENCE_EDGES) - 1):
@@ -118,9 +120,9 @@ def main() -> None:
                 cells.append(f"{confidence[sel].mean():.2f} / {right[sel].mean():.2f} ({sel.mean():.2f})")
             else:
                 cells.append("")
-        attm_as_ctrw = (model == MODELS.index("attm")) & (called == MODELS.index("ctrw")) & (proba.max(axis=-1) >= 0.9)
+        attm_as_ctrw = (model == attm) & (called == ctrw) & (top >= 0.9)
         reliability_rows.append([name, *cells, f"{ece:.3f}", f"{(~right[confidence >= 0.9]).mean():.3f}",
-                                 f"{attm_as_ctrw.sum() / (model == MODELS.index('attm')).sum():.3f}"])
+                                 f"{attm_as_ctrw.sum() / (model == attm).sum():.3f}"])
         mine = model == target
         which = np.clip(np.searchsorted(edges, alpha[mine], side="right") - 1, 0, len(edges) - 2)
         for k in range(len(edges) - 1):
@@ -130,7 +132,6 @@ def main() -> None:
                              *(f"{s:.2f}" for c, s in enumerate(share) if c != target)])
         bin_rows.append([name, "all", "1", f"{(called[mine] == target).mean():.3f}", *[""] * (len(MODELS) - 1)])
 
-    attm = MODELS.index("attm")
     gamma_rows = []
     bounds = [0.0, *((g + h) / 2 for g, h in zip(GAMMAS[:-1], GAMMAS[1:])), float("inf")]
     for k, gamma in enumerate(GAMMAS):
