@@ -397,7 +397,7 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
                                    columns=columns, format=a.format, delimiter=delimiter,
                                    localization_error=a.localization_error, likelihood=not a.no_likelihood,
                                    pixel_size=a.pixel_size, frame_interval=a.frame_interval,
-                                   exposure=a.exposure, classifier=a.classifier,
+                                   exposure=a.exposure, drift=a.drift, classifier=a.classifier,
                                    device=a.device, progress=progress, workers=a.workers)
     written = write_outputs(points, segments, out, _output_stem(src), plot=a.plot or a.example,
                             max_plots=a.max_plots)
@@ -412,6 +412,11 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
         exact = int(method.str.startswith("likelihood").sum())
         print(f"alpha: {exact} of {n_segments} segments from an exact likelihood (FBM or SBM, with alpha_se), "
               f"the others from the network (column alpha_method says why)")
+    drift = segments.attrs.get("drift")
+    if drift and drift["removed"]:
+        (vx, vy), (sx, sy) = drift["velocity"], drift["se"]
+        print(f"drift removed: ({vx:.3g} +- {sx:.2g}, {vy:.3g} +- {sy:.2g}) input units per frame, "
+              f"from {drift['n_tracks']} tracks")
     if "units" in segments and n_segments:
         print(f"units: {segments['units'].dropna().iloc[0]} (--pixel-size um per input unit and "
               f"--frame-interval s per frame set them)")
@@ -509,6 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exposure", type=float, default=0.0, metavar="FRACTION",
                    help="camera exposure as a fraction of the frame interval (0-1), for the likelihood's "
                         "motion-blur model (default 0: instantaneous frames)")
+    p.add_argument("--drift", choices=("constant",),
+                   help="constant: take one drift velocity shared by all tracks (a drifting stage: the mean step "
+                        "over all moving tracks, frames as numbered) out of the positions analysed; refused when "
+                        "the slowest tracks do not share it (a flow). Default: positions as given, with a note "
+                        "when a shared motion is large enough to bias alpha")
     p.add_argument("--no-likelihood", action="store_true",
                    help="the networks alone: no exact per-segment alpha, K and error bars (faster)")
     p.add_argument("--classifier", nargs="?", const="trajectory-model", metavar="WEIGHTS",

@@ -51,6 +51,7 @@ probability over the segment, ``probability`` = that mean probability (uandi.pos
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 
@@ -59,7 +60,9 @@ import pandas as pd
 
 from .checks import check_int, check_units
 from .constants import MIN_TRACK_LENGTH
+from .drift import MIN_DRIFT_TRACKS, drift_notice, estimate_drift, flow_words, remove_drift
 from .immobile import immobile_reason
+from .notices import notify
 from .postprocess import (
     alpha_postprocess_settings,
     assumes_fbm,
@@ -144,6 +147,7 @@ def segment(
     pixel_size: float | None = None,
     frame_interval: float | None = None,
     exposure: float = 0.0,
+    drift: str | None = None,
     classifier=None,
     device: str = "auto",
     batch_size: int = 256,
@@ -196,6 +200,13 @@ def segment(
         K is in input units^2 / frame^alpha (the ``units`` column says which).
     exposure : camera exposure as a fraction of the frame interval (0 to 1), for the likelihood's
         motion-blur model; 0 = instantaneous frames.
+    drift : None (default): positions as given; when every track moves on average the same way, by
+        enough to bias alpha (uandi.drift), a notice says so. "constant": a drift of constant velocity,
+        the mean step over all moving tracks (at least 10; frames as numbered), is taken out of the positions
+        that the networks and the likelihood see (the points table keeps the input's positions; the
+        segments table gets the velocity as ``drift_x``, ``drift_y``, input units per frame); refused
+        when the slowest tracks do not share it (a flow, uandi.drift). ``segments.attrs["drift"]``
+        holds the velocity, its standard error and the checks either way.
     classifier : None, or a trajectory classifier (a shipped name such as "trajectory-model", a
         weights file or run folder, or a loaded Predictor) that labels each segment as a whole
         (uandi.postprocess.classify_segments): the segments table gets ``classifier_model``,
@@ -242,6 +253,9 @@ def segment(
     check_units(pixel_size, frame_interval)
     if not (np.isfinite(exposure) and 0.0 <= exposure <= 1.0):
         raise ValueError(f"exposure must lie in [0, 1] (a fraction of the frame interval); got {exposure!r}")
+    if drift not in (None, "constant"):
+        raise ValueError(f"drift must be None (positions as given) or 'constant' (remove one drift velocity "
+                         f"shared by all tracks); got {drift!r}")
 
     source = read_input(tracks, columns, format, delimiter)
     predictors = _resolve_predictors(tasks, weights, device)
@@ -253,6 +267,7 @@ def segment(
 
     pieces = plan_pieces(source.canonical, min_length)
     _set_aside_immobile(pieces, localization_error)
+    pieces, shared_drift = _handle_drift(pieces, source.canonical["frame"].to_numpy(), drift, localization_error)
     analysed = np.flatnonzero(pieces.analysed)
     positions = [pieces.positions(p) for p in analysed]  # (L_k, 2) each, frame order
     meter = _Progress(progress, sum(len(x) for x in positions) * len(predictors))
@@ -282,8 +297,47 @@ def segment(
         segments = classify_segments(positions, segments, lambda parts: judge.predict_proba(parts, batch_size),
                                      judge.classes)
     judged_by = tuple(judge.classes) if judge is not None else ()
-    return (points_table(source, pieces, analysed, outputs, segments, tasks, classes),
-            segments_table(source, pieces, analysed, segments, tasks, classifier_classes=judged_by, likelihood=refine))
+    table = segments_table(source, pieces, analysed, segments, tasks, classifier_classes=judged_by, likelihood=refine)
+    table.attrs["drift"] = {"velocity": shared_drift.velocity.tolist(), "se": shared_drift.se.tolist(),
+                            "n_tracks": shared_drift.n_tracks, "track_z": shared_drift.track_z,
+                            "flow_like": shared_drift.flow_like,
+                            "removed": drift == "constant"}
+    if drift == "constant":  # said in the written table too, not only in attrs
+        table["drift_x"], table["drift_y"] = shared_drift.velocity
+    return points_table(source, pieces, analysed, outputs, segments, tasks, classes), table
+
+
+def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_error):
+    """The drift shared by the moving pieces (uandi.drift), taken out of every piece's positions when
+    drift="constant", else a notice when it is large enough to bias alpha. Returns the pieces (new
+    positions or the same) and the estimate.
+
+    Pieces already set aside as immobile do not enter the velocity (particles stuck to the glass stay
+    put when the liquid flows, and moving pieces then carry the flow), but they do enter the check
+    for a flow (uandi.drift.Drift.flow_like). With drift="constant" the moving
+    pieces are tested for rest again once the drift is out: particles stuck to a drifting stage move
+    with it, and are at rest only in the corrected frame. A piece at rest in either frame is immobile.
+    """
+    long = pieces.analysed | _at_rest(pieces)  # (pieces,) long enough to analyse: moving or at rest
+    lengths = pieces.length[long]
+    estimate = estimate_drift(pieces.xy[pieces.rows[np.repeat(long, pieces.length)]], np.cumsum(lengths) - lengths,
+                              lengths, moving=pieces.analysed[long])
+    if drift != "constant":
+        if estimate.notable:
+            notify(drift_notice(estimate))
+        return pieces, estimate
+    if estimate.n_tracks < MIN_DRIFT_TRACKS:
+        raise ValueError(f"drift='constant' needs at least {MIN_DRIFT_TRACKS} moving tracks of at least min_length "
+                         f"points to tell a shared drift from each particle's own motion; got {estimate.n_tracks}. "
+                         "Remove the drift before uandi (e.g. trackpy.subtract_drift) or leave drift out")
+    if estimate.flow_like:
+        raise ValueError(f"drift='constant' would take the tracks' shared velocity {estimate.describe()} out of "
+                         f"every track. {flow_words(estimate)}: removing it would give the slow ones a directed "
+                         "motion they do not have. Leave drift out, or remove the flow from the moving particles "
+                         "before uandi")
+    corrected = dataclasses.replace(pieces, xy=remove_drift(pieces.xy, frame, estimate.velocity))
+    _set_aside_immobile(corrected, localization_error, note=" after the drift was removed")
+    return corrected, estimate
 
 
 def _resolve_classifier(classifier, device):
@@ -300,11 +354,19 @@ def _resolve_classifier(classifier, device):
     return classifier
 
 
-def _set_aside_immobile(pieces, localization_error) -> None:
+def _at_rest(pieces) -> np.ndarray:
+    """(pieces,) bool: set aside by _set_aside_immobile (long enough, but a particle at rest)."""
+    first = pieces.rows[pieces.start]  # (pieces,) each piece's first row
+    return ~pieces.analysed & np.array([r.startswith("immobile") for r in pieces.reason[first]], dtype=bool)
+
+
+def _set_aside_immobile(pieces, localization_error, note: str = "") -> None:
     """Pieces long enough to analyse but explained by a particle at rest (uandi.immobile) leave the
-    analysis: their rows get the immobile reason and no network output, like a too-short piece."""
+    analysis: their rows get the immobile reason (with `note` added) and no network output, like a
+    too-short piece."""
     for p in np.flatnonzero(pieces.analysed):
         reason = immobile_reason(pieces.positions(p), localization_error)
         if reason:
+            reason += note
             pieces.analysed[p] = False
             pieces.reason[pieces.rows_of(p)] = reason

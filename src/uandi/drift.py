@@ -1,0 +1,193 @@
+"""Motion shared by every track of a file: measured, judged, and removed when it is a stage drift.
+
+A microscope stage that drifts at a velocity v adds v t to every track of the field of view. Each
+track's MSD then grows as its own motion plus |v|^2 t^2, and alpha, from a network or from the exact
+likelihood, reads the drift as super-diffusion. How much depends on how well one track sees the
+drift: the ratio of |v| to the RMS spread of the tracks' own mean steps per axis (``track_z``). On
+FBM tracks of 200 points with alpha 0.5 and 1 (benchmarks/drift.py), the likelihood's alpha reads
+0.01 high at half a spread, 0.04 at one (95 % intervals holding the true alpha in 87-94 % of the
+segments), and 0.11-0.18 at two (65-70 %).
+
+    drift = estimate_drift(xy, start, length)   # pieces laid end to end, frame order within each
+    drift.velocity, drift.se, drift.track_z      # (2,) per frame, (2,), dimensionless
+    drift.notable, drift.flow_like               # worth a notice; not a stage drift
+    xy = remove_drift(xy, frame, drift.velocity)
+
+The estimate is the mean step over all tracks (every step weighs the same), with a standard error
+that treats each track as one independent cluster (the sandwich estimator): it holds when the steps
+of a track are correlated (FBM, blur, noise) and when tracks move at different speeds. It assumes a
+constant velocity over the recording, and particles whose own motions point every way.
+
+A stage drift moves every track alike; a flow of the liquid carries the moving particles and leaves
+those held to the glass in place. So the same estimate over the slowest quarter of the tracks (by
+their RMS step) is compared with the rest (``flow_like``). The Brownian beads of Granik et al. 2019
+are such a file: the moving beads share a velocity of about 0.05 of their RMS step per frame, the
+slowest tenth (held in place) share none (docs/real_data.md, "Drift").
+
+Units: positions in the input's units, time in frames; velocities in input units per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Drift", "MIN_DRIFT_TRACKS", "drift_notice", "estimate_drift", "flow_words", "remove_drift"]
+
+# fewest tracks with a step for a drift estimate: with fewer, each track's own motion is a large part of
+# the mean, and the cluster standard error (G - 1 degrees of freedom) is itself unreliable
+MIN_DRIFT_TRACKS = 10
+# a notice needs a drift that is both real and large enough to matter:
+# chi-square with 2 degrees of freedom above this has probability 1e-4 without drift ...
+NOTICE_CHI2 = 18.42
+# ... and at least this many times the spread of the tracks' own mean steps (benchmarks/drift.py: at one
+# spread the likelihood's alpha reads 0.04 high, at two 0.11-0.18, with intervals that miss)
+NOTICE_TRACK_Z = 1.0
+# the slowest quarter of the tracks and the rest move differently (probability 1e-3 under a stage drift)
+FLOW_CHI2 = 13.82
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A constant drift velocity estimated from many tracks."""
+
+    velocity: np.ndarray  # (2,) mean step, input units per frame
+    se: np.ndarray  # (2,) its standard error, tracks as independent clusters
+    n_tracks: int  # tracks (pieces) with at least one step
+    n_steps: int
+    track_z: float  # |velocity| over the RMS spread of the tracks' own mean steps (per axis)
+    slow_velocity: np.ndarray | None = None  # (2,) the same estimate over the slowest quarter of the tracks ...
+    slow_se: np.ndarray | None = None  # (2,)
+    fast_velocity: np.ndarray | None = None  # (2,) ... and over the rest (None: too few tracks to split)
+    fast_se: np.ndarray | None = None  # (2,)
+
+    @property
+    def chi2(self) -> float:
+        """(v / se)^2 summed over both axes: chi-square with 2 degrees of freedom without drift."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z2 = np.where(self.se > 0, (self.velocity / self.se) ** 2, 0.0)
+        return float(z2.sum())
+
+    @property
+    def notable(self) -> bool:
+        """Real (chi2 above NOTICE_CHI2, from at least MIN_DRIFT_TRACKS tracks) and large enough to
+        bias alpha (track_z >= NOTICE_TRACK_Z)."""
+        return (self.n_tracks >= MIN_DRIFT_TRACKS and self.chi2 > NOTICE_CHI2
+                and self.track_z >= NOTICE_TRACK_Z)
+
+    @property
+    def flow_chi2(self) -> float:
+        """Chi-square (2 degrees of freedom) of the difference between the slowest quarter's velocity
+        and the rest's: a stage drift moves every track alike, a flow carries the moving particles
+        and leaves the ones held in place. 0 when there are too few tracks to split."""
+        if self.slow_velocity is None:
+            return 0.0
+        # per axis, in units of the larger standard error (squares of values near 1e300 would overflow)
+        unit = np.maximum(self.slow_se, self.fast_se)
+        if not np.all((unit > 0) & np.isfinite(unit)):
+            return 0.0
+        z = (self.slow_velocity - self.fast_velocity) / unit / np.hypot(self.slow_se / unit, self.fast_se / unit)
+        return float((z ** 2).sum())
+
+    @property
+    def flow_like(self) -> bool:
+        """The slowest tracks do not share the others' motion (flow_chi2 above FLOW_CHI2): not a
+        stage drift, which would move all alike."""
+        return self.flow_chi2 > FLOW_CHI2
+
+    def describe(self) -> str:
+        """The velocity with its standard error, in words."""
+        (vx, vy), (sx, sy) = self.velocity, self.se
+        return (f"({vx:.3g} +- {sx:.2g}, {vy:.3g} +- {sy:.2g}) input units per frame "
+                f"from {self.n_tracks} tracks")
+
+
+def _mean_step(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean step (2,) of the pieces with per-piece step sums (G, 2) and step counts (G,), its
+    cluster-robust standard error (2,) (each piece's residual sum one draw, G / (G - 1) small-sample
+    factor), and the number of pieces with a step."""
+    n_steps, g = int(counts.sum()), int((counts > 0).sum())
+    if n_steps == 0:
+        return np.zeros(2), np.full(2, np.inf), 0
+    velocity = sums.sum(axis=0) / n_steps
+    residual = sums - counts[:, None] * velocity  # (G, 2)
+    if g < 2:
+        return velocity, np.full(2, np.inf), g
+    var = (residual ** 2).sum(axis=0) / n_steps ** 2 * g / (g - 1)
+    return velocity, np.sqrt(var), g
+
+
+def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
+                   moving: np.ndarray | None = None) -> Drift:
+    """The constant drift velocity of tracks laid end to end.
+
+    xy : (n, 2) positions of every piece (consecutive frames), piece after piece, frame order within
+        each; start, length : (G,) first index into xy and number of points of each piece.
+    moving : (G,) bool, the pieces whose steps give the velocity (default all); the others (pieces
+        at rest, set aside as immobile) still count in the comparison of the slowest quarter of the
+        pieces (by their RMS step about their own mean step) with the rest (Drift.flow_like), made
+        when that quarter holds MIN_DRIFT_TRACKS pieces: a particle at rest while the others share a
+        velocity is the clearest sign of a flow.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    start, length = np.asarray(start, dtype=np.int64), np.asarray(length, dtype=np.int64)
+    n_pieces = len(length)
+    # step j joins points j and j + 1: a step of a piece unless point j + 1 starts the next piece
+    within = np.ones(max(len(xy) - 1, 0), bool)
+    within[start[(start > 0) & (start < len(xy))] - 1] = False
+    steps = np.diff(xy, axis=0)[within]  # (N, 2), piece after piece
+    # in units of a power of two near the largest step (exact), so that squares neither overflow nor vanish
+    largest = float(np.abs(steps).max()) if steps.size else 0.0
+    unit = 2.0 ** np.round(np.log2(largest)) if 0 < largest < np.inf else 1.0
+    steps = steps / unit
+    counts = np.maximum(length - 1, 0)  # (G,) steps per piece
+    piece_of = np.repeat(np.arange(n_pieces), counts)  # (N,)
+    sums = np.stack([np.bincount(piece_of, steps[:, k], minlength=n_pieces) for k in range(2)], axis=1)  # (G, 2)
+    moving = np.ones(n_pieces, bool) if moving is None else np.asarray(moving, bool)
+    velocity, se, g = _mean_step(sums[moving], counts[moving])
+    n_steps = int(counts[moving].sum())
+    if n_steps == 0:
+        return Drift(velocity * unit, se * unit, 0, 0, 0.0)
+
+    has_step = np.flatnonzero((counts > 0) & moving)
+    means = sums[has_step] / counts[has_step, None]  # (G', 2) each piece's own mean step
+    # how well one track sees the drift: |v| against the RMS spread of the pieces' mean steps per axis
+    spread = np.sqrt(((means - velocity) ** 2).sum(axis=1).mean() / 2)
+    track_z = float(np.hypot(*velocity) / spread) if spread > 0 else 0.0
+    halves = {}
+    has_step = np.flatnonzero(counts > 0)  # now the pieces at rest too
+    if has_step.size >= 4 * MIN_DRIFT_TRACKS:
+        # each piece's mean squared step about its own mean step: its speed
+        squares = np.bincount(piece_of, ((steps - (sums / np.maximum(counts, 1)[:, None])[piece_of]) ** 2).sum(axis=1),
+                              minlength=n_pieces)[has_step] / counts[has_step]  # (G',)
+        slow = np.zeros(n_pieces, bool)
+        slow[has_step[squares <= np.quantile(squares, 0.25)]] = True
+        for name, part in (("slow", slow), ("fast", ~slow & (counts > 0))):
+            v, e, _ = _mean_step(sums[part], counts[part])
+            halves.update({f"{name}_velocity": v, f"{name}_se": e})
+    halves = {name: value * unit for name, value in halves.items()}
+    return Drift(velocity * unit, se * unit, g, n_steps, track_z, **halves)
+
+
+def remove_drift(xy: np.ndarray, frame: np.ndarray, velocity) -> np.ndarray:
+    """Positions with the drift taken out: xy - velocity * frame, (n, 2), in xy's units."""
+    xy = np.asarray(xy, dtype=np.float64)
+    return xy - np.asarray(frame, dtype=np.float64)[:, None] * np.asarray(velocity, dtype=np.float64)[None, :]
+
+
+def drift_notice(drift: Drift) -> str:
+    """The notice for a notable drift that was left in (uandi.segment's default)."""
+    shared = (f"the tracks share a mean velocity of {drift.describe()}, {drift.track_z:.1f} times the spread "
+              "of their own mean steps: alpha reads it as super-diffusion (too high, error bars that miss)")
+    if drift.flow_like:
+        return (shared + ". " + flow_words(drift) + "; remove it from the moving particles before uandi "
+                "if they should be seen in the liquid's frame")
+    return shared + ". If the stage drifted, drift='constant' (uandi segment --drift constant) removes it"
+
+
+def flow_words(drift: Drift) -> str:
+    """Why a shared motion looks like a flow, not a stage drift, with the numbers."""
+    (vx, vy), (sx, sy) = drift.slow_velocity, drift.slow_se
+    return (f"The slowest quarter of the tracks do not share it ({vx:.3g} +- {sx:.2g}, {vy:.3g} +- {sy:.2g}): "
+            "a flow carrying the moving particles, not a drifting stage, which would move all alike")
