@@ -35,6 +35,18 @@ def walk(n: int, seed: int = 0, scale: float = 1.0) -> np.ndarray:
     return np.cumsum(np.random.default_rng(seed).normal(size=(n, 2)), axis=0) * scale
 
 
+def drifting(n_tracks: int, n: int, velocity=(0.5, -0.3), at_rest: int = 0) -> dict:
+    """Columns particle, frame, x, y of n_tracks Brownian tracks (unit steps) carried by one velocity
+    per frame, and `at_rest` particles left in place (localization error 0.05 only): a drifting stage
+    when at_rest is 0, a flow otherwise."""
+    rng = np.random.default_rng(7)
+    moving = [walk(n, seed=k) + np.arange(n)[:, None] * np.asarray(velocity) for k in range(n_tracks)]
+    still = [0.05 * rng.normal(size=(n, 2)) for _ in range(at_rest)]
+    xy = np.concatenate(moving + still)
+    return {"particle": np.repeat(np.arange(n_tracks + at_rest), n), "frame": np.tile(np.arange(n), n_tracks + at_rest),
+            "x": xy[:, 0], "y": xy[:, 1]}
+
+
 def table_text(columns: dict, sep: str = ",") -> str:
     return pd.DataFrame(columns).to_csv(sep=sep, index=False)
 
@@ -150,6 +162,13 @@ CASES = [
                       "x": 5 + 0.05 * np.random.default_rng(1).normal(size=60),
                       "y": 2 + 0.05 * np.random.default_rng(2).normal(size=60)},
          argv=["--localization-error", "0.05"], expect=("immobile (within the localization error)",)),
+    Case("12 tracks on a drifting stage", "analysed as given, with a note on the shared velocity",
+         drifting(12, 40), expect=("share a mean velocity", "drift constant")),
+    Case("the same with --drift constant", "the velocity taken out of the positions analysed (segments table: "
+         "drift_x, drift_y)", drifting(12, 40), argv=["--drift", "constant"], expect=("480 analysed",)),
+    Case("--drift constant where a quarter of the particles stay put (a flow)", "refused: removing it would "
+         "give them a directed motion", drifting(30, 40, at_rest=10), argv=["--drift", "constant"], exit=2,
+         expect=("a flow carrying the moving particles",)),
     Case("uandi train --steps 0", "refused; no run folder is made", argv=["train", "--steps", "0"], exit=2,
          expect=("--steps must be an integer >= 1",)),
     Case("uandi train --resume without a checkpoint", "refused instead of starting afresh",

@@ -332,8 +332,8 @@ def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_err
                          "Remove the drift before uandi (e.g. trackpy.subtract_drift) or leave drift out")
     if estimate.flow_like:
         raise ValueError(f"drift='constant' would take the tracks' shared velocity {estimate.describe()} out of "
-                         f"every track. {flow_words(estimate)}: removing it would give the slow ones a directed "
-                         "motion they do not have. Leave drift out, or remove the flow from the moving particles "
+                         f"every track. {flow_words(estimate)}. Removing it would give the slow ones a directed "
+                         "motion they do not have: leave drift out, or remove the flow from the moving particles "
                          "before uandi")
     corrected = dataclasses.replace(pieces, xy=remove_drift(pieces.xy, frame, estimate.velocity))
     _set_aside_immobile(corrected, localization_error, note=" after the drift was removed")
