@@ -10,12 +10,14 @@ drifting stage) or to all but the slowest quarter (a flow that leaves the slow p
 Per file, `uandi.segment(..., tasks=("alpha",))` (the FBM network, the likelihood choosing the
 changepoints) with the drift left in and with drift="constant": the median of the likelihood's alpha
 over its segments, and the share of their 95 % intervals (alpha +- 1.96 alpha_se) that hold the true
-alpha; the track_z that uandi estimates, and the notice (none, "drift", or "flow").
+alpha; the track_z that uandi estimates, and the notice (none, "drift", "flow", or "changing"). A
+third kind of file has a stage that goes one way for the first half of the frames and comes back
+("out and back": no mean velocity).
 
 Part B, false notices: drift-free files of the five models (uandi.simulate.trajectories, our flavour;
 each track's steps scaled to unit RMS, then by a factor log-uniform in [0.1, 1]), --files files of --n
 tracks of --length points, model and alpha drawn per track; how many files' estimates are notable,
-and how many are flow-like (uandi.drift.Drift). Only the estimate runs (no network).
+and how many are flow-like or changing (uandi.drift.Drift). Only the estimate runs (no network).
 
 Part C, real data (if --real holds it): the Brownian beads of Granik et al. 2019, tracks of at least
 100 points, --exposure 1.0 as in docs/real_data.md. The shared velocity of the tracks by their RMS
@@ -60,7 +62,12 @@ def scored(tracks, truth: float, **kw) -> dict:
     inside = ((s.alpha - 1.96 * s.alpha_se <= truth) & (truth <= s.alpha + 1.96 * s.alpha_se)).to_numpy()
     return {"median": float(s.alpha.median()), "coverage": float(inside.mean()),
             "by point": float(np.average(inside, weights=s.length)), "segments": len(s),
-            "notice": ("flow" if "a flow" in words[0] else "drift") if words else "none", "drift": seg.attrs["drift"]}
+            "notice": _kind(words[0]) if words else "none", "drift": seg.attrs["drift"]}
+
+
+def _kind(notice: str) -> str:
+    """The notice in one word: flow, changing (drift), or drift."""
+    return "flow" if "a flow" in notice else "changing" if "changes over the recording" in notice else "drift"
 
 
 def _cells(r: dict) -> list[str]:
@@ -84,10 +91,12 @@ def part_a(a, rng) -> list[str]:
         spread = np.sqrt((((x[:, -1] - x[:, 0]) / (a.length - 1) - free.velocity) ** 2).sum(axis=1).mean() / 2)
         angle = rng.uniform(0, 2 * np.pi)
         carried = scale > np.quantile(scale, 0.25)  # (n,) all but the slowest quarter
-        for kind, z in [("stage", z) for z in Z] + [("flow", 3.0)]:
+        frames = np.arange(a.length)
+        for kind, z in [("stage", z) for z in Z] + [("flow", 3.0), ("out and back", 3.0)]:
             v = z * spread * np.array([np.cos(angle), np.sin(angle)])
-            moves = np.ones(a.n, bool) if kind == "stage" else carried
-            tracks = x + (moves[:, None, None] * np.arange(a.length)[None, :, None] * v[None, None, :])
+            moves = carried if kind == "flow" else np.ones(a.n, bool)
+            clock = np.minimum(frames, a.length - 1 - frames) if kind == "out and back" else frames  # (L,)
+            tracks = x + (moves[:, None, None] * clock[None, :, None] * v[None, None, :])
             left, fixed = scored(tracks, alpha), scored(tracks, alpha, drift="constant")
             rows.append([f"{alpha:g}", kind, f"{z:g}", f"{left['drift']['track_z']:.2f}", left["notice"],
                          *_cells(left), *_cells(fixed)])
@@ -104,7 +113,7 @@ def part_b(a, rng) -> list[str]:
     from uandi.drift import estimate_drift
     from uandi.simulate import trajectories
 
-    notable = flow = 0
+    notable = flow = changes = 0
     z = []
     for _ in range(a.files):
         tracks = []
@@ -113,12 +122,15 @@ def part_b(a, rng) -> list[str]:
             x = trajectories(model, 1, a.length, rng.uniform(lo, hi), rng)[0]
             rms = np.sqrt((np.diff(x, axis=0) ** 2).sum(axis=1).mean() / 2)
             tracks.append(x / max(rms, 1e-12) * np.exp(rng.uniform(np.log(0.1), 0.0)))
-        est = estimate_drift(np.concatenate(tracks), np.arange(a.n) * a.length, np.full(a.n, a.length))
+        est = estimate_drift(np.concatenate(tracks), np.arange(a.n) * a.length, np.full(a.n, a.length),
+                             frame=np.tile(np.arange(a.length), a.n))
         notable += est.notable
         flow += est.flow_like
+        changes += est.changes
         z.append(est.track_z)
     return [f"Part B: {a.files} drift-free files of {a.n} five-model tracks of {a.length} points: notable in "
-            f"{notable} ({notable / a.files:.1%}), flow-like in {flow} ({flow / a.files:.1%}); estimated track_z: "
+            f"{notable} ({notable / a.files:.1%}), flow-like in {flow} ({flow / a.files:.1%}), changing in {changes} "
+            f"({changes / a.files:.1%}); estimated track_z: "
             f"median {np.median(z):.3f}, largest {max(z):.3f}."]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uandi.drift import MIN_DRIFT_TRACKS, NOTICE_TRACK_Z, estimate_drift, remove_drift
+from uandi.drift import MIN_DRIFT_TRACKS, NOTICE_TRACK_Z, drift_notice, estimate_drift, remove_drift
 from uandi.notices import UandiNotice
 from uandi.segmentation import segment
 from uandi.simulate.fbm import fbm
@@ -80,6 +80,24 @@ def test_pieces_at_rest_give_no_velocity_but_show_a_flow(rng):
     est = estimate_drift(*laid_end_to_end(moving + at_rest), moving=mask)
     assert est.n_tracks == 60 and np.all(np.abs(est.velocity - velocity) < 4 * est.se)
     assert est.flow_like
+
+
+def test_a_drift_that_turns_around_is_told_from_a_constant_one(rng):
+    # 40 Brownian tracks over frames 0-99; the stage moves one way, then (from frame 50) the other way back
+    x = np.cumsum(rng.normal(size=(40, 100, 2)), axis=1)
+    frames = np.tile(np.arange(100), 40)
+    velocity = np.array([0.4, 0.0])
+    constant = x + np.arange(100)[None, :, None] * velocity
+    turning = x + np.minimum(np.arange(100), 100 - np.arange(100))[None, :, None] * velocity
+    steady = estimate_drift(*laid_end_to_end(list(constant)), frame=frames)
+    turned = estimate_drift(*laid_end_to_end(list(turning)), frame=frames)
+    assert steady.early_velocity is not None and not steady.changes
+    assert turned.changes and turned.early_velocity[0] > 0.3 and turned.late_velocity[0] < -0.3
+    # out and back: no mean velocity, but a notice all the same
+    assert turned.track_z < 0.5 and turned.notable and "frame by frame" in drift_notice(turned)
+    with pytest.warns(UandiNotice, match="it changes over the recording"):
+        segment(turning + 10.0 * np.arange(100)[None, :, None] * velocity, weights={"alpha": Recorder()},
+                tasks=("alpha",), likelihood=False, drift="constant")
 
 
 def test_remove_drift_uses_the_frame_numbers():

@@ -518,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="constant: take one drift velocity shared by all tracks (a drifting stage: the mean step "
                         "over all moving tracks, frames as numbered) out of the positions analysed; refused when "
                         "the slowest tracks do not share it (a flow). Default: positions as given, with a note "
-                        "when a shared motion is large enough to bias alpha")
+                        "when a shared motion is large enough to bias alpha (or changes over the recording)")
     p.add_argument("--no-likelihood", action="store_true",
                    help="the networks alone: no exact per-segment alpha, K and error bars (faster)")
     p.add_argument("--classifier", nargs="?", const="trajectory-model", metavar="WEIGHTS",

@@ -8,15 +8,17 @@ FBM tracks of 200 points with alpha 0.5 and 1 (benchmarks/drift.py), the likelih
 0.01 high at half a spread, 0.04 at one (95 % intervals holding the true alpha in 87-94 % of the
 segments), and 0.11-0.18 at two (65-70 %).
 
-    drift = estimate_drift(xy, start, length)   # pieces laid end to end, frame order within each
+    drift = estimate_drift(xy, start, length, frame=frame)  # pieces end to end, frame order within each
     drift.velocity, drift.se, drift.track_z      # (2,) per frame, (2,), dimensionless
-    drift.notable, drift.flow_like               # worth a notice; not a stage drift
+    drift.notable, drift.flow_like, drift.changes  # worth a notice; not a stage drift; not constant
     xy = remove_drift(xy, frame, drift.velocity)
 
 The estimate is the mean step over all tracks (every step weighs the same), with a standard error
 that treats each track as one independent cluster (the sandwich estimator): it holds when the steps
-of a track are correlated (FBM, blur, noise) and when tracks move at different speeds. It assumes a
-constant velocity over the recording, and particles whose own motions point every way.
+of a track are correlated (FBM, blur, noise) and when tracks move at different speeds. It assumes
+particles whose own motions point every way, and a constant velocity over the recording, which is
+checked: the velocity before the median frame is compared with the velocity from it on (``changes``;
+a stage that goes and comes back has no mean velocity, yet reads alpha 0.14-0.16 high).
 
 A stage drift moves every track alike; a flow of the liquid carries the moving particles and leaves
 those held to the glass in place. So the same estimate over the slowest quarter of the tracks (by
@@ -33,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Drift", "MIN_DRIFT_TRACKS", "drift_notice", "estimate_drift", "flow_words", "remove_drift"]
+__all__ = ["Drift", "MIN_DRIFT_TRACKS", "change_words", "drift_notice", "estimate_drift", "flow_words",
+           "remove_drift"]
 
 # fewest tracks with a step for a drift estimate: with fewer, each track's own motion is a large part of
 # the mean, and the cluster standard error (G - 1 degrees of freedom) is itself unreliable
@@ -46,6 +49,8 @@ NOTICE_CHI2 = 18.42
 NOTICE_TRACK_Z = 1.0
 # the slowest quarter of the tracks and the rest move differently (probability 1e-3 under a stage drift)
 FLOW_CHI2 = 13.82
+# the first and the second half of the frames move differently (probability 1e-3 under a constant drift)
+CHANGE_CHI2 = 13.82
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,15 @@ class Drift:
     n_tracks: int  # tracks (pieces) with at least one step
     n_steps: int
     track_z: float  # |velocity| over the RMS spread of the tracks' own mean steps (per axis)
+    spread: float = np.nan  # that spread, input units per frame
     slow_velocity: np.ndarray | None = None  # (2,) the same estimate over the slowest quarter of the tracks ...
     slow_se: np.ndarray | None = None  # (2,)
     fast_velocity: np.ndarray | None = None  # (2,) ... and over the rest (None: too few tracks to split)
     fast_se: np.ndarray | None = None  # (2,)
+    early_velocity: np.ndarray | None = None  # (2,) the same estimate over the steps before the median frame ...
+    early_se: np.ndarray | None = None  # (2,)
+    late_velocity: np.ndarray | None = None  # (2,) ... and from it on (None: no frames given, or too few tracks)
+    late_se: np.ndarray | None = None  # (2,)
 
     @property
     def chi2(self) -> float:
@@ -71,10 +81,15 @@ class Drift:
 
     @property
     def notable(self) -> bool:
-        """Real (chi2 above NOTICE_CHI2, from at least MIN_DRIFT_TRACKS tracks) and large enough to
-        bias alpha (track_z >= NOTICE_TRACK_Z)."""
-        return (self.n_tracks >= MIN_DRIFT_TRACKS and self.chi2 > NOTICE_CHI2
-                and self.track_z >= NOTICE_TRACK_Z)
+        """Real (chi2 above NOTICE_CHI2, or a velocity that changes, from at least MIN_DRIFT_TRACKS
+        tracks) and large enough to bias alpha (track_z >= NOTICE_TRACK_Z, or the same for the
+        velocity of either half of the frames when it changes: a stage that goes and comes back)."""
+        if self.n_tracks < MIN_DRIFT_TRACKS or not (self.chi2 > NOTICE_CHI2 or self.changes):
+            return False
+        if self.track_z >= NOTICE_TRACK_Z:
+            return True
+        halves = (self.early_velocity, self.late_velocity) if self.changes else ()
+        return any(np.hypot(*v) >= NOTICE_TRACK_Z * self.spread for v in halves)
 
     @property
     def flow_chi2(self) -> float:
@@ -83,12 +98,7 @@ class Drift:
         and leaves the ones held in place. 0 when there are too few tracks to split."""
         if self.slow_velocity is None:
             return 0.0
-        # per axis, in units of the larger standard error (squares of values near 1e300 would overflow)
-        unit = np.maximum(self.slow_se, self.fast_se)
-        if not np.all((unit > 0) & np.isfinite(unit)):
-            return 0.0
-        z = (self.slow_velocity - self.fast_velocity) / unit / np.hypot(self.slow_se / unit, self.fast_se / unit)
-        return float((z ** 2).sum())
+        return _difference_chi2(self.slow_velocity, self.slow_se, self.fast_velocity, self.fast_se)
 
     @property
     def flow_like(self) -> bool:
@@ -96,11 +106,35 @@ class Drift:
         stage drift, which would move all alike."""
         return self.flow_chi2 > FLOW_CHI2
 
+    @property
+    def change_chi2(self) -> float:
+        """Chi-square (2 degrees of freedom) of the difference between the velocity before the median
+        frame and from it on: 0 for a constant drift, and when there are no frames or too few tracks."""
+        if self.early_velocity is None:
+            return 0.0
+        return _difference_chi2(self.early_velocity, self.early_se, self.late_velocity, self.late_se)
+
+    @property
+    def changes(self) -> bool:
+        """The velocity of the first half of the frames differs from the second's (change_chi2 above
+        CHANGE_CHI2): drift="constant" can remove its mean only."""
+        return self.change_chi2 > CHANGE_CHI2
+
     def describe(self) -> str:
         """The velocity with its standard error, in words."""
         (vx, vy), (sx, sy) = self.velocity, self.se
         return (f"({vx:.3g} +- {sx:.2g}, {vy:.3g} +- {sy:.2g}) input units per frame "
                 f"from {self.n_tracks} tracks")
+
+
+def _difference_chi2(a: np.ndarray, a_se: np.ndarray, b: np.ndarray, b_se: np.ndarray) -> float:
+    """Chi-square over both axes of the difference of two independent estimates (a - b) with standard
+    errors; 0 where an error is 0 or infinite. Computed in units of the larger error (no overflow)."""
+    unit = np.maximum(a_se, b_se)
+    if not np.all((unit > 0) & np.isfinite(unit)):
+        return 0.0
+    z = (a - b) / unit / np.hypot(a_se / unit, b_se / unit)
+    return float((z ** 2).sum())
 
 
 def _mean_step(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -119,7 +153,7 @@ def _mean_step(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
-                   moving: np.ndarray | None = None) -> Drift:
+                   moving: np.ndarray | None = None, frame: np.ndarray | None = None) -> Drift:
     """The constant drift velocity of tracks laid end to end.
 
     xy : (n, 2) positions of every piece (consecutive frames), piece after piece, frame order within
@@ -129,6 +163,9 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
         pieces (by their RMS step about their own mean step) with the rest (Drift.flow_like), made
         when that quarter holds MIN_DRIFT_TRACKS pieces: a particle at rest while the others share a
         velocity is the clearest sign of a flow.
+    frame : (n,) frame numbers of the points: the velocity is also estimated over the moving pieces'
+        steps before the median frame and from it on (each piece's part in a half one cluster), when
+        each half holds MIN_DRIFT_TRACKS pieces (Drift.changes compares them).
     """
     xy = np.asarray(xy, dtype=np.float64)
     start, length = np.asarray(start, dtype=np.int64), np.asarray(length, dtype=np.int64)
@@ -148,7 +185,7 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
     velocity, se, g = _mean_step(sums[moving], counts[moving])
     n_steps = int(counts[moving].sum())
     if n_steps == 0:
-        return Drift(velocity * unit, se * unit, 0, 0, 0.0)
+        return Drift(velocity * unit, se * unit, 0, 0, 0.0, np.nan)
 
     has_step = np.flatnonzero((counts > 0) & moving)
     means = sums[has_step] / counts[has_step, None]  # (G', 2) each piece's own mean step
@@ -166,8 +203,20 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
         for name, part in (("slow", slow), ("fast", ~slow & (counts > 0))):
             v, e, _ = _mean_step(sums[part], counts[part])
             halves.update({f"{name}_velocity": v, f"{name}_se": e})
+    if frame is not None:
+        starts_at = np.asarray(frame)[:-1][within]  # (N,) frame at which each step starts
+        taken = moving[piece_of]  # (N,) steps of moving pieces
+        late = starts_at >= np.median(starts_at[taken])  # (N,)
+        cluster = 2 * piece_of + late  # (N,) a piece's part in one half
+        part_sums = np.stack([np.bincount(cluster[taken], steps[taken, k], minlength=2 * n_pieces)
+                              for k in range(2)], axis=1)  # (2G, 2)
+        part_counts = np.bincount(cluster[taken], minlength=2 * n_pieces)  # (2G,)
+        if min((part_counts[0::2] > 0).sum(), (part_counts[1::2] > 0).sum()) >= MIN_DRIFT_TRACKS:
+            for name, half in (("early", 0), ("late", 1)):
+                v, e, _ = _mean_step(part_sums[half::2], part_counts[half::2])
+                halves.update({f"{name}_velocity": v, f"{name}_se": e})
     halves = {name: value * unit for name, value in halves.items()}
-    return Drift(velocity * unit, se * unit, g, n_steps, track_z, **halves)
+    return Drift(velocity * unit, se * unit, g, n_steps, track_z, float(spread * unit), **halves)
 
 
 def remove_drift(xy: np.ndarray, frame: np.ndarray, velocity) -> np.ndarray:
@@ -179,11 +228,22 @@ def remove_drift(xy: np.ndarray, frame: np.ndarray, velocity) -> np.ndarray:
 def drift_notice(drift: Drift) -> str:
     """The notice for a notable drift that was left in (uandi.segment's default)."""
     shared = (f"the tracks share a mean velocity of {drift.describe()}, {drift.track_z:.1f} times the spread "
-              "of their own mean steps: alpha reads it as super-diffusion (too high, error bars that miss)")
+              "of their own mean steps" + (f"; {change_words(drift)}" if drift.changes else "")
+              + ": alpha reads a shared motion as super-diffusion (too high, error bars that miss)")
     if drift.flow_like:
         return (shared + ". " + flow_words(drift) + "; remove it from the moving particles before uandi "
                 "if they should be seen in the liquid's frame")
+    if drift.changes:
+        return (shared + ". drift='constant' (uandi segment --drift constant) would remove its mean only: for a "
+                "drift that wanders, remove it frame by frame before uandi (e.g. trackpy.subtract_drift)")
     return shared + ". If the stage drifted, drift='constant' (uandi segment --drift constant) removes it"
+
+
+def change_words(drift: Drift) -> str:
+    """That the drift changes over the recording, with the numbers."""
+    (ex, ey), (lx, ly) = drift.early_velocity, drift.late_velocity
+    return (f"it changes over the recording: ({ex:.3g}, {ey:.3g}) in the first half of the frames, ({lx:.3g}, "
+            f"{ly:.3g}) in the second")
 
 
 def flow_words(drift: Drift) -> str:

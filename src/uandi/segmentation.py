@@ -60,7 +60,7 @@ import pandas as pd
 
 from .checks import check_int, check_units
 from .constants import MIN_TRACK_LENGTH
-from .drift import MIN_DRIFT_TRACKS, drift_notice, estimate_drift, flow_words, remove_drift
+from .drift import MIN_DRIFT_TRACKS, change_words, drift_notice, estimate_drift, flow_words, remove_drift
 from .immobile import immobile_reason
 from .notices import notify
 from .postprocess import (
@@ -300,7 +300,7 @@ def segment(
     table = segments_table(source, pieces, analysed, segments, tasks, classifier_classes=judged_by, likelihood=refine)
     table.attrs["drift"] = {"velocity": shared_drift.velocity.tolist(), "se": shared_drift.se.tolist(),
                             "n_tracks": shared_drift.n_tracks, "track_z": shared_drift.track_z,
-                            "flow_like": shared_drift.flow_like,
+                            "flow_like": shared_drift.flow_like, "changes": shared_drift.changes,
                             "removed": drift == "constant"}
     if drift == "constant":  # said in the written table too, not only in attrs
         table["drift_x"], table["drift_y"] = shared_drift.velocity
@@ -320,8 +320,9 @@ def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_err
     """
     long = pieces.analysed | _at_rest(pieces)  # (pieces,) long enough to analyse: moving or at rest
     lengths = pieces.length[long]
-    estimate = estimate_drift(pieces.xy[pieces.rows[np.repeat(long, pieces.length)]], np.cumsum(lengths) - lengths,
-                              lengths, moving=pieces.analysed[long])
+    rows = pieces.rows[np.repeat(long, pieces.length)]  # rows of those pieces, piece after piece
+    estimate = estimate_drift(pieces.xy[rows], np.cumsum(lengths) - lengths, lengths, moving=pieces.analysed[long],
+                              frame=frame[rows])
     if drift != "constant":
         if estimate.notable:
             notify(drift_notice(estimate))
@@ -335,6 +336,9 @@ def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_err
                          f"every track. {flow_words(estimate)}. Removing it would give the slow ones a directed "
                          "motion they do not have: leave drift out, or remove the flow from the moving particles "
                          "before uandi")
+    if estimate.changes:
+        notify(f"drift='constant' removed the tracks' mean velocity {estimate.describe()}, but {change_words(estimate)}: "
+               "for a drift that wanders, remove it frame by frame before uandi (e.g. trackpy.subtract_drift)")
     corrected = dataclasses.replace(pieces, xy=remove_drift(pieces.xy, frame, estimate.velocity))
     _set_aside_immobile(corrected, localization_error, note=" after the drift was removed")
     return corrected, estimate
