@@ -133,7 +133,7 @@ def test_segment_takes_the_drift_out_of_what_it_analyses_only(rng):
     np.testing.assert_array_equal(points["x"].to_numpy(), table["x"].to_numpy())  # the user's positions as given
     # left in: the same positions go to the network, and the notice says why they read super-diffusive
     net = Recorder()
-    with pytest.warns(UandiNotice, match="If the stage drifted, drift='constant'"):
+    with pytest.warns(UandiNotice, match=r"If the stage drifted \(alpha then too high.*\), drift='constant'"):
         _, segments = segment(table, tasks=("alpha",), weights={"alpha": net}, likelihood=False)
     np.testing.assert_allclose(np.concatenate(net.seen), table[["x", "y"]].to_numpy())
     assert not segments.attrs["drift"]["removed"]

@@ -229,14 +229,17 @@ def drift_notice(drift: Drift) -> str:
     """The notice for a notable drift that was left in (uandi.segment's default)."""
     shared = (f"the tracks share a mean velocity of {drift.describe()}, {drift.track_z:.1f} times the spread "
               "of their own mean steps" + (f"; {change_words(drift)}" if drift.changes else "")
-              + ": alpha reads a shared motion as super-diffusion (too high, error bars that miss)")
+              + ", and alpha reads a shared motion as super-diffusion")
     if drift.flow_like:
-        return (shared + ". " + flow_words(drift) + "; remove it from the moving particles before uandi "
-                "if they should be seen in the liquid's frame")
+        return (shared + ". " + flow_words(drift) + ". If it is the particles' own transport, that is what alpha "
+                "measures; if a flow of the liquid carries them and they should be seen in its frame, remove it "
+                "from the moving particles before uandi")
     if drift.changes:
-        return (shared + ". drift='constant' (uandi segment --drift constant) would remove its mean only: for a "
-                "drift that wanders, remove it frame by frame before uandi (e.g. trackpy.subtract_drift)")
-    return shared + ". If the stage drifted, drift='constant' (uandi segment --drift constant) removes it"
+        return (shared + ". If the stage drifted (alpha then too high, error bars that miss), drift='constant' "
+                "(uandi segment --drift constant) would remove its mean only: for a drift that wanders, remove it "
+                "frame by frame before uandi (e.g. trackpy.subtract_drift, or fiducial markers)")
+    return (shared + ". If the stage drifted (alpha then too high, error bars that miss), drift='constant' "
+            "(uandi segment --drift constant) removes it")
 
 
 def change_words(drift: Drift) -> str:
@@ -250,4 +253,5 @@ def flow_words(drift: Drift) -> str:
     """Why a shared motion looks like a flow, not a stage drift, with the numbers."""
     (vx, vy), (sx, sy) = drift.slow_velocity, drift.slow_se
     return (f"The slowest quarter of the tracks do not share it ({vx:.3g} +- {sx:.2g}, {vy:.3g} +- {sy:.2g}): "
-            "a flow carrying the moving particles, not a drifting stage, which would move all alike")
+            "a flow carrying the moving particles (or their own transport), not a drifting stage, which would "
+            "move all alike")
