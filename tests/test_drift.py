@@ -41,11 +41,12 @@ def test_standard_error_matches_the_spread_of_the_estimate(rng):
         speeds = np.exp(rng.uniform(-1.0, 1.0, size=30))
         tracks = [np.cumsum(rng.normal(size=(n, 2)) * s + velocity, axis=0) for n, s in zip(lengths, speeds)]
         est = estimate_drift(*laid_end_to_end(tracks))
-        z.append((est.velocity - velocity) / est.se)
-    z = np.concatenate(z)  # 600 values
+        z.append(np.r_[(est.velocity - velocity) / est.se, (est.stage_velocity - velocity) / est.stage_se])
+    z = np.array(z)  # (300, 4): equal steps x, y; weighted for a stage drift x, y
     # sd of the mean of 600 N(0,1): 0.04; of their sd: 0.03. The 30-cluster sandwich runs a little narrow
-    assert abs(z.mean()) < 0.17
-    assert 0.9 < z.std() < 1.15
+    for zs in (z[:, :2], z[:, 2:]):
+        assert abs(zs.mean()) < 0.17
+        assert 0.9 < zs.std() < 1.15
 
 
 def test_steps_between_pieces_do_not_count(rng):
@@ -127,8 +128,8 @@ def test_segment_takes_the_drift_out_of_what_it_analyses_only(rng):
     points, segments = segment(table, tasks=("alpha",), weights={"alpha": net}, likelihood=False, drift="constant")
     drift = segments.attrs["drift"]
     assert drift["removed"] and drift["n_tracks"] == 20
-    assert (segments[["drift_x", "drift_y"]].to_numpy() == drift["velocity"]).all()
-    expected = remove_drift(table[["x", "y"]].to_numpy(), table["frame"].to_numpy(), drift["velocity"])
+    assert (segments[["drift_x", "drift_y"]].to_numpy() == drift["removed_velocity"]).all()
+    expected = remove_drift(table[["x", "y"]].to_numpy(), table["frame"].to_numpy(), drift["removed_velocity"])
     np.testing.assert_allclose(np.concatenate(net.seen), expected)
     np.testing.assert_array_equal(points["x"].to_numpy(), table["x"].to_numpy())  # the user's positions as given
     # left in: the same positions go to the network, and the notice says why they read super-diffusive
@@ -202,3 +203,22 @@ def test_estimate_is_exact_at_any_scale_and_quiet_with_one_track(rng, scale):
     np.testing.assert_allclose(scaled.se, unit.se * scale, rtol=1e-12)
     assert scaled.track_z == pytest.approx(unit.track_z) and scaled.flow_like == unit.flow_like
     assert one.n_tracks == 1 and np.all(np.isinf(one.se)) and not one.notable
+
+
+def test_particles_stuck_to_a_drifting_stage_are_at_rest_once_it_is_removed(rng):
+    # 30 diffusing tracks and 10 particles stuck to the glass, all carried by the stage: not a flow; once
+    # the drift is out, the stuck ones are at rest and set aside, as a particle at rest always is
+    velocity = np.array([0.3, -0.2])
+    frames = np.arange(100)[:, None]
+    moving = [np.cumsum(rng.normal(size=(100, 2)), axis=0) + frames * velocity for _ in range(30)]
+    stuck = [0.05 * rng.normal(size=(100, 2)) + frames * velocity for _ in range(10)]
+    points, segments = segment(moving + stuck, weights={"alpha": Recorder()}, tasks=("alpha",), likelihood=False,
+                               drift="constant")
+    reasons = points.groupby("track_id")["reason"].first()
+    assert all(r.startswith("immobile") and r.endswith("after the drift was removed") for r in reasons[30:])
+    assert (reasons[:30] == "").all()
+    drift = segments.attrs["drift"]
+    assert not drift["flow_like"]
+    # the stuck particles make the weighted estimate tens of times more precise than the plain mean step
+    assert max(drift["removed_se"]) < 0.1 * min(drift["se"])
+    assert np.all(np.abs(np.array(drift["removed_velocity"]) - velocity) < 4 * np.array(drift["removed_se"]))

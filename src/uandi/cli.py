@@ -414,7 +414,7 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
               f"the others from the network (column alpha_method says why)")
     drift = segments.attrs.get("drift")
     if drift and drift["removed"]:
-        (vx, vy), (sx, sy) = drift["velocity"], drift["se"]
+        (vx, vy), (sx, sy) = drift["removed_velocity"], drift["removed_se"]
         print(f"drift removed: ({vx:.3g} +- {sx:.2g}, {vy:.3g} +- {sy:.2g}) input units per frame, "
               f"from {drift['n_tracks']} tracks")
     if "units" in segments and n_segments:
@@ -515,8 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="camera exposure as a fraction of the frame interval (0-1), for the likelihood's "
                         "motion-blur model (default 0: instantaneous frames)")
     p.add_argument("--drift", choices=("constant",),
-                   help="constant: take one drift velocity shared by all tracks (a drifting stage: the mean step "
-                        "over all moving tracks, frames as numbered) out of the positions analysed; refused when "
+                   help="constant: take one drift velocity shared by all tracks (a drifting stage, measured on all "
+                        "moving tracks, frames as numbered; the slowest count most) out of the positions analysed; refused when "
                         "the slowest tracks do not share it (a flow). Default: positions as given, with a note "
                         "when a shared motion is large enough to bias alpha (or changes over the recording)")
     p.add_argument("--no-likelihood", action="store_true",

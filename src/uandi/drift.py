@@ -11,14 +11,16 @@ segments), and 0.11-0.18 at two (65-70 %).
     drift = estimate_drift(xy, start, length, frame=frame)  # pieces end to end, frame order within each
     drift.velocity, drift.se, drift.track_z      # (2,) per frame, (2,), dimensionless
     drift.notable, drift.flow_like, drift.changes  # worth a notice; not a stage drift; not constant
-    xy = remove_drift(xy, frame, drift.velocity)
+    xy = remove_drift(xy, frame, drift.stage_velocity)
 
 The estimate is the mean step over all tracks (every step weighs the same), with a standard error
 that treats each track as one independent cluster (the sandwich estimator): it holds when the steps
 of a track are correlated (FBM, blur, noise) and when tracks move at different speeds. It assumes
 particles whose own motions point every way, and a constant velocity over the recording, which is
 checked: the velocity before the median frame is compared with the velocity from it on (``changes``;
-a stage that goes and comes back has no mean velocity, yet reads alpha 0.14-0.16 high).
+a stage that goes and comes back has no mean velocity, yet reads alpha 0.14-0.16 high). For removal,
+``stage_velocity`` weighs each track by its steps over their variance: a stage drift moves every
+track alike, and particles stuck to the stage then measure it best (fiducial markers, found alone).
 
 A stage drift moves every track alike; a flow of the liquid carries the moving particles and leaves
 those held to the glass in place. So the same estimate over the slowest quarter of the tracks (by
@@ -71,6 +73,8 @@ class Drift:
     early_se: np.ndarray | None = None  # (2,)
     late_velocity: np.ndarray | None = None  # (2,) ... and from it on (None: no frames given, or too few tracks)
     late_se: np.ndarray | None = None  # (2,)
+    stage_velocity: np.ndarray | None = None  # (2,) the velocity weighted for a stage drift (see estimate_drift)
+    stage_se: np.ndarray | None = None  # (2,)
 
     @property
     def chi2(self) -> float:
@@ -152,6 +156,21 @@ def _mean_step(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nda
     return velocity, np.sqrt(var), g
 
 
+def _weighted_mean_step(means: np.ndarray, counts: np.ndarray, speed2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean step (2,) of pieces with own mean steps (G, 2), step counts (G,) and mean squared steps about
+    their mean (G,), each weighted by count / step variance, and its cluster-robust standard error (2,).
+    A piece of fewer than 3 steps, or whose variance is below 1e-6 of the median, gets the median's."""
+    typical = np.median(speed2[counts >= 3]) if np.any(counts >= 3) else 1.0
+    variance = np.where((counts >= 3) & (speed2 > 1e-6 * typical), speed2, typical)  # (G,)
+    weight = counts / variance  # (G,)
+    if not np.all(np.isfinite(weight)) or weight.sum() <= 0 or len(weight) < 2:
+        return np.zeros(2), np.full(2, np.inf)
+    total = weight.sum()
+    velocity = (weight[:, None] * means).sum(axis=0) / total
+    var = ((weight[:, None] * (means - velocity)) ** 2).sum(axis=0) / total ** 2 * len(weight) / (len(weight) - 1)
+    return velocity, np.sqrt(var)
+
+
 def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
                    moving: np.ndarray | None = None, frame: np.ndarray | None = None) -> Drift:
     """The constant drift velocity of tracks laid end to end.
@@ -166,6 +185,12 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
     frame : (n,) frame numbers of the points: the velocity is also estimated over the moving pieces'
         steps before the median frame and from it on (each piece's part in a half one cluster), when
         each half holds MIN_DRIFT_TRACKS pieces (Drift.changes compares them).
+
+    ``velocity`` weighs every step the same: the motion the moving tracks carry. ``stage_velocity``
+    weighs each moving piece's mean step by its number of steps over its step variance, which is
+    unbiased when every piece shares the velocity (a stage drift) and far more precise when some
+    pieces barely move: particles stuck to a drifting stage act as fiducial markers. It is the one
+    remove_drift should take, and only when the shared motion is not flow-like.
     """
     xy = np.asarray(xy, dtype=np.float64)
     start, length = np.asarray(start, dtype=np.int64), np.asarray(length, dtype=np.int64)
@@ -187,19 +212,19 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
     if n_steps == 0:
         return Drift(velocity * unit, se * unit, 0, 0, 0.0, np.nan)
 
+    # each piece's mean squared step about its own mean step (both axes): its speed
+    speed2 = np.bincount(piece_of, ((steps - (sums / np.maximum(counts, 1)[:, None])[piece_of]) ** 2).sum(axis=1),
+                         minlength=n_pieces) / np.maximum(counts, 1)  # (G,)
     has_step = np.flatnonzero((counts > 0) & moving)
     means = sums[has_step] / counts[has_step, None]  # (G', 2) each piece's own mean step
     # how well one track sees the drift: |v| against the RMS spread of the pieces' mean steps per axis
     spread = np.sqrt(((means - velocity) ** 2).sum(axis=1).mean() / 2)
     track_z = float(np.hypot(*velocity) / spread) if spread > 0 else 0.0
-    halves = {}
+    halves = dict(zip(("stage_velocity", "stage_se"), _weighted_mean_step(means, counts[has_step], speed2[has_step])))
     has_step = np.flatnonzero(counts > 0)  # now the pieces at rest too
     if has_step.size >= 4 * MIN_DRIFT_TRACKS:
-        # each piece's mean squared step about its own mean step: its speed
-        squares = np.bincount(piece_of, ((steps - (sums / np.maximum(counts, 1)[:, None])[piece_of]) ** 2).sum(axis=1),
-                              minlength=n_pieces)[has_step] / counts[has_step]  # (G',)
         slow = np.zeros(n_pieces, bool)
-        slow[has_step[squares <= np.quantile(squares, 0.25)]] = True
+        slow[has_step[speed2[has_step] <= np.quantile(speed2[has_step], 0.25)]] = True
         for name, part in (("slow", slow), ("fast", ~slow & (counts > 0))):
             v, e, _ = _mean_step(sums[part], counts[part])
             halves.update({f"{name}_velocity": v, f"{name}_se": e})

@@ -202,7 +202,8 @@ def segment(
         motion-blur model; 0 = instantaneous frames.
     drift : None (default): positions as given; when every track moves on average the same way, by
         enough to bias alpha (uandi.drift), a notice says so. "constant": a drift of constant velocity,
-        the mean step over all moving tracks (at least 10; frames as numbered), is taken out of the positions
+        measured on all moving tracks (at least 10; frames as numbered; each track weighted by its
+        steps over their variance, so that particles stuck to the stage count most), is taken out of the positions
         that the networks and the likelihood see (the points table keeps the input's positions; the
         segments table gets the velocity as ``drift_x``, ``drift_y``, input units per frame); refused
         when the slowest tracks do not share it (a flow, uandi.drift). ``segments.attrs["drift"]``
@@ -302,8 +303,10 @@ def segment(
                             "n_tracks": shared_drift.n_tracks, "track_z": shared_drift.track_z,
                             "flow_like": shared_drift.flow_like, "changes": shared_drift.changes,
                             "removed": drift == "constant"}
-    if drift == "constant":  # said in the written table too, not only in attrs
-        table["drift_x"], table["drift_y"] = shared_drift.velocity
+    if drift == "constant":  # the velocity taken out, weighted for a stage drift; said in the written table too
+        table.attrs["drift"].update(removed_velocity=shared_drift.stage_velocity.tolist(),
+                                    removed_se=shared_drift.stage_se.tolist())
+        table["drift_x"], table["drift_y"] = shared_drift.stage_velocity
     return points_table(source, pieces, analysed, outputs, segments, tasks, classes), table
 
 
@@ -339,7 +342,7 @@ def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_err
     if estimate.changes:
         notify(f"drift='constant' removed the tracks' mean velocity {estimate.describe()}, but {change_words(estimate)}: "
                "for a drift that wanders, remove it frame by frame before uandi (e.g. trackpy.subtract_drift)")
-    corrected = dataclasses.replace(pieces, xy=remove_drift(pieces.xy, frame, estimate.velocity))
+    corrected = dataclasses.replace(pieces, xy=remove_drift(pieces.xy, frame, estimate.stage_velocity))
     _set_aside_immobile(corrected, localization_error, note=" after the drift was removed")
     return corrected, estimate
 
