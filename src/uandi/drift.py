@@ -18,15 +18,15 @@ that treats each track as one independent cluster (the sandwich estimator): it h
 of a track are correlated (FBM, blur, noise) and when tracks move at different speeds. It assumes
 particles whose own motions point every way, and a constant velocity over the recording, which is
 checked: the velocity before the median frame is compared with the velocity from it on (``changes``;
-a stage that goes and comes back has no mean velocity, yet reads alpha 0.14-0.16 high). For removal,
-``stage_velocity`` weighs each track by its steps over their variance: a stage drift moves every
-track alike, and particles stuck to the stage then measure it best (fiducial markers, found alone).
+a stage that goes and comes back has no mean velocity, yet reads alpha 0.14-0.16 high).
 
 A stage drift moves every track alike; a flow of the liquid carries the moving particles and leaves
 those held to the glass in place. So the same estimate over the slowest quarter of the tracks (by
 their RMS step) is compared with the rest (``flow_like``). The Brownian beads of Granik et al. 2019
 are such a file: the moving beads share a velocity of about 0.05 of their RMS step per frame, the
-slowest tenth (held in place) share none (docs/real_data.md, "Drift").
+slowest tenth (held in place) share none (docs/real_data.md, "Drift"). Where it is a stage drift,
+the velocity to remove is ``stage_velocity``, which weighs each track by its steps over their
+variance: particles stuck to the stage then measure it best (fiducial markers, found alone).
 
 Units: positions in the input's units, time in frames; velocities in input units per frame.
 """
@@ -220,14 +220,14 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
     # how well one track sees the drift: |v| against the RMS spread of the pieces' mean steps per axis
     spread = np.sqrt(((means - velocity) ** 2).sum(axis=1).mean() / 2)
     track_z = float(np.hypot(*velocity) / spread) if spread > 0 else 0.0
-    halves = dict(zip(("stage_velocity", "stage_se"), _weighted_mean_step(means, counts[has_step], speed2[has_step])))
+    extra = dict(zip(("stage_velocity", "stage_se"), _weighted_mean_step(means, counts[has_step], speed2[has_step])))
     has_step = np.flatnonzero(counts > 0)  # now the pieces at rest too
     if has_step.size >= 4 * MIN_DRIFT_TRACKS:
         slow = np.zeros(n_pieces, bool)
         slow[has_step[speed2[has_step] <= np.quantile(speed2[has_step], 0.25)]] = True
         for name, part in (("slow", slow), ("fast", ~slow & (counts > 0))):
             v, e, _ = _mean_step(sums[part], counts[part])
-            halves.update({f"{name}_velocity": v, f"{name}_se": e})
+            extra.update({f"{name}_velocity": v, f"{name}_se": e})
     if frame is not None:
         starts_at = np.asarray(frame)[:-1][within]  # (N,) frame at which each step starts
         taken = moving[piece_of]  # (N,) steps of moving pieces
@@ -239,9 +239,9 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
         if min((part_counts[0::2] > 0).sum(), (part_counts[1::2] > 0).sum()) >= MIN_DRIFT_TRACKS:
             for name, half in (("early", 0), ("late", 1)):
                 v, e, _ = _mean_step(part_sums[half::2], part_counts[half::2])
-                halves.update({f"{name}_velocity": v, f"{name}_se": e})
-    halves = {name: value * unit for name, value in halves.items()}
-    return Drift(velocity * unit, se * unit, g, n_steps, track_z, float(spread * unit), **halves)
+                extra.update({f"{name}_velocity": v, f"{name}_se": e})
+    extra = {name: value * unit for name, value in extra.items()}
+    return Drift(velocity * unit, se * unit, g, n_steps, track_z, float(spread * unit), **extra)
 
 
 def remove_drift(xy: np.ndarray, frame: np.ndarray, velocity) -> np.ndarray:
