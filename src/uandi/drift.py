@@ -141,34 +141,38 @@ def _difference_chi2(a: np.ndarray, a_se: np.ndarray, b: np.ndarray, b_se: np.nd
     return float((z ** 2).sum())
 
 
-def _mean_step(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Mean step (2,) of the pieces with per-piece step sums (G, 2) and step counts (G,), its
-    cluster-robust standard error (2,) (each piece's residual sum one draw, G / (G - 1) small-sample
-    factor), and the number of pieces with a step."""
-    n_steps, g = int(counts.sum()), int((counts > 0).sum())
-    if n_steps == 0:
+def _cluster_mean(means: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Weighted mean (2,) of the pieces' own mean steps (G, 2), its cluster-robust standard error (2,)
+    (each piece one draw: sum of (w_i (m_i - v))^2 / (sum w_i)^2, times G / (G - 1)), and G, the number
+    of pieces of positive weight. Weights equal to the step counts give every step the same weight."""
+    g = int((weight > 0).sum())
+    if g == 0:
         return np.zeros(2), np.full(2, np.inf), 0
-    velocity = sums.sum(axis=0) / n_steps
-    residual = sums - counts[:, None] * velocity  # (G, 2)
+    total = weight.sum()
+    velocity = (weight[:, None] * means).sum(axis=0) / total
     if g < 2:
         return velocity, np.full(2, np.inf), g
-    var = (residual ** 2).sum(axis=0) / n_steps ** 2 * g / (g - 1)
+    var = ((weight[:, None] * (means - velocity)) ** 2).sum(axis=0) / total ** 2 * g / (g - 1)
     return velocity, np.sqrt(var), g
 
 
-def _weighted_mean_step(means: np.ndarray, counts: np.ndarray, speed2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _mean_step(sums: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean step (2,) of the pieces with per-piece step sums (G, 2) and step counts (G,), every step
+    weighing the same, its standard error and the number of pieces with a step (_cluster_mean)."""
+    return _cluster_mean(sums / np.maximum(counts, 1)[:, None], counts.astype(np.float64))
+
+
+def _stage_mean_step(means: np.ndarray, counts: np.ndarray, speed2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean step (2,) of pieces with own mean steps (G, 2), step counts (G,) and mean squared steps about
-    their mean (G,), each weighted by count / step variance, and its cluster-robust standard error (2,).
+    their mean (G,), each weighted by count / step variance, and its standard error (2,) (_cluster_mean).
     A piece of fewer than 3 steps, or whose variance is below 1e-6 of the median, gets the median's."""
     typical = np.median(speed2[counts >= 3]) if np.any(counts >= 3) else 1.0
     variance = np.where((counts >= 3) & (speed2 > 1e-6 * typical), speed2, typical)  # (G,)
     weight = counts / variance  # (G,)
-    if not np.all(np.isfinite(weight)) or weight.sum() <= 0 or len(weight) < 2:
+    if not np.all(np.isfinite(weight)) or len(weight) < 2:
         return np.zeros(2), np.full(2, np.inf)
-    total = weight.sum()
-    velocity = (weight[:, None] * means).sum(axis=0) / total
-    var = ((weight[:, None] * (means - velocity)) ** 2).sum(axis=0) / total ** 2 * len(weight) / (len(weight) - 1)
-    return velocity, np.sqrt(var)
+    velocity, se, _ = _cluster_mean(means, weight)
+    return velocity, se
 
 
 def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
@@ -220,7 +224,7 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
     # how well one track sees the drift: |v| against the RMS spread of the pieces' mean steps per axis
     spread = np.sqrt(((means - velocity) ** 2).sum(axis=1).mean() / 2)
     track_z = float(np.hypot(*velocity) / spread) if spread > 0 else 0.0
-    extra = dict(zip(("stage_velocity", "stage_se"), _weighted_mean_step(means, counts[has_step], speed2[has_step])))
+    extra = dict(zip(("stage_velocity", "stage_se"), _stage_mean_step(means, counts[has_step], speed2[has_step])))
     has_step = np.flatnonzero(counts > 0)  # now the pieces at rest too
     if has_step.size >= 4 * MIN_DRIFT_TRACKS:
         slow = np.zeros(n_pieces, bool)
