@@ -79,15 +79,14 @@ def _cells(r: dict) -> list[str]:
 def part_a(a, rng) -> list[str]:
     import numpy as np
 
-    from uandi.drift import estimate_drift
+    from uandi.drift import estimate_drift, laid_end_to_end
     from uandi.simulate.fbm import fbm
 
     rows = []
-    starts, lengths = np.arange(a.n) * a.length, np.full(a.n, a.length)
     for alpha in ALPHAS:
         scale = np.exp(rng.uniform(np.log(0.1), 0.0, a.n))  # (n,) each particle's own speed
         x = fbm(rng, np.full(a.n, alpha), a.length) * scale[:, None, None]  # (n, L, 2)
-        free = estimate_drift(x.reshape(-1, 2), starts, lengths)
+        free = estimate_drift(*laid_end_to_end(x))
         spread = np.sqrt((((x[:, -1] - x[:, 0]) / (a.length - 1) - free.velocity) ** 2).sum(axis=1).mean() / 2)
         angle = rng.uniform(0, 2 * np.pi)
         carried = scale > np.quantile(scale, 0.25)  # (n,) all but the slowest quarter
@@ -110,7 +109,7 @@ def part_b(a, rng) -> list[str]:
     import numpy as np
 
     from uandi.constants import ALPHA_RANGES, MODELS
-    from uandi.drift import estimate_drift
+    from uandi.drift import estimate_drift, laid_end_to_end
     from uandi.simulate import trajectories
 
     notable = flow = changes = 0
@@ -122,7 +121,7 @@ def part_b(a, rng) -> list[str]:
             x = trajectories(model, 1, a.length, rng.uniform(lo, hi), rng)[0]
             rms = np.sqrt((np.diff(x, axis=0) ** 2).sum(axis=1).mean() / 2)
             tracks.append(x / max(rms, 1e-12) * np.exp(rng.uniform(np.log(0.1), 0.0)))
-        est = estimate_drift(np.concatenate(tracks), np.arange(a.n) * a.length, np.full(a.n, a.length),
+        est = estimate_drift(*laid_end_to_end(tracks),
                              frame=np.tile(np.arange(a.length), a.n))
         notable += est.notable
         flow += est.flow_like
@@ -138,7 +137,7 @@ def part_c(a) -> list[str]:
     import numpy as np
     import scipy.io
 
-    from uandi.drift import estimate_drift
+    from uandi.drift import estimate_drift, laid_end_to_end
 
     tr = scipy.io.loadmat(Path(a.real) / "granik2019_brownian_beads.mat")["tr"]
     _, start, count = np.unique(tr[:, 2], return_index=True, return_counts=True)
@@ -149,16 +148,14 @@ def part_c(a) -> list[str]:
     band_rows = []
     for lo, hi in zip(edges[:-1], edges[1:]):
         part = [t for t, r in zip(tracks, rms) if lo <= r <= hi]
-        n = np.array([len(t) for t in part])
-        est = estimate_drift(np.concatenate(part), np.cumsum(n) - n, n)
+        est = estimate_drift(*laid_end_to_end(part))
         (vx, vy), (sx, sy) = est.velocity, est.se
         band_rows.append([f"{lo:.3f}-{hi:.3f}", len(part), f"{vx:.4f} +- {sx:.4f}", f"{vy:.4f} +- {sy:.4f}"])
     lines = [f"Part C: {len(tracks)} bead tracks of >= 100 points. The shared velocity by the tracks' RMS step "
              "(bands: 0-10-20-50-100 % of the tracks):", ""]
     lines += markdown_table(["RMS step per axis, px", "tracks", "vx, px per frame", "vy"], band_rows) + [""]
     moving = [t for t, r in zip(tracks, rms) if r > np.quantile(rms, 0.2)]
-    n = np.array([len(t) for t in moving])
-    v = estimate_drift(np.concatenate(moving), np.cumsum(n) - n, n).velocity
+    v = estimate_drift(*laid_end_to_end(moving)).velocity
     rows = []
     for label, tt, kw in (("all, left in", tracks, {}), ('all, drift="constant"', tracks, {"drift": "constant"}),
                           ("moving 80 %, left in", moving, {}),

@@ -7,16 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uandi.drift import MIN_DRIFT_TRACKS, NOTICE_TRACK_Z, drift_notice, estimate_drift, remove_drift
+from uandi.drift import (
+    MIN_DRIFT_TRACKS,
+    NOTICE_TRACK_Z,
+    drift_notice,
+    estimate_drift,
+    laid_end_to_end,
+    remove_drift,
+)
 from uandi.notices import UandiNotice
 from uandi.segmentation import segment
 from uandi.simulate.fbm import fbm
-
-
-def laid_end_to_end(tracks):
-    """(xy, start, length) of a list of (L_i, 2) tracks, as estimate_drift takes them."""
-    length = np.array([len(t) for t in tracks])
-    return np.concatenate(tracks), np.cumsum(length) - length, length
 
 
 def drifting_file(rng, n=60, length=200, alpha=0.5, z=3.0, carried=None):
@@ -61,14 +62,14 @@ def test_steps_between_pieces_do_not_count(rng):
 
 def test_notable_stage_drift_and_flow(rng):
     x, velocity, _ = drifting_file(rng, z=3.0)
-    stage = estimate_drift(*laid_end_to_end(list(x)))
+    stage = estimate_drift(*laid_end_to_end(x))
     assert stage.notable and not stage.flow_like
     assert np.all(np.abs(stage.velocity - velocity) < 4 * stage.se)
-    free = estimate_drift(*laid_end_to_end(list(drifting_file(rng, z=0.0)[0])))
+    free = estimate_drift(*laid_end_to_end(drifting_file(rng, z=0.0)[0]))
     assert not free.notable and free.track_z < NOTICE_TRACK_Z / 2
     # a flow: the slowest quarter stays in place
     flow_x, _, _ = drifting_file(rng, z=3.0, carried=lambda s: s > np.quantile(s, 0.25))
-    flow = estimate_drift(*laid_end_to_end(list(flow_x)))
+    flow = estimate_drift(*laid_end_to_end(flow_x))
     assert flow.flow_like and flow.notable
 
 
@@ -90,8 +91,8 @@ def test_a_drift_that_turns_around_is_told_from_a_constant_one(rng):
     velocity = np.array([0.4, 0.0])
     constant = x + np.arange(100)[None, :, None] * velocity
     turning = x + np.minimum(np.arange(100), 100 - np.arange(100))[None, :, None] * velocity
-    steady = estimate_drift(*laid_end_to_end(list(constant)), frame=frames)
-    turned = estimate_drift(*laid_end_to_end(list(turning)), frame=frames)
+    steady = estimate_drift(*laid_end_to_end(constant), frame=frames)
+    turned = estimate_drift(*laid_end_to_end(turning), frame=frames)
     assert steady.early_velocity is not None and not steady.changes
     assert turned.changes and turned.early_velocity[0] > 0.3 and turned.late_velocity[0] < -0.3
     # out and back: no mean velocity, but a notice all the same
@@ -196,8 +197,8 @@ def test_estimate_is_exact_at_any_scale_and_quiet_with_one_track(rng, scale):
     x, _, _ = drifting_file(rng, n=40, length=50, z=3.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        unit = estimate_drift(*laid_end_to_end(list(x)))
-        scaled = estimate_drift(*laid_end_to_end(list(x * scale)))
+        unit = estimate_drift(*laid_end_to_end(x))
+        scaled = estimate_drift(*laid_end_to_end(x * scale))
         one = estimate_drift(*laid_end_to_end([x[0] * scale]))
     np.testing.assert_allclose(scaled.velocity, unit.velocity * scale, rtol=1e-12)
     np.testing.assert_allclose(scaled.se, unit.se * scale, rtol=1e-12)

@@ -8,7 +8,7 @@ FBM tracks of 200 points with alpha 0.5 and 1 (benchmarks/drift.py), the likelih
 0.01 high at half a spread, 0.04 at one (95 % intervals holding the true alpha in 87-94 % of the
 segments), and 0.11-0.18 at two (65-70 %).
 
-    drift = estimate_drift(xy, start, length, frame=frame)  # pieces end to end, frame order within each
+    drift = estimate_drift(*laid_end_to_end(tracks), frame=frame)  # or pieces laid end to end by hand
     drift.velocity, drift.se, drift.track_z      # (2,) per frame, (2,), dimensionless
     drift.notable, drift.flow_like, drift.changes  # worth a notice; not a stage drift; not constant
     xy = remove_drift(xy, frame, drift.stage_velocity)
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Drift", "MIN_DRIFT_TRACKS", "change_words", "drift_notice", "estimate_drift", "flow_words",
-           "remove_drift"]
+__all__ = ["Drift", "MIN_DRIFT_TRACKS", "WANDERING_ADVICE", "change_words", "drift_notice", "estimate_drift", "flow_words",
+           "laid_end_to_end", "remove_drift"]
 
 # fewest tracks with a step for a drift estimate: with fewer, each track's own motion is a large part of
 # the mean, and the cluster standard error (G - 1 degrees of freedom) is itself unreliable
@@ -53,6 +53,9 @@ NOTICE_TRACK_Z = 1.0
 FLOW_CHI2 = 13.82
 # the first and the second half of the frames move differently (probability 1e-3 under a constant drift)
 CHANGE_CHI2 = 13.82
+# what to do about a drift that changes, in every message that meets one
+WANDERING_ADVICE = ("for a drift that wanders, remove it frame by frame before uandi (e.g. trackpy.subtract_drift, "
+                    "or fiducial markers)")
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,14 @@ def estimate_drift(xy: np.ndarray, start: np.ndarray, length: np.ndarray,
     return Drift(velocity * unit, se * unit, g, n_steps, track_z, float(spread * unit), **extra)
 
 
+def laid_end_to_end(tracks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(xy (n, 2), start (G,), length (G,)) of a list of (L_i, 2) tracks, or an (N, L, 2) array, as
+    estimate_drift takes them."""
+    tracks = [np.asarray(t, dtype=np.float64) for t in tracks]
+    length = np.array([len(t) for t in tracks], dtype=np.int64)
+    return np.concatenate(tracks), np.cumsum(length) - length, length
+
+
 def remove_drift(xy: np.ndarray, frame: np.ndarray, velocity) -> np.ndarray:
     """Positions with the drift taken out: xy - velocity * frame, (n, 2), in xy's units."""
     xy = np.asarray(xy, dtype=np.float64)
@@ -265,8 +276,7 @@ def drift_notice(drift: Drift) -> str:
                 "from the moving particles before uandi")
     if drift.changes:
         return (shared + ". If the stage drifted (alpha then too high, error bars that miss), drift='constant' "
-                "(uandi segment --drift constant) would remove its mean only: for a drift that wanders, remove it "
-                "frame by frame before uandi (e.g. trackpy.subtract_drift, or fiducial markers)")
+                "(uandi segment --drift constant) would remove its mean only: " + WANDERING_ADVICE)
     return (shared + ". If the stage drifted (alpha then too high, error bars that miss), drift='constant' "
             "(uandi segment --drift constant) removes it")
 

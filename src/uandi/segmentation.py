@@ -60,7 +60,15 @@ import pandas as pd
 
 from .checks import check_int, check_units
 from .constants import MIN_TRACK_LENGTH
-from .drift import MIN_DRIFT_TRACKS, change_words, drift_notice, estimate_drift, flow_words, remove_drift
+from .drift import (
+    MIN_DRIFT_TRACKS,
+    WANDERING_ADVICE,
+    change_words,
+    drift_notice,
+    estimate_drift,
+    flow_words,
+    remove_drift,
+)
 from .immobile import immobile_reason
 from .notices import notify
 from .postprocess import (
@@ -267,8 +275,9 @@ def segment(
     classes = tuple(predictors["model"].classes) if "model" in predictors else ()
 
     pieces = plan_pieces(source.canonical, min_length)
-    _set_aside_immobile(pieces, localization_error)
-    pieces, shared_drift = _handle_drift(pieces, source.canonical["frame"].to_numpy(), drift, localization_error)
+    at_rest = _set_aside_immobile(pieces, localization_error)
+    pieces, shared_drift = _handle_drift(pieces, at_rest, source.canonical["frame"].to_numpy(), drift,
+                                         localization_error)
     analysed = np.flatnonzero(pieces.analysed)
     positions = [pieces.positions(p) for p in analysed]  # (L_k, 2) each, frame order
     meter = _Progress(progress, sum(len(x) for x in positions) * len(predictors))
@@ -310,10 +319,10 @@ def segment(
     return points_table(source, pieces, analysed, outputs, segments, tasks, classes), table
 
 
-def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_error):
+def _handle_drift(pieces, at_rest: np.ndarray, frame: np.ndarray, drift: str | None, localization_error):
     """The drift shared by the moving pieces (uandi.drift), taken out of every piece's positions when
     drift="constant", else a notice when it is large enough to bias alpha. Returns the pieces (new
-    positions or the same) and the estimate.
+    positions or the same) and the estimate. at_rest: (pieces,) bool, those set aside as immobile.
 
     Pieces already set aside as immobile do not enter the velocity (particles stuck to the glass stay
     put when the liquid flows, and moving pieces then carry the flow), but they do enter the check
@@ -321,7 +330,7 @@ def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_err
     pieces are tested for rest again once the drift is out: particles stuck to a drifting stage move
     with it, and are at rest only in the corrected frame. A piece at rest in either frame is immobile.
     """
-    long = pieces.analysed | _at_rest(pieces)  # (pieces,) long enough to analyse: moving or at rest
+    long = pieces.analysed | at_rest  # (pieces,) long enough to analyse: moving or at rest
     lengths = pieces.length[long]
     rows = pieces.rows[np.repeat(long, pieces.length)]  # rows of those pieces, piece after piece
     estimate = estimate_drift(pieces.xy[rows], np.cumsum(lengths) - lengths, lengths, moving=pieces.analysed[long],
@@ -341,7 +350,7 @@ def _handle_drift(pieces, frame: np.ndarray, drift: str | None, localization_err
                          "before uandi")
     if estimate.changes:
         notify(f"drift='constant' removed the tracks' mean velocity {estimate.describe()}, but {change_words(estimate)}: "
-               "for a drift that wanders, remove it frame by frame before uandi (e.g. trackpy.subtract_drift)")
+               + WANDERING_ADVICE)
     corrected = dataclasses.replace(pieces, xy=remove_drift(pieces.xy, frame, estimate.stage_velocity))
     _set_aside_immobile(corrected, localization_error, note=" after the drift was removed")
     return corrected, estimate
@@ -361,19 +370,15 @@ def _resolve_classifier(classifier, device):
     return classifier
 
 
-def _at_rest(pieces) -> np.ndarray:
-    """(pieces,) bool: set aside by _set_aside_immobile (long enough, but a particle at rest)."""
-    first = pieces.rows[pieces.start]  # (pieces,) each piece's first row
-    return ~pieces.analysed & np.array([r.startswith("immobile") for r in pieces.reason[first]], dtype=bool)
-
-
-def _set_aside_immobile(pieces, localization_error, note: str = "") -> None:
+def _set_aside_immobile(pieces, localization_error, note: str = "") -> np.ndarray:
     """Pieces long enough to analyse but explained by a particle at rest (uandi.immobile) leave the
     analysis: their rows get the immobile reason (with `note` added) and no network output, like a
-    too-short piece."""
+    too-short piece. Returns (pieces,) bool, the pieces set aside here."""
+    at_rest = np.zeros(len(pieces.analysed), bool)
     for p in np.flatnonzero(pieces.analysed):
         reason = immobile_reason(pieces.positions(p), localization_error)
         if reason:
-            reason += note
+            at_rest[p] = True
             pieces.analysed[p] = False
-            pieces.reason[pieces.rows_of(p)] = reason
+            pieces.reason[pieces.rows_of(p)] = reason + note
+    return at_rest
