@@ -24,23 +24,7 @@ from uandi.simulate import dataset
 ADDED = ["piece", "alpha", "alpha_clipped", "model", *(f"p_{m}" for m in MODELS), "segment", "segment_alpha", "reason"]
 
 
-# --- fixtures --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory):
-    """{"alpha": Predictor, "model": Predictor}: two tiny U-AnDi nets, 2 training steps each."""
-    from uandi.predict import load
-    from uandi.train import TrainConfig, train
-
-    out = tmp_path_factory.mktemp("tiny_nets")
-    weights = {}
-    for task in ("alpha", "model"):
-        cfg = TrainConfig(preset=f"tiny-{task}", steps=2, batch_size=8, val_n=8, val_every=2, lengths=(50, 60),
-                          val_lengths=(50,), device="cpu")
-        train(cfg, out / task)
-        weights[task] = load(out / task, device="cpu")
-    return weights
+# --- fixtures (tiny_weights: tests/conftest.py) --------------------------------------------------
 
 
 class FakePredictor:
