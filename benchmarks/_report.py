@@ -28,6 +28,9 @@ def reproduce_command(script: str, parser, args) -> str:
     parts = [f"python benchmarks/{Path(script).name}"]
     for dest, value in vars(args).items():
         if value != parser.get_default(dest):
+            if value is True:  # a flag (store_true)
+                parts.append(f"--{dest.replace('_', '-')}")
+                continue
             values = value if isinstance(value, (list, tuple)) else [value]
             parts.append(f"--{dest.replace('_', '-')} " + " ".join(shlex.quote(str(v)) for v in values))
     return " ".join(parts)
