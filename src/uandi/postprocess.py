@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .alpha_error import lookup as lookup_alpha_error
 from .checks import check_int, check_units
 from .constants import ALPHA_MAX, ALPHA_MIN, MODELS
 from .notices import notify
@@ -684,7 +685,10 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "penalty_slope": 2.0, "refine": 0, "place": 9,
                        "noise": "track",
                        "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
-                       "blur_check": True}
+                       "blur_check": True,
+                       # uandi.alpha_error's table for the networks in use (None: the network's alpha keeps no
+                       # error bar); uandi.segment passes the shipped one when both shipped networks run
+                       "alpha_error": None}
 # the motion-blur notice (blur_notice): at least this many blocks, and a mean gain per block whose lower
 # two-standard-error bound clears this (blur-free FBM: 0.0-0.3 per block; docs/likelihood.md part I)
 BLUR_MIN_BLOCKS = 10
@@ -696,15 +700,17 @@ LOOK_ALIKE = ("attm", "fbm", "sbm")
 BROWNIAN_MIN_SHARE = 0.5  # share of the analysed points in such segments that gives the notice
 
 
-def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float = 0.85) -> str | None:
+def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float = 0.85,
+                    error_bars: bool = False) -> str | None:
     """The note to give when most points lie in segments that look like Brownian motion, else None.
 
     Such a segment's class is doubtful - no class reaches min_probability - but ATTM, FBM and SBM
     together do: near alpha = 1 the three are one motion (ATTM within one of its periods too), so the
-    diffusion-model network cannot choose and the segment keeps the alpha network's value without an
-    error bar. The shipped five-model alpha network reads simulated Brownian motion as about 0.89 there
-    (ATTM's exponents lie below 1; docs/real_data.md), where the exact FBM likelihood reads 1.00 with
-    an error bar; the choice of a Gaussian model is the user's, who knows the sample.
+    diffusion-model network cannot choose and the segment keeps the alpha network's value, with no error
+    bar or (error_bars, with uandi.alpha_error's table) the wide one measured on simulated segments. The
+    shipped five-model alpha network reads simulated Brownian motion as about 0.89 there (ATTM's
+    exponents lie below 1; docs/real_data.md), where the exact FBM likelihood reads 1.00 with a narrow
+    error bar; the choice of a Gaussian model is the user's, who knows the sample.
 
     mean_proba: (S, C) mean class probabilities of S segments, classes in the order `classes`.
     points: (S,) points per segment.
@@ -719,7 +725,8 @@ def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float =
     if share < BROWNIAN_MIN_SHARE:
         return None
     return (f"{share:.0%} of the analysed points lie in segments that look like Brownian motion (ATTM, FBM and SBM "
-            f"alike, none of them sure): they keep the network's alpha, without an error bar, and the five-model "
+            f"alike, none of them sure): they keep the network's alpha, "
+            f"{'with a wide error bar measured on simulated tracks' if error_bars else 'without an error bar'}, and the five-model "
             f"network reads Brownian motion low (about 0.89). For Gaussian tracks (no trapping, no switching "
             f"diffusivity), --tasks alpha gives the exact FBM likelihood's alpha with error bars")
 
@@ -829,7 +836,9 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     Returns new Segments whose columns are segment_columns(..., likelihood=True): first_frame_low and
     first_frame_high (the 95 % interval of the point where the segment begins, where the likelihood
     placed that change; NaN elsewhere: a track's first segment, a change of class, `changepoints` off),
-    alpha (the exact estimate where `alpha_method` starts with "likelihood"), alpha_se, alpha_method,
+    alpha (the exact estimate where `alpha_method` starts with "likelihood"), alpha_se (where it starts
+    with "network": the network's error measured on simulated segments, from settings["alpha_error"],
+    uandi.alpha_error's table; NaN without one), alpha_method,
     alpha_network, K, K_se, localization_error(_se) and units.
     """
     check_units(pixel_size, frame_interval)
@@ -914,7 +923,9 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
             method[:] = [f"network (segment classified {m})" if m != "fbm" else "network" for m in seg.values["model"]]
         labels, sure = _likelihood_classes(seg, cfg["min_probability"])
         for s in np.flatnonzero(~sure):  # a doubtful class of any model: say so, not "classified attm"
-            method[s] = (f"network (classified {labels[s]} with probability {seg.values['probability'][s]:.2f} "
+            # rounded down: 0.8497 reads 0.84 < 0.85, not 0.85 < 0.85
+            p_shown = np.floor(seg.values['probability'][s] * 100 + 1e-9) / 100
+            method[s] = (f"network (classified {labels[s]} with probability {p_shown:.2f} "
                          f"< {cfg['min_probability']:g})")
         method[seg.lengths < cfg["min_points"]] = f"network (under {cfg['min_points']} points)"
         seg.values["alpha_method"] = method
@@ -960,10 +971,17 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         # ignores it (exact without --frame-interval)
         store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i], 0.0,
               "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)")
+    if cfg["alpha_error"] is not None:  # the network's alpha gets the error measured on simulated segments
+        for seg in segments:
+            mine = np.array([str(m).startswith("network") for m in seg.values["alpha_method"]], bool)
+            if mine.any() and "model" in seg.values:
+                seg.values["alpha_se"][mine] = lookup_alpha_error(
+                    cfg["alpha_error"], np.asarray(seg.values["model"], dtype=object)[mine],
+                    np.asarray(seg.values["probability"])[mine] >= cfg["min_probability"], seg.lengths[mine])
     if proba is not None and segments:
         mean_p = np.concatenate([segment_means(p, seg.changepoints) for p, seg in zip(proba, segments)])
         message = brownian_notice(mean_p, np.concatenate([seg.lengths for seg in segments]), classes,
-                                  cfg["min_probability"])
+                                  cfg["min_probability"], error_bars=cfg["alpha_error"] is not None)
         if message:
             notify(message)
     return segments

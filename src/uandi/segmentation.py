@@ -18,7 +18,8 @@ The steps, each in its own module:
    (uandi.likelihood) gives each segment its maximum-likelihood alpha, K and localization error with
    standard errors; segments the diffusion-model network calls SBM get the exact SBM likelihood's
    alpha and K (uandi.likelihood_sbm); segments it calls ATTM, CTRW or LW, or FBM or SBM with a
-   probability under 0.85, keep the alpha network's value (column ``alpha_method`` says which). With
+   probability under 0.85, keep the alpha network's value (column ``alpha_method`` says which), with
+   an error bar measured on simulated segments (uandi.alpha_error) when both shipped networks run. With
    the alpha task alone (FBM assumed, the paper's subtask 1, and the FBM network "alpha" by default)
    the likelihood also chooses the changepoints among the alpha network's candidates.
 5. uandi.results: the points and segments tables (and write_outputs: files and figures).
@@ -58,6 +59,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .alpha_error import network_alpha_error_table
 from .checks import check_int, check_units
 from .constants import MIN_TRACK_LENGTH
 from .drift import (
@@ -301,7 +303,8 @@ def segment(
                                    frame_interval=frame_interval,
                                    # a localization error given is taken as known (fixed in every segment)
                                    settings={"exposure": float(exposure),
-                                             **({"noise": float(localization_error)} if localization_error else {})},
+                                             **({"noise": float(localization_error)} if localization_error else {}),
+                                             "alpha_error": _alpha_error_table(predictors, exposure)},
                                    workers=workers)
     if judge is not None:
         segments = classify_segments(positions, segments, lambda parts: judge.predict_proba(parts, batch_size),
@@ -317,6 +320,15 @@ def segment(
                                     removed_se=shared_drift.stage_se.tolist())
         table["drift_x"], table["drift_y"] = shared_drift.stage_velocity
     return points_table(source, pieces, analysed, outputs, segments, tasks, classes), table
+
+
+def _alpha_error_table(predictors: dict, exposure: float) -> dict | None:
+    """uandi.alpha_error's table when it was measured for these networks (both tasks; no motion blur
+    declared: the calibration tracks had none), else None (the network's alpha then has no error bar)."""
+    if "model" not in predictors or exposure:
+        return None
+    cards = (getattr(predictors[task], "card", None) for task in ("alpha", "model"))  # a Predictor-like may lack one
+    return network_alpha_error_table(*cards)
 
 
 def _handle_drift(pieces, at_rest: np.ndarray, frame: np.ndarray, drift: str | None, localization_error):
