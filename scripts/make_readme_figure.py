@@ -4,7 +4,7 @@
 
 Runs the same `uandi.segment` as `uandi segment --example`, then draws the track coloured by the
 predicted segments, the network's alpha(t), the alpha reported per segment (exact FBM or SBM
-likelihood where the diffusion-model network says FBM or SBM) and the true alpha, and the class
+likelihood where the diffusion-model network says FBM or SBM) with its 95 % interval, and the true alpha, and the class
 probabilities with the true class.
 """
 
@@ -30,11 +30,13 @@ def main() -> None:
     truth = pd.read_csv(folder / "example_truth.csv")
     p = points[points["particle"] == a.track].sort_values("frame")
     t = truth[truth["particle"] == a.track].sort_values("frame")
-    first_frames = segments.loc[segments["track_id"] == a.track, "first_frame"].to_numpy()  # one piece
+    mine = segments[segments["track_id"] == a.track]  # one piece
+    first_frames = mine["first_frame"].to_numpy()
     cps = first_frames[1:] - first_frames[0]
     proba = p[[f"p_{c}" for c in MODELS]].to_numpy()
     track_figure(p[["x", "y"]].to_numpy(), changepoints=cps, alpha_pred=p["alpha"].to_numpy(),
                  alpha_segment=p["segment_alpha"].to_numpy(np.float64),
+                 alpha_segment_se=p["segment"].map(dict(zip(mine["segment"], mine["alpha_se"]))).to_numpy(np.float64),
                  alpha_true=t["alpha_true"].to_numpy(), proba=proba,
                  labels_true=np.array([MODELS.index(m) for m in t["model_true"]]),
                  title=f"example track {a.track}: predicted segments (true changepoints at "

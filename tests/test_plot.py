@@ -75,10 +75,30 @@ def test_track_figure_content(track, tmp_path):
     assert len(dotted) == 1 and np.array_equal(dotted[0].get_ydata(), track["alpha_segment"])
 
 
+def test_track_figure_band_of_the_segment_interval(track):
+    """alpha_segment_se draws alpha +- 1.96 se as one band, clipped to 0-2, and none where it is NaN."""
+    se = np.repeat([0.1, np.nan, 0.6], [20, 25, 15])
+    fig = plot.track_figure(track["positions"], track["changepoints"], alpha_segment=track["alpha_segment"],
+                            alpha_segment_se=se)
+    ax = {a.get_label(): a for a in fig.axes}["alpha"]
+    bands = [c for c in ax.collections if c.get_label() == "95 % interval"]
+    assert len(bands) == 1
+    ys = np.concatenate([path.vertices[:, 1] for path in bands[0].get_paths()])
+    ys = ys[np.isfinite(ys)]
+    # first segment 0.55 +- 0.196, last 0.95 +- 1.176 clipped to [0, 2]; the NaN middle adds nothing
+    np.testing.assert_allclose([ys.min(), ys.max()], [0.0, 2.0])
+    assert np.any(np.isclose(ys, 0.55 - 0.196)) and np.any(np.isclose(ys, 0.55 + 0.196))
+    assert not np.any(np.isclose(ys, 1.45))
+    no_band = plot.track_figure(track["positions"], track["changepoints"], alpha_segment=track["alpha_segment"])
+    assert not [c for c in {a.get_label(): a for a in no_band.axes}["alpha"].collections
+                if c.get_label() == "95 % interval"]
+
+
 @pytest.mark.parametrize(
     "bad",
     [
         {"positions": np.zeros((L, 3))},
+        {"alpha_segment_se": np.zeros(L - 1)},
         {"alpha_pred": np.zeros(L - 1)},
         {"alpha_segment": np.zeros(L + 1)},
         {"proba": np.zeros((L, 4))},

@@ -50,7 +50,7 @@ PRED_COLOR, TRUE_COLOR = "C0", "C1"
 # Segment colours: qualitative, distinguishable, and not the pred/true blue and orange.
 SEGMENT_COLORS = ("#2ca02c", "#d62728", "#9467bd", "#17becf", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f")
 TRACK_KEYS = ("positions", "changepoints", "alpha_pred", "alpha_true", "proba", "labels_true", "classes", "title",
-              "alpha_segment")
+              "alpha_segment", "alpha_segment_se")
 SEGMENT_ALPHA_COLOR = "black"
 
 
@@ -70,7 +70,7 @@ def _no_data(ax, message: str = "no data") -> None:
 
 
 def _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_true, classes,
-                 alpha_segment=None) -> dict:
+                 alpha_segment=None, alpha_segment_se=None) -> dict:
     """Arrays of one track as numpy, checked against the track length L."""
     pos = np.asarray(positions, dtype=float)
     if pos.ndim != 2 or pos.shape[1] != 2 or pos.shape[0] < 1:
@@ -85,7 +85,7 @@ def _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_
     cps = np.unique(cps.astype(np.int64))
     out = {"positions": pos, "changepoints": cps, "classes": tuple(classes)}
     for name, value in (("alpha_pred", alpha_pred), ("alpha_true", alpha_true), ("labels_true", labels_true),
-                        ("alpha_segment", alpha_segment)):
+                        ("alpha_segment", alpha_segment), ("alpha_segment_se", alpha_segment_se)):
         arr = None if value is None else np.asarray(value)
         if arr is not None and arr.shape != (length,):
             raise ValueError(f"{name} must have one value per point, shape ({length},); got shape {arr.shape}")
@@ -158,6 +158,11 @@ def _draw_alpha(ax, track: dict) -> None:
     if track["alpha_segment"] is not None:
         ax.step(t, track["alpha_segment"], where="post", color=SEGMENT_ALPHA_COLOR, lw=1.4, ls=":",
                 label="reported per segment")
+        if track.get("alpha_segment_se") is not None and np.isfinite(track["alpha_segment_se"]).any():
+            # the 95 % interval alpha +- 1.96 alpha_se, within alpha's physical range 0-2; none where NaN
+            centre, half = track["alpha_segment"].astype(float), 1.96 * track["alpha_segment_se"].astype(float)
+            ax.fill_between(t, np.clip(centre - half, 0, ALPHA_MAX), np.clip(centre + half, 0, ALPHA_MAX),
+                            step="post", color=SEGMENT_ALPHA_COLOR, alpha=0.12, lw=0, label="95 % interval")
         values.append(track["alpha_segment"].astype(float))
     _draw_changepoints(ax, track["changepoints"], t0)
     finite = np.concatenate(values)
@@ -226,6 +231,7 @@ def track_figure(
     path=None,
     first_frame: int = 0,
     alpha_segment=None,
+    alpha_segment_se=None,
 ) -> Figure:
     """One track: trajectory by segment, then alpha(t) and class panels for the inputs given.
 
@@ -245,6 +251,8 @@ def track_figure(
     path : where to write a PNG (120 dpi); None writes nothing.
     alpha_segment : array (L,), the alpha reported for each point's segment (the segments table's, e.g.
         an exact likelihood's), drawn as a black dotted step in the alpha panel.
+    alpha_segment_se : array (L,), that alpha's standard error (the segments table's alpha_se; NaN where
+        none), drawn as a grey band alpha_segment +- 1.96 alpha_segment_se, clipped to 0-2.
     first_frame : frame number of the first point; the time axes show frame numbers, so a piece
         of a track that starts at frame 120 is drawn at frames 120, 121, ... (changepoints stay
         indices into the piece).
@@ -252,7 +260,7 @@ def track_figure(
     Returns the Figure; its panel axes are labelled "trajectory", "alpha", "model".
     """
     track = _check_track(positions, changepoints, alpha_pred, alpha_true, proba, labels_true, classes,
-                         alpha_segment)
+                         alpha_segment, alpha_segment_se)
     if isinstance(first_frame, bool) or not isinstance(first_frame, (int, np.integer)):
         raise ValueError(f"first_frame must be an integer frame number; got {first_frame!r}")
     track["first_frame"] = int(first_frame)

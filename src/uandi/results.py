@@ -279,7 +279,12 @@ def _plot_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir: Path, s
         rows = points[mask]
         if frame_name is not None:
             rows = rows.sort_values(frame_name, kind="stable")
-        first_frames = np.sort(by_piece.get_group((track_id, piece))["first_frame"].to_numpy(np.int64))
+        piece_segments = by_piece.get_group((track_id, piece))
+        first_frames = np.sort(piece_segments["first_frame"].to_numpy(np.int64))
+        alpha_se = None  # each point's segment's alpha_se, for the interval band
+        if "alpha_se" in piece_segments and "segment" in rows:
+            by_segment = dict(zip(piece_segments["segment"].tolist(), piece_segments["alpha_se"].tolist()))
+            alpha_se = rows["segment"].map(by_segment).to_numpy(np.float64, na_value=np.nan)
         changepoints = first_frames[1:] - first_frames[0]
         proba = rows[[f"p_{c}" for c in classes]].to_numpy() if classes and "model" in rows else None
         path = out_dir / f"{stem}_track{file_name_part(track_id)}_piece{piece}.png"
@@ -287,6 +292,7 @@ def _plot_outputs(points: pd.DataFrame, segments: pd.DataFrame, out_dir: Path, s
         plot.track_figure(rows[[x_name, y_name]].to_numpy(np.float64), changepoints=changepoints,
                           alpha_pred=rows["alpha"].to_numpy() if "alpha" in rows else None, proba=proba,
                           alpha_segment=rows["segment_alpha"].to_numpy(np.float64) if "segment_alpha" in rows else None,
+                          alpha_segment_se=alpha_se,
                           **({"classes": classes} if classes else {}),
                           title=f"track {track_id}, piece {piece}", path=path, first_frame=first_frame)
         written.append(path)
