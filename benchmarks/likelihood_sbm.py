@@ -3,9 +3,12 @@
     python benchmarks/likelihood_sbm.py --write docs/likelihood.md
 
 Segments of n = 50, 200 and 500 steps of SBM from both simulator flavours (ours: clock from the
-segment's start, K = 1; andi-datasets': the offset path, K = 1/2), 500 per row: the bias of alpha with
-its standard error, the spread, the mean reported standard error, their ratio, the coverage of
-alpha +- 1.96 se, the share of fits that chose the right clock offset, and K / K_true (median).
+segment's start, K = 1; andi-datasets': the offset path, K = 1/2), 500 per row, fitted with
+starts="exact" (clock offsets 0 and 1): the bias of alpha with its standard error, the spread, the mean
+reported standard error, their ratio, the coverage of alpha +- 1.96 se, the share of fits whose likeliest
+clock offset is the right one, and K / K_true (median; K_true the K of the segment's MSD, 2 K n^alpha).
+Then, at n = 200 (our flavour), the product's starts="found" (offsets 0-16, averaged) on the same kind of
+segments and on segments whose first 6 frames are cut off (a start found late), beside "exact" on those.
 Also plain Brownian motion (FBM at alpha = 1), which SBM contains at alpha = 1.
 """
 
@@ -20,7 +23,7 @@ single_thread()
 
 import numpy as np  # noqa: E402
 
-from uandi.likelihood_sbm import fit_sbm_segments  # noqa: E402
+from uandi.likelihood_sbm import CLOCK_OFFSETS, fit_sbm_segments  # noqa: E402
 from uandi.simulate import trajectories  # noqa: E402
 
 
@@ -32,27 +35,34 @@ def main() -> None:
     rng = np.random.default_rng(2026)
     t0 = time.time()
     rows = []
-    cases = [(f, n, al) for f in ("uandi", "andi") for n in (50, 200, 500) for al in (0.2, 0.6, 1.0, 1.4, 1.8)]
-    for flavor, n, alpha in cases:
-        x = trajectories("sbm", a.m, n + 1, alpha, rng, flavor=flavor)
-        f = fit_sbm_segments(list(x))
+    cases = [(f, n, al, "exact", 0) for f in ("uandi", "andi") for n in (50, 200, 500)
+             for al in (0.2, 0.6, 1.0, 1.4, 1.8)]
+    for starts, cut in (("found", 0), ("found", 6), ("exact", 6)):
+        cases += [("uandi", 200, al, starts, cut) for al in (0.2, 0.6, 1.0, 1.4, 1.8)]
+    for flavor, n, alpha, starts, cut in cases:
+        x = trajectories("sbm", a.m, n + 1 + cut, alpha, rng, flavor=flavor)[:, cut:]
+        f = fit_sbm_segments(list(x), starts=starts)
         ok = ~f.at_bound
         z = np.abs(f.alpha[ok] - alpha) / f.alpha_se[ok]
-        right_t0 = np.mean(f.clock_offset == (0.0 if flavor == "uandi" else 1.0))
-        k_true = 1.0 if flavor == "uandi" else 0.5
-        rows.append((flavor, n, alpha, f.alpha.mean() - alpha, f.alpha.std() / np.sqrt(a.m), f.alpha.std(),
+        right = (0.0 if flavor == "uandi" else 1.0) + cut  # "-" where the right offset is not among those tried
+        right_t0 = np.mean(f.clock_offset == right) if right in CLOCK_OFFSETS[starts][0] else np.nan
+        clock_k = 1.0 if flavor == "uandi" else 0.5  # the K of the SBM clock; the K of the segment's MSD:
+        offset = cut + (0.0 if flavor == "uandi" else 1.0)
+        k_true = clock_k * ((n + offset) ** alpha - offset**alpha) / n**alpha
+        rows.append((flavor, n, alpha, f"{starts}" + (f", start {cut} frames late" if cut else ""),
+                     f.alpha.mean() - alpha, f.alpha.std() / np.sqrt(a.m), f.alpha.std(),
                      np.nanmean(f.alpha_se[ok]), np.mean(z < 1.96), right_t0, np.median(f.K) / k_true, 1 - ok.mean()))
         print(rows[-1], flush=True)
     x = trajectories("fbm", a.m, 201, 1.0, rng)
-    f = fit_sbm_segments(list(x))
+    f = fit_sbm_segments(list(x), starts="exact")
     brownian = (f.alpha.mean() - 1.0, f.alpha.std())
     lines = [f"`python benchmarks/likelihood_sbm.py --m {a.m}` ({a.m} segments per row, one thread, "
              f"{time.time() - t0:.0f} s).", "",
-             "| flavour | steps | alpha | bias (+- its se) | spread | mean se | se / spread | 95 % coverage "
-             "| right clock offset | K / K_true (median) | at the edge |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for flavor, n, alpha, bias, bias_se, spread, se, cover, t0_ok, k_ratio, edge in rows:
-        lines.append(f"| {flavor} | {n} | {alpha:g} | {bias:+.4f} (+-{bias_se:.4f}) | {spread:.4f} | {se:.4f} | "
-                     f"{se / spread:.2f} | {cover:.3f} | {t0_ok:.2f} | {k_ratio:.3f} | {edge:.2f} |")
+             "| flavour | steps | alpha | starts | bias (+- its se) | spread | mean se | se / spread | 95 % coverage "
+             "| right clock offset | K / K_true (median) | at the edge |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for flavor, n, alpha, starts, bias, bias_se, spread, se, cover, t0_ok, k_ratio, edge in rows:
+        lines.append(f"| {flavor} | {n} | {alpha:g} | {starts} | {bias:+.4f} (+-{bias_se:.4f}) | {spread:.4f} | {se:.4f} | "
+                     f"{se / spread:.2f} | {cover:.3f} | {'-' if np.isnan(t0_ok) else f'{t0_ok:.2f}'} | {k_ratio:.3f} | {edge:.2f} |")
     lines += ["", f"Brownian motion (FBM at alpha = 1, 200 steps): SBM alpha bias {brownian[0]:+.4f}, "
               f"spread {brownian[1]:.4f}."]
     text = "\n".join(lines)
