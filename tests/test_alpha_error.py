@@ -65,9 +65,9 @@ def test_the_shipped_table_belongs_to_the_shipped_networks():
 def test_the_network_alpha_intervals_hold_the_truth_in_the_product():
     """uandi.segment on five-model tracks of a seed the calibration never used: every segment whose alpha
     is the network's has an alpha_se, and alpha +- 1.96 alpha_se holds the true alpha of most of its points
-    in about 95 % of them (benchmarks/alpha_error.py: 0.94-0.96 on 2,700 segments per set). Here ~650
-    segments, clustered by track: a binomial sd of 0.85 %, doubled for the clustering; halving the error
-    bars gives 64 %."""
+    in about 95 % of them (benchmarks/alpha_error.py: 0.96-0.97 on 2,800 segments per set without noise). Here ~680
+    segments, clustered by track: a binomial sd of 0.7-0.85 %, doubled for the clustering (this set: 0.976);
+    halving the error bars gives 70 %."""
     d = dataset("model", 250, 200, np.random.default_rng([2026, 12, 3]))
     _, seg = uandi.segment(d.x)
     network = seg["alpha_method"].str.startswith("network").to_numpy()
@@ -75,7 +75,7 @@ def test_the_network_alpha_intervals_hold_the_truth_in_the_product():
     assert seg.loc[network, "alpha_se"].notna().all()
     truth = np.array([_majority(d.alpha[k, a:b + 1]) for k, a, b in zip(seg["track_id"], seg["first_frame"], seg["last_frame"])])
     held = np.abs(seg["alpha"].to_numpy() - truth) <= 1.96 * seg["alpha_se"].to_numpy()
-    assert 0.92 <= held[network].mean() <= 0.985, held[network].mean()
+    assert 0.92 <= held[network].mean() <= 0.99, held[network].mean()
 
 
 def _majority(values: np.ndarray) -> float:

@@ -58,7 +58,11 @@ SHIPPED = {net.name: net for net in (
                    "mix): the default beside the diffusion-model network, which says where the exact FBM and SBM "
                    "likelihoods replace it; it reads plain Brownian motion low (about 0.88, the FBM network 1)"),
     ShippedNetwork("diffusion-model", "model", "model", (("model",), ("alpha", "model")),
-                   "diffusion model at every point, ATTM, CTRW, FBM, LW or SBM (the paper's subtask 2)"),
+                   "diffusion model at every point, ATTM, CTRW, FBM, LW or SBM (the paper's subtask 2), trained with "
+                   "localization noise up to half the RMS step, as real tracks have"),
+    ShippedNetwork("diffusion-model-clean", "model-clean", "model", (),
+                   "the diffusion-model network before its noise stage (noise up to 0.1 of the RMS step): 0.014-0.022 "
+                   "more accurate on noise-free simulations, surely wrong on noisy tracks (from 0.2 of the step)"),
     ShippedNetwork("trajectory-model", "trajectory-model", "model", (),
                    "diffusion model of a whole track or segment (the WADNet classifier the paper uses in Sec. V)",
                    pointwise=False),
