@@ -6,16 +6,16 @@ counted from the segment's start) each axis moves by an independent Gaussian ste
 2 K ((t + t0)^alpha - t0^alpha). The clock offset t0 is 0 in our simulator (the SBM clock restarts at
 each segment) and 1 in andi-datasets' (its offset path). A segment found in a track may begin a few
 frames after its motion did (a changepoint placed late), and a real particle's clock is unknown; an
-offset wrongly taken as 0 biases alpha away from 1 (5 frames late at alpha 1.8, n = 200: bias -0.11,
-95 % intervals holding the truth in 62 %). So for segments found in a track (``starts="found"``, the
+offset wrongly taken as 0 biases alpha away from 1 (6 frames late at alpha 1.8, n = 200: bias -0.14,
+95 % intervals holding the truth in 52 %). So for segments found in a track (``starts="found"``, the
 product's case) the fit is averaged over the offsets 0, 1, 2, 4, 8 and 16 frames, each weighted by its
 likelihood and a prior that puts half its mass on the two simulators' 0 and 1; for segments known to
 begin where their motion began (``starts="exact"``) over 0 and 1 alone, equally. alpha is the weighted
 mean, and its variance the weighted within-offset variance plus the spread between offsets (local model
-averaging). Averaging over late starts costs segments whose start is exact a bias away from 1 (about
-0.04 at alpha 0.3 and 1.7, n = 200) and buys intervals that hold where the start is a few frames late
-(docs/likelihood.md part E). K likewise, on the log scale, as the K whose
-2 K n^alpha is each offset's MSD over the segment's n frames (for t0 = 0 the K of the clock itself).
+averaging). Averaging over late starts costs segments whose start is exact a bias away from 1 (up to
+0.05 at n = 200) and buys intervals that hold where the start is a few frames late (docs/likelihood.md
+part E). K likewise, on the log scale, as the K whose 2 K n^alpha is each offset's MSD over the
+segment's n frames (for t0 = 0 the K of the clock itself).
 Steps are independent, so the likelihood is exact and cheap: K is profiled out in closed form and
 alpha is found on a grid refined by a bounded scalar search. Standard errors come from the observed
 information of (alpha, log K), by finite differences at the maximum.
@@ -47,7 +47,8 @@ class SBMFit:
 
     alpha, alpha_se: exponent and its standard error, averaged over the clock offsets (the module's
     docstring). K, K_se: per-axis MSD 2 K t^alpha coefficient (input units^2 / frame^alpha) and its
-    standard error, likewise. clock_offset: t0 of the likeliest fit; loglik: its maximised log-likelihood. n: steps. at_bound: alpha at 0.05 or 2 (no error reported).
+    standard error, likewise. clock_offset: t0 of the likeliest fit; loglik: its maximised
+    log-likelihood. n: steps. at_bound: alpha at 0.05 or 2 (no error reported).
     """
 
     alpha: np.ndarray
@@ -124,9 +125,9 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
     segments: list of (n_i + 1, 2) positions (input units; one frame between rows), at least 3 points
     each. Each segment's clock offset t0 (frames before its first point) is averaged over
     CLOCK_OFFSETS[starts] (the module's docstring): "found" for segments whose start a changepoint
-    search placed, "exact" for segments known to begin where their motion began. workers: optional uandi.workers pool: the
-    segments are fitted in its processes, in contiguous chunks of near-equal steps (each fit is its
-    segment's own, so the answers are one process's).
+    search placed, "exact" for segments known to begin where their motion began.
+    workers: optional uandi.workers pool: the segments are fitted in its processes, in contiguous chunks
+    of near-equal steps (each fit is its segment's own, so the answers are one process's).
     """
     if starts not in CLOCK_OFFSETS:
         raise ValueError(f"starts must be one of {sorted(CLOCK_OFFSETS)}; got {starts!r}")
@@ -163,9 +164,11 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
 
 
 def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
-    """One segment's fit averaged over the clock offsets with their prior weights: (alpha, alpha_se, log K, log K se, the likeliest
-    offset's loglik, that offset, at_bound). Offsets whose fit has no standard error (alpha at an edge)
-    count in the likeliest's choice only; at_bound when the likeliest fit is at an edge."""
+    """One segment's fit averaged over the clock offsets with their prior weights.
+
+    sq: (n,) squared step lengths. Returns (alpha, alpha_se, log K, its se, the likeliest offset's
+    loglik, that offset, at_bound). Offsets whose fit has no standard error (alpha at an edge) count in
+    the likeliest's choice only; at_bound when the likeliest fit is at an edge (then its own values)."""
     alphas, lls, log_ks, a_ses, k_ses = (np.empty(len(offsets)) for _ in range(5))
     n = sq.shape[0]
     for j, t0 in enumerate(offsets):
@@ -175,8 +178,11 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     best = int(np.argmax(lls))
     edge = (alphas <= ALPHA_BOUNDS[0] + 1e-3) | (alphas >= ALPHA_BOUNDS[1] - 1e-3)
     usable = np.isfinite(a_ses) & np.isfinite(k_ses) & ~edge
+    t0s = np.array(offsets)
     if edge[best] or not usable.any():
-        return alphas[best], np.nan, log_ks[best], k_ses[best], lls[best], offsets[best], bool(edge[best])
+        a, t0 = alphas[best], t0s[best]
+        log_k = log_ks[best] + np.log(((n + t0) ** a - t0**a) / n**a)  # as below: the segment's MSD
+        return a, np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best])
     w = np.where(usable, np.exp(lls - lls[usable].max()) * np.asarray(prior), 0.0)
     w /= w.sum()
     alpha = np.sum(w * alphas)
@@ -184,7 +190,6 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     # K at the averaged alpha under each offset's clock, as the K whose 2 K n^alpha is that clock's MSD
     # over the segment's n frames, 2 K ((n + t0)^alpha - t0^alpha): the clock's own K at t0 = 0, and
     # comparable across offsets (each offset's own alpha would carry its disagreement into K)
-    t0s = np.array(offsets)
     log_ks = np.array([_loglik(np.array([alpha]), None, sq, t0)[1][0] for t0 in offsets])
     log_ks += np.log(((n + t0s) ** alpha - t0s**alpha) / n**alpha)
     log_k = np.sum(w * log_ks)

@@ -724,9 +724,9 @@ def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float =
     share = points[brownian].sum() / points.sum()
     if share < BROWNIAN_MIN_SHARE:
         return None
+    bar = "with a wide error bar measured on simulated tracks" if error_bars else "without an error bar"
     return (f"{share:.0%} of the analysed points lie in segments that look like Brownian motion (ATTM, FBM and SBM "
-            f"alike, none of them sure): they keep the network's alpha, "
-            f"{'with a wide error bar measured on simulated tracks' if error_bars else 'without an error bar'}, and the five-model "
+            f"alike, none of them sure): they keep the network's alpha, {bar}, and the five-model "
             f"network reads Brownian motion low (about 0.89). For Gaussian tracks (no trapping, no switching "
             f"diffusivity), --tasks alpha gives the exact FBM likelihood's alpha with error bars")
 
