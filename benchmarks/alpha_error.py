@@ -38,14 +38,14 @@ import pandas as pd  # noqa: E402
 CAL_LENGTHS = tuple(range(50, 501, 50))
 
 
-def segment_rows(x, alpha, tables) -> pd.DataFrame:
+def segment_rows(x, alpha, tables, model: str = "diffusion-model") -> pd.DataFrame:
     """One row per reported segment of `uandi.segment(x)`: method, class called, sureness, length, the
     network's alpha and the reported alpha and alpha_se, and the true alpha of most of its points.
     x : (N, L, 2) or a list of (L_i, 2); alpha : matching per-point true exponents."""
     import uandi
     from uandi.postprocess import LIKELIHOOD_SETTINGS
 
-    _, seg = uandi.segment(list(x) if not isinstance(x, list) else x, workers=2)
+    _, seg = uandi.segment(list(x) if not isinstance(x, list) else x, weights={"model": model}, workers=2)
     tables.append(seg)
     truth = np.empty(len(seg))
     for i, (k, a, b) in enumerate(zip(seg.track_id, seg.first_frame, seg.last_frame)):
@@ -59,7 +59,7 @@ def segment_rows(x, alpha, tables) -> pd.DataFrame:
                          "truth": truth, "short": (seg.length < LIKELIHOOD_SETTINGS["min_points"]).to_numpy()})
 
 
-def calibration_rows(n: int) -> pd.DataFrame:
+def calibration_rows(n: int, model: str = "diffusion-model") -> pd.DataFrame:
     from uandi.simulate import dataset
 
     rows = []
@@ -67,7 +67,7 @@ def calibration_rows(n: int) -> pd.DataFrame:
         rng = np.random.default_rng([71, length])
         d = dataset("model", n, length, rng, flavor=["uandi", "andi"], noise=rng.uniform(0, 0.5, n),
                     brownian_share=0.3, diffusion_factor=(0.5, 2.0))
-        rows.append(segment_rows(d.x, d.alpha, []))
+        rows.append(segment_rows(d.x, d.alpha, [], model))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -98,7 +98,9 @@ def main(argv=None) -> None:
     ap.add_argument("--n-cal", type=int, default=1500, help="calibration tracks per length (10 lengths)")
     ap.add_argument("--n-check", type=int, default=1000, help="tracks per check set")
     ap.add_argument("--andi-sets", default="", help="comma-separated .npz files from benchmarks/andi_sets.py")
-    ap.add_argument("--write-table", action="store_true", help="write src/uandi/weights/alpha-network-error.json")
+    ap.add_argument("--model", default="diffusion-model", help="the diffusion-model network (beside alpha-all)")
+    ap.add_argument("--write-table", action="store_true",
+                    help="write this pair's table into src/uandi/weights/alpha-network-error.json (others kept)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="docs/alpha_models.md")
     a = ap.parse_args(argv)
@@ -111,23 +113,25 @@ def main(argv=None) -> None:
     from uandi.weights import default_network
 
     t0 = time.time()
-    cal = calibration_rows(a.n_cal)
+    cal = calibration_rows(a.n_cal, a.model)
     net = cal[cal.network]
     table = alpha_error.calibrate(net.called, net.sure, net.length, net.alpha - net.truth)
-    alpha_net, model_net = (load(default_network(t, ("alpha", "model"))) for t in ("alpha", "model"))
+    alpha_net, model_net = load(default_network("alpha", ("alpha", "model"))), load(a.model)
     table.update(alpha_network_sha256=alpha_net.card["sha256"], model_network_sha256=model_net.card["sha256"],
-                 alpha_network=default_network("alpha", ("alpha", "model")),
-                 model_network=default_network("model", ("alpha", "model")),
+                 alpha_network=default_network("alpha", ("alpha", "model")), model_network=a.model,
                  command=reproduce_command("alpha_error.py", ap, a), calibration_segments=int(len(net)))
     if a.write_table:
         path = Path(str(resources.files("uandi.weights") / alpha_error.TABLE_FILE))
-        path.write_text(json.dumps(table, indent=1) + "\n")
+        pair = (table["alpha_network_sha256"], table["model_network_sha256"])
+        others = [t for t in alpha_error.shipped_tables()
+                  if (t["alpha_network_sha256"], t["model_network_sha256"]) != pair]
+        path.write_text(json.dumps({"tables": [table, *others]}, indent=1) + "\n")
         print(f"wrote {path}")
     t_cal = time.time() - t0
 
     check = []
     for name, length, x, alpha in check_sets(a.n_check, [p for p in a.andi_sets.split(",") if p]):
-        rows = segment_rows(x, alpha, [])
+        rows = segment_rows(x, alpha, [], a.model)
         if not a.write_table:  # the shipped table is the old one: apply the new one here
             mine = rows.network.to_numpy()
             rows.loc[mine, "alpha_se"] = alpha_error.lookup(table, rows.called[mine], rows.sure[mine],

@@ -50,16 +50,18 @@ def test_a_thin_cell_borrows_from_its_nearest_lengths():
     assert cells[2]["se"] == pytest.approx(1.0 / 1.96)  # a third of the pooled errors are 1.0
 
 
-def test_the_shipped_table_belongs_to_the_shipped_networks():
-    """The table was measured with the two shipped networks; retraining either without rerunning
-    benchmarks/alpha_error.py --write-table would fail here (the product then shows no error bar)."""
-    alpha, model = uandi.load("alpha-all"), uandi.load("diffusion-model")
-    table = network_alpha_error_table(alpha.card, model.card)
-    assert table is not None and table["calibration_segments"] > 10_000
+@pytest.mark.parametrize("model", ["diffusion-model", "diffusion-model-clean"])
+def test_the_shipped_tables_belong_to_the_shipped_networks(model):
+    """A table was measured with alpha-all beside each shipped diffusion-model network; retraining one
+    without rerunning benchmarks/alpha_error.py --write-table would fail here (the product then shows
+    no error bar). Each pair finds its own table."""
+    alpha, net = uandi.load("alpha-all"), uandi.load(model)
+    table = network_alpha_error_table(alpha.card, net.card)
+    assert table is not None and table["model_network"] == model and table["calibration_segments"] > 10_000
     for name in ("attm", "ctrw", "lw"):
         assert all(cell is not None for cell in table["cells"][name]["sure"])
     assert network_alpha_error_table(alpha.card, {"sha256": "another network"}) is None
-    assert network_alpha_error_table(uandi.load("alpha").card, model.card) is None
+    assert network_alpha_error_table(uandi.load("alpha").card, net.card) is None
 
 
 def test_the_network_alpha_intervals_hold_the_truth_in_the_product():

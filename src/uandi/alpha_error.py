@@ -15,8 +15,9 @@ independent sets, andi-datasets' own simulations among them (docs/alpha_models.m
     table = calibrate(called, sure, length, error)       # arrays over calibration segments
     se = lookup(table, called, sure, length)               # alpha_se for new segments, NaN where unknown
 
-The table holds for the networks it was measured with (their sha256 in the table); for any other
-network ``network_alpha_error_table`` returns None and those segments keep no error bar.
+A table holds for the networks it was measured with (their sha256 in the table); the shipped file holds
+one per pair (the default diffusion-model network and diffusion-model-clean, each beside alpha-all). For
+any other network ``network_alpha_error_table`` returns None and those segments keep no error bar.
 
 Units: alpha dimensionless; lengths in points.
 """
@@ -28,7 +29,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["LENGTH_EDGES", "MIN_CELL", "calibrate", "lookup", "network_alpha_error_table"]
+__all__ = ["LENGTH_EDGES", "MIN_CELL", "calibrate", "lookup", "network_alpha_error_table", "shipped_tables"]
 
 # segment lengths (points) at which the cells part: [0, 10) is the likelihood's "under 10 points", then
 # roughly doubling lengths, where the network's error falls roughly as 1/sqrt(length)
@@ -88,13 +89,16 @@ def lookup(table: dict, called, sure, length) -> np.ndarray:
     return out
 
 
-def network_alpha_error_table(alpha_card: dict | None, model_card: dict | None) -> dict | None:
-    """The shipped error table when the two networks are the ones it was measured with, else None."""
+def shipped_tables() -> list:
+    """The shipped error tables, one per pair of networks they were measured with ({"tables": [...]})."""
     path = resources.files("uandi.weights") / TABLE_FILE
-    if not path.is_file():
-        return None
-    table = json.loads(path.read_text())
+    return json.loads(path.read_text())["tables"] if path.is_file() else []
+
+
+def network_alpha_error_table(alpha_card: dict | None, model_card: dict | None) -> dict | None:
+    """The shipped error table measured with these two networks (matched by their sha256), else None."""
     shas = ((alpha_card or {}).get("sha256"), (model_card or {}).get("sha256"))
-    if shas != (table.get("alpha_network_sha256"), table.get("model_network_sha256")):
-        return None
-    return table
+    for table in shipped_tables():
+        if shas == (table.get("alpha_network_sha256"), table.get("model_network_sha256")):
+            return table
+    return None
