@@ -27,26 +27,30 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import markdown_table, pin_threads, reproduce_command, write_block  # noqa: E402
+from _report import markdown_table, pin_threads, reproduce_command, write_block  # noqa: E402  (no thread pool)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+if TYPE_CHECKING:  # numpy and pandas are imported after pin_threads (their thread pools read it at import)
+    import numpy as np
+    import pandas as pd
 
 CAL_LENGTHS = tuple(range(50, 501, 50))
 
 
-def segment_rows(x, alpha, tables, model: str = "diffusion-model") -> pd.DataFrame:
-    """One row per reported segment of `uandi.segment(x)`: method, class called, sureness, length, the
-    network's alpha and the reported alpha and alpha_se, and the true alpha of most of its points.
-    x : (N, L, 2) or a list of (L_i, 2); alpha : matching per-point true exponents."""
+def segment_rows(x, alpha, model: str = "diffusion-model", workers: int = 2) -> pd.DataFrame:
+    """One row per reported segment of `uandi.segment(x)` (alpha-all beside `model`): method, class
+    called, sureness, length, the network's alpha and the reported alpha and alpha_se, and the true alpha
+    of most of its points. x : (N, L, 2) or a list of (L_i, 2); alpha : matching per-point true exponents."""
+    import numpy as np
+    import pandas as pd
+
     import uandi
     from uandi.postprocess import LIKELIHOOD_SETTINGS
 
-    _, seg = uandi.segment(list(x) if not isinstance(x, list) else x, weights={"model": model}, workers=2)
-    tables.append(seg)
+    _, seg = uandi.segment(list(x) if not isinstance(x, list) else x, weights={"model": model}, workers=workers)
     truth = np.empty(len(seg))
     for i, (k, a, b) in enumerate(zip(seg.track_id, seg.first_frame, seg.last_frame)):
         values, counts = np.unique(alpha[k][int(a):int(b) + 1], return_counts=True)
@@ -60,6 +64,9 @@ def segment_rows(x, alpha, tables, model: str = "diffusion-model") -> pd.DataFra
 
 
 def calibration_rows(n: int, model: str = "diffusion-model") -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     from uandi.simulate import dataset
 
     rows = []
@@ -67,11 +74,13 @@ def calibration_rows(n: int, model: str = "diffusion-model") -> pd.DataFrame:
         rng = np.random.default_rng([71, length])
         d = dataset("model", n, length, rng, flavor=["uandi", "andi"], noise=rng.uniform(0, 0.5, n),
                     brownian_share=0.3, diffusion_factor=(0.5, 2.0))
-        rows.append(segment_rows(d.x, d.alpha, [], model))
+        rows.append(segment_rows(d.x, d.alpha, model))
     return pd.concat(rows, ignore_index=True)
 
 
 def check_sets(n: int, andi_sets: list[str]) -> list[tuple[str, int, np.ndarray, np.ndarray]]:
+    import numpy as np
+
     from uandi.simulate import dataset
 
     sets = []
@@ -88,6 +97,8 @@ def check_sets(n: int, andi_sets: list[str]) -> list[tuple[str, int, np.ndarray,
 
 def coverage(rows: pd.DataFrame) -> tuple[float, float, float, int]:
     """(share held, MAE, median alpha_se, count) of rows with an error bar."""
+    import numpy as np
+
     r = rows[np.isfinite(rows.alpha_se)]
     err = np.abs(r.alpha - r.truth)
     return float(np.mean(err <= 1.96 * r.alpha_se)), float(err.mean()), float(r.alpha_se.median()), len(r)
@@ -131,7 +142,7 @@ def main(argv=None) -> None:
 
     check = []
     for name, length, x, alpha in check_sets(a.n_check, [p for p in a.andi_sets.split(",") if p]):
-        rows = segment_rows(x, alpha, [], a.model)
+        rows = segment_rows(x, alpha, a.model)
         if not a.write_table:  # the shipped table is the old one: apply the new one here
             mine = rows.network.to_numpy()
             rows.loc[mine, "alpha_se"] = alpha_error.lookup(table, rows.called[mine], rows.sure[mine],

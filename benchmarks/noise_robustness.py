@@ -24,15 +24,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import markdown_table, pin_threads, reproduce_command, write_block  # noqa: E402
-
-import numpy as np  # noqa: E402
+from _report import markdown_table, pin_threads, reproduce_command, write_block  # noqa: E402  (no thread pool)
+from alpha_error import coverage, segment_rows  # noqa: E402  (imports numpy only when called)
 
 NOISES = (0.0, 0.1, 0.2, 0.3, 0.5)
 SURE = 0.85  # the product's threshold for a sure class (postprocess.LIKELIHOOD_SETTINGS["min_probability"])
 
 
 def noisy_set(n: int, length: int, noise: float):
+    import numpy as np
+
     from uandi.simulate import dataset
 
     return dataset("model", n, length, np.random.default_rng([83, length]), noise=noise, flavor=["uandi", "andi"])
@@ -40,6 +41,8 @@ def noisy_set(n: int, length: int, noise: float):
 
 def network_scores(net, d) -> dict:
     """Point accuracy, sure-and-wrong share, ECE (10 bins of the top probability), LW called FBM."""
+    import numpy as np
+
     from uandi.constants import MODELS
 
     proba = np.stack(net.pointwise(list(d.x), check_input=False))  # (N, L, C)
@@ -53,21 +56,12 @@ def network_scores(net, d) -> dict:
             "lw_as_fbm": np.mean(label[lw] == MODELS.index("fbm"))}
 
 
-def product_coverage(d, model) -> tuple[float, int, float, int]:
-    """(held, count) of the likelihood's segments and of the network's segments with an alpha_se."""
-    import uandi
-
-    _, seg = uandi.segment(d.x, weights={"model": model} if model else None, workers=1)
-    held, exact = [], []
-    for k, a, b, alpha, se, method in zip(seg.track_id, seg.first_frame, seg.last_frame, seg.alpha, seg.alpha_se,
-                                          seg.alpha_method.astype(str)):
-        if not np.isfinite(se):
-            continue
-        values, counts = np.unique(d.alpha[k, int(a):int(b) + 1], return_counts=True)
-        held.append(abs(alpha - values[np.argmax(counts)]) <= 1.96 * se)
-        exact.append(method.startswith("likelihood"))
-    held, exact = np.array(held), np.array(exact)
-    return held[exact].mean(), int(exact.sum()), held[~exact].mean(), int((~exact).sum())
+def product_coverage(d, model, workers: int) -> tuple[float, int, float, int]:
+    """(held, count) of the likelihood's segments and of the network's segments with an alpha_se
+    (alpha_error.segment_rows and .coverage: against the true alpha of most of each segment's points)."""
+    rows = segment_rows(d.x, d.alpha, model or "diffusion-model", workers)
+    lik, net = coverage(rows[~rows.network]), coverage(rows[rows.network])
+    return lik[0], lik[3], net[0], net[3]
 
 
 def main(argv=None) -> None:
@@ -98,7 +92,8 @@ def main(argv=None) -> None:
                              f"{s['ece']:.3f}", f"{s['lw_as_fbm']:.2f}"])
                 print(" | ".join(rows[-1]), flush=True)
             if a.n_product:
-                lik, n_lik, net_held, n_net = product_coverage(noisy_set(a.n_product, length, noise), a.product_model)
+                lik, n_lik, net_held, n_net = product_coverage(noisy_set(a.n_product, length, noise), a.product_model,
+                                                              a.threads)
                 product.append([str(length), f"{noise:g}", f"{lik:.3f} ({n_lik})", f"{net_held:.3f} ({n_net})"])
                 print(" | ".join(product[-1]), flush=True)
     lines = [f"`{reproduce_command('noise_robustness.py', ap, a)}` ({a.threads} thread(s), "

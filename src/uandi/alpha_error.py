@@ -37,7 +37,8 @@ LENGTH_EDGES = (0, 10, 20, 40, 80, 160, 320)
 # fewest calibration segments behind a cell's percentile (its coverage then has a binomial standard
 # error of at most 2 %); a thinner cell borrows from its neighbours in length
 MIN_CELL = 120
-COVERAGE = 0.95
+# the interval the table is made for, alpha +- Z_95 alpha_se, and the share of errors it holds
+COVERAGE, Z_95 = 0.95, 1.96
 TABLE_FILE = "alpha-network-error.json"
 
 
@@ -45,7 +46,7 @@ def _length_bin(length) -> np.ndarray:
     return np.searchsorted(np.asarray(LENGTH_EDGES[1:]), np.asarray(length), side="right")  # 0 .. len(EDGES)-1
 
 
-def calibrate(called, sure, length, error, coverage: float = COVERAGE, min_cell: int = MIN_CELL) -> dict:
+def calibrate(called, sure, length, error, min_cell: int = MIN_CELL) -> dict:
     """The error table from calibration segments.
 
     called : (S,) class names the diffusion-model network gave the segments; sure : (S,) bool, whether
@@ -72,10 +73,10 @@ def calibrate(called, sure, length, error, coverage: float = COVERAGE, min_cell:
                 if len(pooled) < min_cell:
                     row.append(None)
                     continue
-                row.append({"se": float(np.quantile(pooled, coverage)) / 1.96, "n": int(len(pooled)),
+                row.append({"se": float(np.quantile(pooled, COVERAGE)) / Z_95, "n": int(len(pooled)),
                             "from": [lo, hi]})
             cells[name][key] = row
-    return {"edges": list(LENGTH_EDGES), "coverage": coverage, "cells": cells}
+    return {"edges": list(LENGTH_EDGES), "coverage": COVERAGE, "cells": cells}
 
 
 def lookup(table: dict, called, sure, length) -> np.ndarray:

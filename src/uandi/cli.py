@@ -412,10 +412,10 @@ def _run_segment(a, src: Path, out: Path, tasks, weights, columns, delimiter) ->
         exact = int(method.str.startswith("likelihood").sum())
         network = segments.loc[method.index][method.str.startswith("network")]
         measured = int(network["alpha_se"].notna().sum()) if "alpha_se" in network else 0
-        others = ("the others from the network (column alpha_method says why)" if not measured else
-                  f"the others from the network (column alpha_method says why; {measured} of them with an alpha_se "
-                  f"measured on simulated tracks, docs/alpha_models.md)")
-        print(f"alpha: {exact} of {n_segments} segments from an exact likelihood (FBM or SBM, with alpha_se), {others}")
+        why = "column alpha_method says why" + (f"; {measured} of them with an alpha_se measured on simulated "
+                                                  f"tracks, docs/alpha_models.md" if measured else "")
+        print(f"alpha: {exact} of {n_segments} segments from an exact likelihood (FBM or SBM, with alpha_se), "
+              f"the others from the network ({why})")
     drift = segments.attrs.get("drift")
     if drift and drift["removed"]:
         (vx, vy), (sx, sy) = drift["removed_velocity"], drift["removed_se"]

@@ -274,11 +274,9 @@ def drift_notice(drift: Drift) -> str:
         return (shared + ". " + flow_words(drift) + ". If it is the particles' own transport, that is what alpha "
                 "measures; if a flow of the liquid carries them and they should be seen in its frame, remove it "
                 "from the moving particles before uandi")
-    if drift.changes:
-        return (shared + ". If the stage drifted (alpha then too high, error bars that miss), drift='constant' "
-                "(uandi segment --drift constant) would remove its mean only: " + WANDERING_ADVICE)
+    removal = "would remove its mean only: " + WANDERING_ADVICE if drift.changes else "removes it"
     return (shared + ". If the stage drifted (alpha then too high, error bars that miss), drift='constant' "
-            "(uandi segment --drift constant) removes it")
+            "(uandi segment --drift constant) " + removal)
 
 
 def change_words(drift: Drift) -> str:

@@ -180,9 +180,8 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     usable = np.isfinite(a_ses) & np.isfinite(k_ses) & ~edge
     t0s = np.array(offsets)
     if edge[best] or not usable.any():
-        a, t0 = alphas[best], t0s[best]
-        log_k = log_ks[best] + np.log(((n + t0) ** a - t0**a) / n**a)  # as below: the segment's MSD
-        return a, np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best])
+        log_k = log_ks[best] + _segment_msd_log_factor(n, t0s[best], alphas[best])
+        return alphas[best], np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best])
     w = np.where(usable, np.exp(lls - lls[usable].max()) * np.asarray(prior), 0.0)
     w /= w.sum()
     alpha = np.sum(w * alphas)
@@ -191,10 +190,16 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     # over the segment's n frames, 2 K ((n + t0)^alpha - t0^alpha): the clock's own K at t0 = 0, and
     # comparable across offsets (each offset's own alpha would carry its disagreement into K)
     log_ks = np.array([_loglik(np.array([alpha]), None, sq, t0)[1][0] for t0 in offsets])
-    log_ks += np.log(((n + t0s) ** alpha - t0s**alpha) / n**alpha)
+    log_ks += _segment_msd_log_factor(n, t0s, alpha)
     log_k = np.sum(w * log_ks)
     k_var = np.sum(w * (np.where(usable, k_ses, 0) ** 2 + (log_ks - log_k) ** 2))
     return alpha, np.sqrt(a_var), log_k, np.sqrt(k_var), lls[best], offsets[best], False
+
+
+def _segment_msd_log_factor(n: int, t0, alpha):
+    """log(((n + t0)^alpha - t0^alpha) / n^alpha): the clock K at offset t0 times this factor (exp) is the
+    K whose 2 K n^alpha is the MSD over the segment's n frames (0 at t0 = 0)."""
+    return np.log(((n + t0) ** alpha - t0**alpha) / n**alpha)
 
 
 def _sbm_chunk(segments: Packed, starts: str) -> SBMFit:
