@@ -312,8 +312,10 @@ def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
     rng = np.random.default_rng(3)
     tracks = list(sample_fbm(rng, 1.0, 1.0, 0.0, 199, 300))
     alpha = np.r_[np.full(100, 0.6), np.full(100, 1.4)]  # the "network's" alpha: a candidate at 100
+    # that candidate alone (no step-size candidates), a low penalty
+    one_candidate = {"penalty": 1.0, "penalty_slope": 0.0, "noise": False, "place": 0, "step_threshold": None}
     segs = [Segments(np.array([100]), 200, segment_statistics(x, np.array([100]), alpha=alpha)) for x in tracks]
-    out = refine_segments(tracks, segs, alpha=[alpha] * len(tracks), settings={"penalty": 1.0, "penalty_slope": 0.0, "noise": False, "place": 0})
+    out = refine_segments(tracks, segs, alpha=[alpha] * len(tracks), settings=one_candidate)
     kept = [(x, o) for x, o in zip(tracks, out) if len(o.changepoints) == 1]
     assert 50 < len(kept) < 250
     ratio, covered, covered_plain = [], [], []
@@ -329,7 +331,7 @@ def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
     dt = 0.02
     timed = refine_segments([x for x, _ in kept], [Segments(np.array([100]), 200, segment_statistics(
         x, np.array([100]), alpha=alpha)) for x, _ in kept], alpha=[alpha] * len(kept),
-        settings={"penalty": 1.0, "penalty_slope": 0.0, "noise": False, "place": 0}, frame_interval=dt)
+        settings=one_candidate, frame_interval=dt)
     for (x, o), t in zip(kept, timed):
         fit = fit_segments([segment_positions(x, 0, 100), segment_positions(x, 100, 200)], noise=False)
         assert t["alpha_se"] == pytest.approx(o["alpha_se"])
@@ -649,6 +651,28 @@ def test_segment_reports_exact_estimates_with_units():
     # the network alone: no likelihood columns
     _, plain = uandi.segment(x, tasks=("alpha",), weights=fbm_net, likelihood=False)
     assert "K" not in plain.columns and "alpha_se" not in plain.columns
+
+
+@pytest.mark.parametrize("alpha", [0.6, 1.0])
+def test_segment_finds_a_change_of_K_alone(alpha):
+    """A particle that unbinds: the same alpha, K ten times larger from point 150 on. Neither network sees
+    a change of step size (both were trained to ignore it); the step-size candidates let the likelihood
+    find it, where one segment would report a K between the two with a tight, wrong error bar."""
+    import uandi
+
+    rng = np.random.default_rng(9)
+    x = []
+    for _ in range(4):
+        a = sample_fbm(rng, alpha, 0.5, 0.0, 149, 1)[0]
+        b = sample_fbm(rng, alpha, 5.0, 0.0, 150, 1)[0]
+        x.append(np.concatenate([a, a[-1] + b[1:]]))
+    _, seg = uandi.segment(np.stack(x), tasks=("alpha",), weights={"alpha": "alpha-fbm"})
+    for _, rows in seg.groupby("track_id"):
+        assert np.min(np.abs(rows["first_frame"].to_numpy()[1:] - 150), initial=999) <= 10
+        for t, K in ((75, 0.5), (225, 5.0)):
+            row = rows[(rows["first_frame"] <= t) & (rows["last_frame"] >= t)].iloc[0]
+            assert abs(np.log(row["K"] / K)) < 4 * row["K_se"] / row["K"]
+            assert abs(row["alpha"] - alpha) < 4 * row["alpha_se"]
 
 
 def test_bad_units_are_refused():

@@ -327,6 +327,45 @@ def _alpha_candidates(alphas: list, window: int, threshold: float, min_gap: int)
     return out
 
 
+# Variance of log(|step|^2) for a 2D Gaussian step of any size: |step|^2 / (2 s^2) is exponential, whose
+# logarithm has variance pi^2 / 6 (trigamma(1)). It standardises _step_candidates' contrast.
+LOG_STEP_VARIANCE = np.pi**2 / 6
+
+
+def _step_candidates(tracks: list, windows: tuple, threshold: float, min_gap: int) -> list:
+    """Candidate changepoints where the step size changes: peaks of the standardised contrast of the mean
+    log squared step (2D) over `windows` points after and before each point, the largest over the windows,
+    above `threshold` (standard errors), taken greedily like the network contrasts' peaks.
+
+    A change of K alone (a particle binding, unbinding, entering a compartment) at the same alpha and model
+    moves neither network's output: both were trained to ignore the step size (each segment's step-size
+    factor is random), so the likelihood had no candidate there. The statistic is the maximum-likelihood
+    one for white Gaussian steps; correlated (FBM) steps widen it, which the likelihood's penalty, not this
+    threshold, answers. tracks: (L_i, 2) positions. Returns one sorted int64 array per track (a changepoint
+    c: point c is the first of the new segment, its step c -> c + 1 the first new step)."""
+    out: list = [np.zeros(0, dtype=np.int64)] * len(tracks)
+    by_length: dict = {}
+    for i, x in enumerate(tracks):
+        by_length.setdefault(len(x), []).append(i)
+    for length, rows in by_length.items():
+        steps = length - 1
+        usable = [w for w in windows if steps >= 2 * w]
+        if not usable:
+            continue
+        d2 = np.stack([np.sum(np.diff(np.asarray(tracks[i], dtype=float), axis=0) ** 2, axis=1) for i in rows])
+        # a zero step (a particle held, a CTRW wait) would give log 0: floor it far below the track's steps
+        pos = np.where(d2 > 0, d2, np.nan)
+        floor = 1e-6 * np.nan_to_num(np.nanmedian(pos, axis=1), nan=1.0)  # all-zero tracks: any floor
+        log_d2 = np.log(d2 + np.maximum(floor, 1e-300)[:, None])  # (N, steps)
+        z = np.zeros((len(rows), steps + 1))  # (N, T): the largest standardised contrast at each point
+        for w in usable:
+            t, diff = _window_contrast(np.ascontiguousarray(log_d2.T), w)  # (T_w,), (T_w, N)
+            z[:, t] = np.maximum(z[:, t], np.abs(diff.T) / np.sqrt(2 * LOG_STEP_VARIANCE / w))
+        for r, i in enumerate(rows):
+            out[i] = _greedy_peaks(np.arange(steps + 1), z[r], length, threshold, min_gap)
+    return out
+
+
 def _peaks(contrast: np.ndarray) -> np.ndarray:
     """Local maxima along the last axis of contrast (..., T), the ends compared with one neighbour: bool."""
     pad = np.full((*contrast.shape[:-1], 1), -np.inf)
@@ -676,13 +715,21 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # seed (1,000 tracks per length) MAE 0.2041 -> 0.1833 at L = 100, 0.1224 -> 0.1205 at 200, 0.0649 -> 0.0650 at
 # 500 (F1 0.708 -> 0.791, 0.802 -> 0.810, 0.869 -> 0.870); slope 1 / 1.5 gained half / three quarters of it.
 # The rate is per point of the file, as a switching process with a rate per frame gives it, not per track.
+# "step_windows", "step_threshold": candidates where the mean log step size changes too (_step_candidates;
+# None: none), for changes of K alone, which neither network sees. On andi-datasets' models_phenom tracks
+# that switch D at one alpha (benchmarks/phenom.py, docs/phenom.md) F1 0.661 -> 0.770 at L = 200 and
+# 0.614 -> 0.742 at L = 500, K's 95 % intervals holding the truth 0.80 -> 0.88 and 0.73 -> 0.87; on our
+# subtask-1 sets (accuracy.py's seeds, 1,000 tracks each; no change of K alone in them) MAE +0.0001 to
+# +0.0004, F1 -0.001 to -0.003 (the likelihood's penalty, tuned on fewer candidates, accepts a few more
+# chance splits). Threshold 3.5 found no more (0.769 / 0.747) and cost twice as much there; 4.5 found less.
 # "allowance": alpha_se holds the uncertainty of the chosen changepoints (likelihood.changepoint_allowance;
 # on the subtask-1 sets 95 % intervals covered 91-94 % of found segments with it, 89-92 % without: part H).
 # "noise": "track" = one localization error per track, searched over its segments (fit_segments; with
 # the ends known, MAE 0.068 / 0.079 at sigma_n 0.3 / 0.6 against 0.086 / 0.125 for "auto": part H); a
 # number = the localization error known (uandi.segment's localization_error: part J).
 # "blur_check": note motion-blurred steps when the exposure is 0 (blur_notice; part I).
-LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "penalty": 5.0, "penalty_slope": 2.0, "refine": 0, "place": 9,
+LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "step_windows": (8, 16, 32), "step_threshold": 4.0,
+                       "penalty": 5.0, "penalty_slope": 2.0, "refine": 0, "place": 9,
                        "noise": "track",
                        "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
                        "blur_check": True,
@@ -861,6 +908,9 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         # the contrast rule's changepoints (segments_from_alpha_contrast's without its segment means)
         peaks = _alpha_candidates(alpha, cfg["window"], cfg["threshold"], 5)
         cands = [np.union1d(p, seg.changepoints) for p, seg in zip(peaks, segments)]
+        if cfg["step_threshold"] is not None:  # and where the step size changes (a change of K alone)
+            steps = _step_candidates(tracks, cfg["step_windows"], cfg["step_threshold"], min_gap)
+            cands = [np.union1d(c, q) for c, q in zip(cands, steps)]
         used = {}
         chosen, *evidence, posteriors = select_changepoints(
             tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], place=cfg["place"], min_gap=min_gap,
