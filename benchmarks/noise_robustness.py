@@ -2,6 +2,7 @@
 
     python benchmarks/noise_robustness.py                                  # shipped network, ~6 min on 1 thread
     python benchmarks/noise_robustness.py --model diffusion-model,runs/model-noise-b8/best.safetensors
+    python benchmarks/noise_robustness.py --alpha alpha-all,runs/alpha-all-noise-b8/best.safetensors
 
 Real tracks carry localization noise of 0.1 to 0.5 of their RMS step and more; the networks were long
 trained with at most 0.1. On the subtask-2 mix (2-5 scale-free segments, each segment's flavour drawn
@@ -9,7 +10,8 @@ from ours and andi's, --n tracks per set, seeds [83, L]) with noise sigma_n (per
 relative to each segment's RMS step) from 0 to 0.5, for each diffusion-model network: point accuracy,
 the share of all points called with probability >= 0.85 and wrong (a sure wrong answer, which the
 product turns into a tight wrong error bar), the expected calibration error, and how often LW points
-are called FBM. Then the product (`uandi.segment`, the shipped networks unless --product-model):
+are called FBM. For each five-model alpha network (--alpha), the point-wise alpha MAE, all points and
+per true model. Then the product (`uandi.segment`, the shipped networks unless --product-model):
 the share of the exact likelihood's segments whose interval alpha +- 1.96 alpha_se holds the true alpha
 of most of their points, and the same for the network's segments (measured error bars,
 uandi.alpha_error), on --n-product tracks per set.
@@ -56,6 +58,16 @@ def network_scores(net, d) -> dict:
             "lw_as_fbm": np.mean(label[lw] == MODELS.index("fbm"))}
 
 
+def alpha_scores(net, d) -> list:
+    """Point-wise alpha MAE: all points, then each true model's points (MODELS order)."""
+    import numpy as np
+
+    from uandi.constants import MODELS
+
+    err = np.abs(np.stack(net.pointwise(list(d.x), check_input=False)) - d.alpha)  # (N, L)
+    return [float(err.mean())] + [float(err[d.model == i].mean()) for i in range(len(MODELS))]
+
+
 def product_coverage(d, model, workers: int) -> tuple[float, int, float, int]:
     """(held, count) of the likelihood's segments and of the network's segments with an alpha_se
     (alpha_error.segment_rows and .coverage: against the true alpha of most of each segment's points)."""
@@ -67,6 +79,7 @@ def product_coverage(d, model, workers: int) -> tuple[float, int, float, int]:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="diffusion-model", help="comma-separated diffusion-model networks")
+    ap.add_argument("--alpha", default="alpha-all", help="comma-separated five-model alpha networks")
     ap.add_argument("--product-model", default="", help="the product's diffusion-model network (default: shipped)")
     ap.add_argument("--n", type=int, default=1000, help="tracks per set for the networks")
     ap.add_argument("--n-product", type=int, default=300, help="tracks per set for the product (0: none)")
@@ -82,7 +95,9 @@ def main(argv=None) -> None:
     start = time.time()
     names = [m for m in a.model.split(",") if m]
     nets = [load(m) for m in names]
-    rows, product = [], []
+    alpha_names = [m for m in a.alpha.split(",") if m]
+    alpha_nets = [load(m) for m in alpha_names]
+    rows, alpha_rows, product = [], [], []
     for length in (200, 500):
         for noise in NOISES:
             d = noisy_set(a.n, length, noise)
@@ -91,6 +106,9 @@ def main(argv=None) -> None:
                 rows.append([name, str(length), f"{noise:g}", f"{s['accuracy']:.3f}", f"{s['sure_wrong']:.3f}",
                              f"{s['ece']:.3f}", f"{s['lw_as_fbm']:.2f}"])
                 print(" | ".join(rows[-1]), flush=True)
+            for name, net in zip(alpha_names, alpha_nets):
+                alpha_rows.append([name, str(length), f"{noise:g}", *(f"{v:.3f}" for v in alpha_scores(net, d))])
+                print(" | ".join(alpha_rows[-1]), flush=True)
             if a.n_product:
                 lik, n_lik, net_held, n_net = product_coverage(noisy_set(a.n_product, length, noise), a.product_model,
                                                               a.threads)
@@ -103,6 +121,11 @@ def main(argv=None) -> None:
              f"called with probability >= {SURE} and wrong, the expected calibration error, and the share of LW "
              f"points called FBM:", "",
              *markdown_table(["network", "L", "noise", "accuracy", "sure and wrong", "ECE", "LW called FBM"], rows)]
+    if alpha_rows:
+        from uandi.constants import MODELS
+
+        lines += ["", "Five-model alpha networks on the same sets: point-wise alpha MAE, all points and each true "
+                  "model's:", "", *markdown_table(["network", "L", "noise", "all", *MODELS], alpha_rows)]
     if product:
         lines += ["", f"The product (`uandi.segment`, diffusion-model network "
                   f"{a.product_model or 'shipped'}), {a.n_product} tracks per set: the share of segments whose "
