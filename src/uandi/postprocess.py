@@ -339,9 +339,10 @@ def _step_candidates(tracks: list, windows: tuple, threshold: float, min_gap: in
 
     A change of K alone (a particle binding, unbinding, entering a compartment) at the same alpha and model
     moves neither network's output: both were trained to ignore the step size (each segment's step-size
-    factor is random), so the likelihood had no candidate there. The statistic is the maximum-likelihood
-    one for white Gaussian steps; correlated (FBM) steps widen it, which the likelihood's penalty, not this
-    threshold, answers. tracks: (L_i, 2) positions. Returns one sorted int64 array per track (a changepoint
+    factor is random), so the likelihood had no candidate there. The contrast of mean log squares (not the
+    log of mean squares of a variance test) keeps one large step from making a candidate; its standard error
+    is exact for white Gaussian steps, correlated (FBM) steps widen it, and the likelihood's penalty, not
+    this threshold, decides. tracks: (L_i, 2) positions. Returns one sorted int64 array per track (a changepoint
     c: point c is the first of the new segment, its step c -> c + 1 the first new step)."""
     out: list = [np.zeros(0, dtype=np.int64)] * len(tracks)
     by_length: dict = {}
