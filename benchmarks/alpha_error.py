@@ -111,7 +111,8 @@ def main(argv=None) -> None:
     ap.add_argument("--andi-sets", default="", help="comma-separated .npz files from benchmarks/andi_sets.py")
     ap.add_argument("--model", default="diffusion-model", help="the diffusion-model network (beside alpha-all)")
     ap.add_argument("--write-table", action="store_true",
-                    help="write this pair's table into src/uandi/weights/alpha-network-error.json (others kept)")
+                    help="write this pair's table into src/uandi/weights/alpha-network-error.json (the same alpha "
+                         "network's other pairs kept)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="docs/alpha_models.md")
     a = ap.parse_args(argv)
@@ -134,8 +135,10 @@ def main(argv=None) -> None:
     if a.write_table:
         path = Path(str(resources.files("uandi.weights") / alpha_error.TABLE_FILE))
         pair = (table["alpha_network_sha256"], table["model_network_sha256"])
+        # other pairs of the same alpha network stay; tables of an alpha network no longer shipped go
         others = [t for t in alpha_error.shipped_tables()
-                  if (t["alpha_network_sha256"], t["model_network_sha256"]) != pair]
+                  if (t["alpha_network_sha256"], t["model_network_sha256"]) != pair
+                  and t["alpha_network_sha256"] == pair[0]]
         path.write_text(json.dumps({"tables": [table, *others]}, indent=1) + "\n")
         print(f"wrote {path}")
     t_cal = time.time() - t0

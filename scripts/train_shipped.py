@@ -111,6 +111,8 @@ time), and real tracks often carry 0.2-0.5 (benchmarks/noise_robustness.py).
 alpha-all-noise: the same noise stage for the shipped alpha-all network (8,000 steps, peak 3e-4, its own
 last recipe's data: both flavours, 30 % Brownian FBM/SBM, blur on 30 %, noise 0-0.5 instead of 0-0.1): its
 point-wise MAE at L = 500 had grown from 0.18 without noise to 0.30 at noise 0.5, SBM's from 0.19 to 0.48.
+Shipped 2026-12-03, with its changepoint rule then tuned beside the diffusion-model network
+(benchmarks/tune_postprocess.py --weights alpha-all --beside diffusion-model --n 1000 --write-card).
 alpha-fbm-blur: the same cycle (7,000 steps, peak 3e-4, blur on 30 % of tracks) for the FBM-only alpha
 network on its own cycle-1 data, to test whether its changepoint candidates were why the likelihood's F1
 falls on blurred FBM (0.87 -> 0.82 at L = 500 with the exposure given). They were not: not shipped

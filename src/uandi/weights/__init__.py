@@ -56,7 +56,8 @@ SHIPPED = {net.name: net for net in (
     ShippedNetwork("alpha-all", "alpha-all", "alpha", (("alpha", "model"),),
                    "anomalous exponent alpha at every point, trained on all five diffusion models (the subtask-2 "
                    "mix): the default beside the diffusion-model network, which says where the exact FBM and SBM "
-                   "likelihoods replace it; it reads plain Brownian motion low (about 0.88, the FBM network 1)"),
+                   "likelihoods replace it; trained with localization noise up to half the RMS step; it reads plain "
+                   "Brownian motion low (about 0.89, the FBM network 1)"),
     ShippedNetwork("diffusion-model", "model", "model", (("model",), ("alpha", "model")),
                    "diffusion model at every point, ATTM, CTRW, FBM, LW or SBM (the paper's subtask 2), trained with "
                    "localization noise up to half the RMS step, as real tracks have"),
