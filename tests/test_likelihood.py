@@ -675,6 +675,27 @@ def test_segment_finds_a_change_of_K_alone(alpha):
             assert abs(row["alpha"] - alpha) < 4 * row["alpha_se"]
 
 
+def test_a_stretch_held_exactly_still_does_not_unsegment_its_track():
+    """Positions repeated exactly for 100 frames (a particle held, a tracker that repeats a position) give
+    spans of zero steps, whose likelihood is unbounded; it made every partition of the track infinite and
+    the track came back as one segment with a tight, wrong K. Now the held stretch is cut out and the
+    moving parts keep their own K."""
+    import uandi
+
+    rng = np.random.default_rng(1)
+    steps = rng.normal(size=(299, 2))  # per-axis step variance 1: K = 1/2
+    steps[100:200] = 0.0
+    x = np.vstack([[0.0, 0.0], np.cumsum(steps, axis=0)])
+    _, seg = uandi.segment([x], tasks=("alpha",), weights={"alpha": "alpha-fbm"})
+    starts = seg["first_frame"].to_numpy()
+    assert np.min(np.abs(starts - 100)) <= 2 and np.min(np.abs(starts - 200)) <= 2
+    held = seg[(seg["first_frame"] <= 150) & (seg["last_frame"] >= 150)].iloc[0]
+    assert held["K"] < 0.01  # one moving step at most among a hundred
+    for t in (50, 250):
+        row = seg[(seg["first_frame"] <= t) & (seg["last_frame"] >= t)].iloc[0]
+        assert abs(np.log(row["K"] / 0.5)) < 4 * row["K_se"] / row["K"]
+
+
 def test_bad_units_are_refused():
     import uandi
 

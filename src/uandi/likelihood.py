@@ -1570,6 +1570,11 @@ class _Partitions:
                     for i in range(j):
                         if nodes[j] - nodes[i] >= min_gap:
                             table[r, i, j] = scores[(t, nodes[i], nodes[j])]
+            # a span whose steps are all exactly zero (a particle held still, positions repeated) has an
+            # unbounded likelihood (K -> 0): +inf would make every partition of its track infinite and the
+            # track would keep no changepoint at all; such a span is left out instead, so the stretch is cut
+            # out with a neighbouring step and the rest of the track is segmented as usual
+            table[~np.isfinite(table)] = -np.inf
             self.groups[count] = (np.array(ts), table)
 
     def best(self, penalty: float) -> list:
