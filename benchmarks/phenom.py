@@ -23,7 +23,8 @@ taken relative to each track's first one. Stored: x (N, L, 2), alpha and D (N, L
 `score` runs uandi.segment with the alpha task alone (FBM assumed: every segment here is FBM) and with
 both tasks (the default), and writes per set: changepoint precision, recall (also of the changes whose
 two segments both have 20 points or more) and F1 (10-frame tolerance, uandi.metrics), point-wise alpha MAE, the median |log10| error of K where K is reported, and the share
-of segments whose 95 % intervals of alpha and K hold the truth of most of their points.
+of segments whose 95 % intervals of alpha and K hold the truth of most of their points. --noise adds
+white localization noise (with_noise), seeded.
 """
 
 from __future__ import annotations
@@ -150,14 +151,27 @@ def _andi_version(path: str) -> str:
     return str(np.load(path)["andi_version"])
 
 
-def score(path: str, n: int | None, workers: int) -> list:
+def with_noise(x: np.ndarray, sigma: float, rng) -> np.ndarray:
+    """x (N, L, 2) plus white localization noise of per-axis standard deviation sigma times each track's
+    RMS per-axis step: one precision per track, as a microscope gives, so a track's slow state carries
+    relatively more noise than its fast one."""
+    import numpy as np
+
+    step = np.sqrt(np.mean(np.diff(x, axis=1) ** 2, axis=(1, 2)))  # (N,)
+    return x + sigma * step[:, None, None] * rng.standard_normal(x.shape)
+
+
+def score(path: str, n: int | None, workers: int, noise: float = 0.0) -> list:
     import numpy as np
 
     f = np.load(path)
     rows = []
+    rng = np.random.default_rng(0)
     for kind in SETS:
         key = kind.replace(" ", "_")
         x, alpha, d = f[f"{key}_x"][:n], f[f"{key}_alpha"][:n], f[f"{key}_D"][:n]
+        if noise:
+            x = with_noise(x, noise, rng)
         n_true = sum(len(c) for c in true_changepoints(alpha, d))
         for tasks in (("alpha",), ("alpha", "model")):
             t0 = time.time()
@@ -182,6 +196,8 @@ def main(argv=None) -> None:
     sc.add_argument("--n", type=int, help="first n tracks of each set (default: all)")
     sc.add_argument("--threads", type=int, default=2)
     sc.add_argument("--write", metavar="MARKDOWN")
+    sc.add_argument("--noise", type=float, default=0.0,
+                    help="localization noise, per-axis std relative to each track's RMS per-axis step")
     sc.add_argument("--block", default="phenom")
     a = ap.parse_args(argv)
     if a.mode == "make":
@@ -193,10 +209,12 @@ def main(argv=None) -> None:
     torch.set_num_threads(a.threads)
     rows = []
     for path in a.sets:
-        rows += score(path, a.n, a.threads)
-    header = ["set", "L", "tasks", "true changes", "precision", "recall", "recall, both sides >= 20 points", "F1", "alpha MAE (points)",
-              "segments with alpha_se", "alpha held", "segments with K", "median abs log10 K err", "K held"]
+        rows += score(path, a.n, a.threads, a.noise)
+    header = ["set", "L", "tasks", "true changes", "precision", "recall", "recall, both sides >= 20 points", "F1",
+              "alpha MAE (points)", "segments with alpha_se", "alpha held", "segments with K", "median abs log10 K err",
+              "K held"]
     command = " ".join(["python benchmarks/phenom.py score", *a.sets] + ([f"--n {a.n}"] if a.n else [])
+                       + [f"--noise {a.noise:g}"] * bool(a.noise) + [f"--block {a.block}"] * (a.block != "phenom")
                        + [f"--write {a.write}"] * bool(a.write))
     body = (f"Command: `{command}`; andi-datasets {_andi_version(a.sets[0])}, {a.threads} thread(s).\n\n"
             + "\n".join(markdown_table(header, rows)))
