@@ -2,7 +2,10 @@
 challenge's phenomenological models) -> docs/phenom.md.
 
     /tmp/andi-venv/bin/python benchmarks/phenom.py make --n 500 --length 200 --out runs/phenom-200.npz
-    python benchmarks/phenom.py score runs/phenom-200.npz --write docs/phenom.md
+    /tmp/andi-venv/bin/python benchmarks/phenom.py make --n 300 --length 500 --seed 6 --out runs/phenom-500.npz
+    python benchmarks/phenom.py score runs/phenom-200.npz runs/phenom-500.npz --write docs/phenom.md
+    python benchmarks/phenom.py score runs/phenom-200.npz runs/phenom-500.npz --noise 0.3 --block phenom_noise \
+        --write docs/phenom.md
 
 An SPT track changes its motion most often by changing its diffusion coefficient (binding, unbinding,
 entering a compartment), at the same or another exponent. models_phenom.multi_state simulates exactly
