@@ -28,6 +28,7 @@
     # then with localization noise up to half the RMS step (real tracks' range, not just 0-0.1):
     nohup python scripts/train_shipped.py model-noise 3900 > runs/model-noise-b8.log &
     nohup python scripts/train_shipped.py alpha-all-noise 4200 > runs/alpha-all-noise-b8.log &
+    nohup python scripts/train_shipped.py alpha-fbm-noise 3300 > runs/alpha-fbm-noise-b8.log &
     # a wider FBM alpha network (b = 16), from scratch, resumable across sessions:
     nohup python scripts/train_shipped.py alpha-wide 3600 > runs/alpha-wide-b16.log &
     # a wider diffusion-model network (b = 16) on both flavours, from scratch:
@@ -113,6 +114,10 @@ last recipe's data: both flavours, 30 % Brownian FBM/SBM, blur on 30 %, noise 0-
 point-wise MAE at L = 500 had grown from 0.18 without noise to 0.30 at noise 0.5, SBM's from 0.19 to 0.48.
 Shipped 2026-12-03, with its changepoint rule then tuned beside the diffusion-model network
 (benchmarks/tune_postprocess.py --weights alpha-all --beside diffusion-model --n 1000 --write-card).
+alpha-fbm-noise: the same noise stage for the FBM-only alpha network (8,000 steps from the shipped file, peak
+3e-4, its own cycle-1 data with noise 0-0.5): with --tasks alpha its point-wise alpha proposes the
+likelihood's changepoints, and on andi-datasets' switching tracks with noise 0.3 (docs/phenom.md) F1 fell from
+0.74-0.77 to 0.70-0.72. Started 2026-12-03 (resumable: the same command continues it); not yet evaluated.
 alpha-fbm-blur: the same cycle (7,000 steps, peak 3e-4, blur on 30 % of tracks) for the FBM-only alpha
 network on its own cycle-1 data, to test whether its changepoint candidates were why the likelihood's F1
 falls on blurred FBM (0.87 -> 0.82 at L = 500 with the exposure given). They were not: not shipped
@@ -158,7 +163,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("task", choices=["alpha", "model", "alpha-all", "model-mix", "model-attm", "model-wide",
                                      "alpha-wide", "alpha-all-mix", "alpha-all-bm", "alpha-all-blur",
-                                     "model-blur", "model-long", "model-noise", "alpha-all-noise", "alpha-fbm-blur",
+                                     "model-blur", "model-long", "model-noise", "alpha-all-noise", "alpha-fbm-noise",
+                                     "alpha-fbm-blur",
                                      "trajectory-model",
                                      "trajectory-model-mix"])
     ap.add_argument("limit", type=float, help="wall-time limit in seconds")
@@ -179,7 +185,7 @@ def main() -> None:
     seed = {"alpha": 1, "model": 2, "alpha-all": 11, "model-mix": 31, "model-attm": 61, "model-wide": 71,
             "alpha-wide": 81, "alpha-all-mix": 41, "alpha-all-bm": 51, "alpha-all-blur": 91,
             "model-blur": 101, "alpha-fbm-blur": 111, "model-long": 121, "model-noise": 131,
-            "alpha-all-noise": 141}[a.task] + 2 * (a.cycle - 1)
+            "alpha-all-noise": 141, "alpha-fbm-noise": 151}[a.task] + 2 * (a.cycle - 1)
     stage = {"lr": 2e-3} if a.cycle == 1 else {"lr": 1e-3, "init_from": _cycle_one_best(a.task)}
     steps = 16000
     if a.task == "alpha" and a.cycle == 3:  # a gentler third schedule from cycle 2's best
@@ -248,6 +254,9 @@ def main() -> None:
         steps, noise = 8000, (0.0, 0.5)
         stage = {"lr": 3e-4, "init_from": "src/uandi/weights/alpha-all.safetensors", "sim_task": "model"}
         sim_options.update(flavor=["uandi", "andi"], brownian_share=0.3, blur_share=0.3)
+    if a.task == "alpha-fbm-noise":  # the FBM network (the likelihood's changepoint candidates), the same stage
+        steps, noise = 8000, (0.0, 0.5)
+        stage = {"lr": 3e-4, "init_from": "src/uandi/weights/alpha.safetensors"}
     if a.task == "alpha-fbm-blur":
         steps = 7000
         stage = {"lr": 3e-4, "init_from": "src/uandi/weights/alpha.safetensors"}
@@ -257,7 +266,7 @@ def main() -> None:
               "model-wide": "small-model", "alpha-wide": "small-alpha", "alpha-all-mix": "small-alpha",
               "alpha-all-bm": "small-alpha", "alpha-all-blur": "small-alpha", "model-blur": "small-model",
               "model-long": "small-model", "model-noise": "small-model", "alpha-all-noise": "small-alpha",
-              "alpha-fbm-blur": "small-alpha"
+              "alpha-fbm-noise": "small-alpha", "alpha-fbm-blur": "small-alpha"
               }.get(a.task, f"small-{a.task}")
     cfg = TrainConfig(preset=preset, model_overrides={"width": width}, steps=steps, batch_size=32,
                       schedule="cosine", lengths=lengths, noise=noise,
