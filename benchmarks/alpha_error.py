@@ -40,21 +40,29 @@ if TYPE_CHECKING:  # numpy and pandas are imported after pin_threads (their thre
 CAL_LENGTHS = tuple(range(50, 501, 50))
 
 
+def segment_truth(values, seg: pd.DataFrame) -> np.ndarray:
+    """Per row of a segments table (track_id, first_frame, last_frame): the value held by most of the
+    segment's points in `values` (one per-point array per track, e.g. the true alpha)."""
+    import numpy as np
+
+    truth = np.empty(len(seg))
+    for i, (k, a, b) in enumerate(zip(seg.track_id, seg.first_frame, seg.last_frame)):
+        v, counts = np.unique(values[k][int(a):int(b) + 1], return_counts=True)
+        truth[i] = v[np.argmax(counts)]
+    return truth
+
+
 def segment_rows(x, alpha, model: str = "diffusion-model", workers: int = 2) -> pd.DataFrame:
     """One row per reported segment of `uandi.segment(x)` (alpha-all beside `model`): method, class
     called, sureness, length, the network's alpha and the reported alpha and alpha_se, and the true alpha
     of most of its points. x : (N, L, 2) or a list of (L_i, 2); alpha : matching per-point true exponents."""
-    import numpy as np
     import pandas as pd
 
     import uandi
     from uandi.postprocess import LIKELIHOOD_SETTINGS
 
     _, seg = uandi.segment(list(x) if not isinstance(x, list) else x, weights={"model": model}, workers=workers)
-    truth = np.empty(len(seg))
-    for i, (k, a, b) in enumerate(zip(seg.track_id, seg.first_frame, seg.last_frame)):
-        values, counts = np.unique(alpha[k][int(a):int(b) + 1], return_counts=True)
-        truth[i] = values[np.argmax(counts)]
+    truth = segment_truth(alpha, seg)
     method = seg.alpha_method.astype(str)
     return pd.DataFrame({"network": method.str.startswith("network").to_numpy(), "called": seg.model.to_numpy(),
                          "sure": (seg.probability >= LIKELIHOOD_SETTINGS["min_probability"]).to_numpy(),

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, pin_threads, write_block  # noqa: E402  (no thread pool)
+from alpha_error import segment_truth  # noqa: E402  (imports numpy only when called)
 
 if TYPE_CHECKING:  # numpy is imported after pin_threads (their thread pools read it at import)
     import numpy as np
@@ -103,14 +104,6 @@ def true_changepoints(alpha: np.ndarray, d: np.ndarray) -> list:
     return [np.flatnonzero(row) + 1 for row in change]
 
 
-def majority(values: np.ndarray, first: int, last: int) -> float:
-    """The value held by most points first..last (inclusive) of one track."""
-    import numpy as np
-
-    v, c = np.unique(values[first:last + 1], return_counts=True)
-    return float(v[np.argmax(c)])
-
-
 def score_set(x, alpha, d, tasks, workers: int) -> dict:
     import numpy as np
 
@@ -129,8 +122,7 @@ def score_set(x, alpha, d, tasks, workers: int) -> dict:
         wide = np.minimum(np.diff(nodes)[:-1], np.diff(nodes)[1:]) >= 20
         hits += [len(f) > 0 and np.min(np.abs(f - c)) <= TOLERANCE for c in t[wide]]
     pred = points.pivot(index="track_id", columns="frame", values="alpha").to_numpy()
-    truth_alpha = np.array([majority(alpha[k], a, b) for k, a, b in zip(seg.track_id, seg.first_frame, seg.last_frame)])
-    truth_k = np.array([majority(d[k], a, b) for k, a, b in zip(seg.track_id, seg.first_frame, seg.last_frame)])
+    truth_alpha, truth_k = segment_truth(alpha, seg), segment_truth(d, seg)
     has_se = np.isfinite(seg.alpha_se.to_numpy())
     has_k = np.isfinite(seg.K.to_numpy()) & np.isfinite(seg.K_se.to_numpy())
     log_k = np.log(seg.K.to_numpy()[has_k])

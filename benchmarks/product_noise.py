@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, pin_threads, reproduce_command, write_block  # noqa: E402  (no thread pool)
+from alpha_error import segment_truth  # noqa: E402  (imports numpy only when called)
 
 NOISES = (0.0, 0.3, 0.5)
 
@@ -34,10 +35,7 @@ def product_scores(x, alpha, changepoints, weights: str, workers: int) -> list:
     reported = points.pivot(index="track_id", columns="frame", values="segment_alpha").to_numpy()
     found = [seg.first_frame[(seg.track_id == k) & (seg.segment > 0)].to_numpy() for k in range(len(x))]
     lik = seg.alpha_method.str.startswith("likelihood").to_numpy()
-    truth = np.empty(len(seg))
-    for i, (k, a, b) in enumerate(zip(seg.track_id, seg.first_frame, seg.last_frame)):
-        values, counts = np.unique(alpha[k][int(a):int(b) + 1], return_counts=True)
-        truth[i] = values[np.argmax(counts)]
+    truth = segment_truth(alpha, seg)
     held = np.abs(seg.alpha.to_numpy() - truth)[lik] <= 1.96 * seg.alpha_se.to_numpy()[lik]
     return [f"{np.abs(reported - alpha).mean():.3f}", f"{changepoint_scores(found, changepoints)['f1']:.3f}",
             str(len(seg)), f"{held.mean():.3f} ({lik.sum()})"]

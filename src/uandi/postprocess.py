@@ -319,11 +319,21 @@ def _alpha_candidates(alphas: list, window: int, threshold: float, min_gap: int)
         # the tracks as columns of an (L, N) view of an (N, L) array: its running sums run along memory
         t, diff = _window_contrast(np.stack([checked[i] for i in rows]).T, window)  # (T,), (T, N)
         contrast = np.ascontiguousarray(np.abs(diff).T)  # (N, T), a track per row
-        row, col = np.nonzero(_peaks(contrast) & (contrast > threshold))  # row by row, columns in order
-        starts = np.searchsorted(row, np.arange(len(rows) + 1))
-        for r, i in enumerate(rows):
-            top = col[starts[r] : starts[r + 1]]
-            out[i] = _greedy_take(t[top], contrast[r, top], length, min_gap)
+        for i, cps in zip(rows, _greedy_peaks_by_row(t, contrast, length, threshold, min_gap)):
+            out[i] = cps
+    return out
+
+
+def _greedy_peaks_by_row(t: np.ndarray, contrast: np.ndarray, length: int, threshold: float,
+                         min_gap: int) -> list:
+    """_greedy_peaks of each row of contrast (N, T) at the candidates t (T,), for N tracks of `length`
+    points, the local maxima of all rows found at once. Returns one int64 array per row."""
+    row, col = np.nonzero(_peaks(contrast) & (contrast > threshold))  # row by row, columns in order
+    starts = np.searchsorted(row, np.arange(len(contrast) + 1))
+    out = []
+    for r in range(len(contrast)):
+        top = col[starts[r] : starts[r + 1]]
+        out.append(_greedy_take(t[top], contrast[r, top], length, min_gap))
     return out
 
 
@@ -362,8 +372,8 @@ def _step_candidates(tracks: list, windows: tuple, threshold: float, min_gap: in
         for w in usable:
             t, diff = _window_contrast(np.ascontiguousarray(log_d2.T), w)  # (T_w,), (T_w, N)
             z[:, t] = np.maximum(z[:, t], np.abs(diff.T) / np.sqrt(2 * LOG_STEP_VARIANCE / w))
-        for r, i in enumerate(rows):
-            out[i] = _greedy_peaks(np.arange(steps + 1), z[r], length, threshold, min_gap)
+        for i, cps in zip(rows, _greedy_peaks_by_row(np.arange(steps + 1), z, length, threshold, min_gap)):
+            out[i] = cps
     return out
 
 
