@@ -601,9 +601,9 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     (MAE 0.0680 against 0.0663 at sigma_n 0.3, coverage 0.904 against 0.897) at twice the cost: not
     done. The track's sigma is estimated, so alpha_se also holds its spread (the slope of alpha in
     log sigma times the variance of log sigma from the track's profile), and the doubt of the track's
-    decision as _noise_allowance does. The screen of mode "auto" spares the search to tracks that
-    cannot pass: the shared gain is at most the sum of the segments' own, which the screen's
-    estimates bound with a margin.
+    decision as _noise_allowance does. The screen of mode "auto" spares the search to tracks of one
+    segment that cannot pass: the gain is at most the segment's own, which the screen's estimates
+    bound with a margin.
     A segment kept without noise may have a higher alpha with some noise almost as likely (the ridge),
     which the curvature at sigma = 0 cannot see: its interval reaches up to the profile likelihood's
     95 % bound (_ridge_top: the whole track's likelihood at each alpha of the segment, sigma and every
@@ -617,9 +617,9 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     fit, q0 = _no_noise_fit(seg, n_in, exposure)
     alpha0, log_k0 = fit.alpha.copy(), np.log(fit.K)  # no noise: the other decision of noisy tracks
     # the screen's reach is a segment's own (its sigma free): the profile interval of a track of one
-    # segment, which gets two more levels; in longer tracks the shared sigma binds it (searched tracks
-    # below), and the tracks the screen spares keep the curvature's error (the screen's reach there:
-    # coverage 0.99 at sigma_n 0 for error bars 1.6 times as wide, docs/likelihood.md part H)
+    # segment, which gets two more levels; in longer tracks the shared sigma binds it (the screen's reach
+    # there: coverage 0.99 at sigma_n 0 for error bars 1.6 times as wide, docs/likelihood.md part H), so
+    # every track of several segments is searched, whatever its screen, for the shared profile's reach
     alone = np.bincount(groups)[groups] == 1
     screen = _screen(seg, n_in, fit, exposure, TRACK_SCREEN_LEVELS, extra_for=alone)
     gain_s, other, other_k = screen.gain, screen.alpha.copy(), screen.log_k.copy()
@@ -628,7 +628,12 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     margin = NOISE_TEST - gain_s  # quiet tracks: the screen's doubt, as mode "auto"
     bound = np.bincount(groups, np.maximum(gain_s, 0.0) + np.where(gain_s > NOISE_SCREEN, NOISE_SCREEN_MARGIN,
                                                                      TRACK_SCREEN_SLACK))
-    look = (bound > NOISE_TEST)[groups]  # segments of tracks worth the shared search
+    # segments of the tracks searched: those whose noise test may pass, and every track of several
+    # segments. Sparing the quiet ones left their segments the curvature's error, which cannot see the
+    # ridge: two-state tracks with one localization error (models_phenom, ends known), where it was
+    # 0.6-1.2 of the slow state's own step, held alpha in 0.79 and K in 0.75 of segments (0.91 / 0.88
+    # searched), and the shared search costs about as much again as the rest of the fits (part H)
+    look = (bound > NOISE_TEST)[groups] | ~alone
     if look.any():
         sub, n_sub = _subset(seg, look)
         sub_groups = np.unique(groups[look], return_inverse=True)[1]
@@ -1073,11 +1078,22 @@ def _profile_reach(x: np.ndarray, curves: list, log_ks: list, threshold: np.ndar
     """How far a profile interval reaches, from curves of the log-likelihood: one (G, S) array per noise
     level (or searched sigma) at the alphas x (G,), each with its best log K (G, S). Returns the highest
     alpha where their maximum reaches the threshold (S,) (_ridge_top), and the lowest and highest log K
-    of the grid points at or above it (+inf / -inf where none)."""
-    inside = [c >= threshold[None, :] for c in curves]
-    low = np.min([np.where(ins, lk, np.inf).min(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
-    high = np.max([np.where(ins, lk, -np.inf).max(axis=0) for ins, lk in zip(inside, log_ks)], axis=0)
+    of the points at or above it (+inf / -inf where none): the grid points and REACH_SUBSTEPS points
+    between each two neighbours, curve and log K linear between them (the grid alone stopped K's reach
+    short of the truth, which lies between grid points 0.2 apart in alpha)."""
+    t = np.arange(REACH_SUBSTEPS + 1)[:, None, None] / (REACH_SUBSTEPS + 1)  # (T, 1, 1) from each grid point
+    low, high = np.full(len(threshold), np.inf), np.full(len(threshold), -np.inf)
+    for c, lk in zip(curves, log_ks):
+        # (T, G - 1, S) from each grid point towards the next, and the last grid point (1, 1, S)
+        for cs, lks in ((c[:-1] + t * (c[1:] - c[:-1]), lk[:-1] + t * (lk[1:] - lk[:-1])), (c[-1:][None], lk[-1:][None])):
+            with np.errstate(invalid="ignore"):
+                inside = (cs >= threshold) & np.isfinite(lks)  # a skipped neighbour reads _FAR_BELOW or NaN
+            low = np.minimum(low, np.where(inside, lks, np.inf).min(axis=(0, 1)))
+            high = np.maximum(high, np.where(inside, lks, -np.inf).max(axis=(0, 1)))
     return _ridge_top(x, np.max(curves, axis=0), threshold), low, high
+
+
+REACH_SUBSTEPS = 3  # points between two grid points where K's reach is also read (_profile_reach)
 
 
 def _ridge_top(x: np.ndarray, curves: np.ndarray, threshold: np.ndarray) -> np.ndarray:
@@ -1131,6 +1147,8 @@ def _reblock(seg: _Segments, block: int) -> _Segments:
 
 def _subset(seg: _Segments, keep: np.ndarray) -> tuple[_Segments, int]:
     """The blocks of the input segments where `keep` (n_in,) is True, owners renumbered 0.."""
+    if keep.all():
+        return seg, len(keep)
     blocks = keep[seg.owner]
     renumber = np.cumsum(keep) - 1
     return _Segments(seg.increments[blocks], seg.n[blocks], renumber[seg.owner[blocks]]), int(keep.sum())
