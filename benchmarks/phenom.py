@@ -104,13 +104,13 @@ def true_changepoints(alpha: np.ndarray, d: np.ndarray) -> list:
     return [np.flatnonzero(row) + 1 for row in change]
 
 
-def score_set(x, alpha, d, tasks, workers: int) -> dict:
+def score_set(x, alpha, d, tasks, workers: int, weights: dict | None = None) -> dict:
     import numpy as np
 
     import uandi
     from uandi.metrics import changepoint_scores
 
-    points, seg = uandi.segment(x, tasks=tasks, workers=workers)
+    points, seg = uandi.segment(x, tasks=tasks, workers=workers, weights=weights)
     found = [seg.first_frame[(seg.track_id == k) & (seg.segment > 0)].to_numpy() for k in range(len(x))]
     true = true_changepoints(alpha, d)
     cp = changepoint_scores(found, true, threshold=TOLERANCE)
@@ -156,7 +156,7 @@ def with_noise(x: np.ndarray, sigma: float, rng) -> np.ndarray:
     return x + sigma * step[:, None, None] * rng.standard_normal(x.shape)
 
 
-def score(path: str, n: int | None, workers: int, noise: float = 0.0) -> list:
+def score(path: str, n: int | None, workers: int, noise: float = 0.0, alpha_weights: str | None = None) -> list:
     import numpy as np
 
     f = np.load(path)
@@ -170,7 +170,8 @@ def score(path: str, n: int | None, workers: int, noise: float = 0.0) -> list:
         n_true = sum(len(c) for c in true_changepoints(alpha, d))
         for tasks in (("alpha",), ("alpha", "model")):
             t0 = time.time()
-            r = score_set(x, alpha, d, tasks, workers)
+            weights = {"alpha": alpha_weights} if alpha_weights and tasks == ("alpha",) else None
+            r = score_set(x, alpha, d, tasks, workers, weights)
             rows.append([kind, x.shape[1], " + ".join(tasks), f"{n_true}", f"{r['precision']:.2f}", f"{r['recall']:.2f}",
                          f"{r['recall_20']:.2f}", f"{r['f1']:.3f}", f"{r['mae']:.3f}", f"{r['with_se']:.2f}",
                          f"{r['alpha_held']:.2f}", f"{r['with_k']:.2f}", f"{r['k_err']:.3f}", f"{r['k_held']:.2f}"])
@@ -194,6 +195,8 @@ def main(argv=None) -> None:
     sc.add_argument("--noise", type=float, default=0.0,
                     help="localization noise, per-axis std relative to each track's RMS per-axis step")
     sc.add_argument("--block", default="phenom")
+    sc.add_argument("--alpha", help="FBM alpha network of the alpha-task rows (name, weights file or run folder; "
+                    "default the shipped one); the both-task rows keep the shipped pair")
     a = ap.parse_args(argv)
     if a.mode == "make":
         make(a.n, a.length, a.seed, a.out)
@@ -204,12 +207,13 @@ def main(argv=None) -> None:
     torch.set_num_threads(a.threads)
     rows = []
     for path in a.sets:
-        rows += score(path, a.n, a.threads, a.noise)
+        rows += score(path, a.n, a.threads, a.noise, a.alpha)
     header = ["set", "L", "tasks", "true changes", "precision", "recall", "recall, both sides >= 20 points", "F1",
               "alpha MAE (points)", "segments with alpha_se", "alpha held", "segments with K", "median abs log10 K err",
               "K held"]
     command = " ".join(["python benchmarks/phenom.py score", *a.sets] + ([f"--n {a.n}"] if a.n else [])
-                       + [f"--noise {a.noise:g}"] * bool(a.noise) + [f"--block {a.block}"] * (a.block != "phenom")
+                       + [f"--noise {a.noise:g}"] * bool(a.noise) + [f"--alpha {a.alpha}"] * bool(a.alpha)
+                       + [f"--block {a.block}"] * (a.block != "phenom")
                        + [f"--write {a.write}"] * bool(a.write))
     body = (f"Command: `{command}`; andi-datasets {_andi_version(a.sets[0])}, {a.threads} thread(s).\n\n"
             + "\n".join(markdown_table(header, rows)))
