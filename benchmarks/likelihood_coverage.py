@@ -12,7 +12,8 @@ error:
     fit, given the true changepoints), against their alpha;
   - coverage, found, inside one: the same for the reported segments inside one true segment, without
     and with the changepoint allowance (LIKELIHOOD_SETTINGS["allowance"], the product's default: alpha_se
-    also holds the odds that a chosen change is not real, likelihood.changepoint_allowance);
+    also holds the odds that a chosen change is not real, likelihood.changepoint_allowance, and those that
+    a candidate not chosen is, likelihood.missed_change_allowance: LIKELIHOOD_SETTINGS["missed_allowance"]);
   - coverage, found, all: every reported segment, against the alpha of most of its points, without and
     with the allowance;
   - sd(z): the spread of (alpha - that alpha) / alpha_se over all reported segments, with the allowance

@@ -32,6 +32,7 @@ from uandi.likelihood import (
     fit_segments,
     increment_autocovariance,
     loglikelihood,
+    missed_change_allowance,
     place_changepoints,
     pooled_noise_threshold,
     segment_positions,
@@ -301,6 +302,28 @@ def test_changepoint_allowance_weights_the_merged_alpha_by_the_odds_against_the_
     assert before[0] == pytest.approx(0.04 / (1 + np.exp(-2.0)))  # below the penalty: more likely no change
 
 
+def test_missed_change_allowance_weights_the_longer_sides_alpha_by_the_odds_of_the_split():
+    """One segment (0, 100) and a candidate at 40 not chosen: at a gain equal to the penalty the split and
+    the whole are even odds, so half the squared shift to the longer side's alpha (40-100) is added; far
+    below the penalty nothing; two candidates share the probability of a split; a chosen changepoint
+    splits the track, and each segment only sees the candidates inside it."""
+    scores = {(0, 0, 40): -10.0, (0, 40, 100): -20.0, (0, 0, 100): -35.0}
+    alphas = {(0, 0, 40): 0.5, (0, 40, 100): 1.5, (0, 0, 100): 1.1}
+    (extra,) = missed_change_allowance([100], [np.array([], dtype=np.int64)], [[40]], scores, alphas, 5.0, 10)
+    assert extra == pytest.approx([0.5 * 0.4**2])
+    (extra,) = missed_change_allowance([100], [np.array([], dtype=np.int64)], [[40]], scores, alphas, 25.0, 10)
+    assert extra[0] == pytest.approx(0.16 * np.exp(-20.0) / (1 + np.exp(-20.0)))
+    # a second candidate at 70 with the same gain: each split a third, the longer sides 0-70 and 40-100
+    scores.update({(0, 0, 70): -25.0, (0, 70, 100): -5.0})
+    alphas.update({(0, 0, 70): 0.9, (0, 70, 100): 1.3})
+    (extra,) = missed_change_allowance([100], [np.array([], dtype=np.int64)], [[40, 70]], scores, alphas, 5.0, 10)
+    assert extra == pytest.approx([(0.4**2 + 0.2**2) / 3])
+    # chosen at 40: the segments 0-40 and 40-100 hold no candidate (70 lies in the second, but its spans
+    # 40-70 and 70-100 were not scored here): nothing to add
+    extra = missed_change_allowance([100], [np.array([40])], [[40, 70]], scores, alphas, 5.0, 10)[0]
+    assert extra == pytest.approx([0.0, 0.0])
+
+
 def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
     """refine_segments: on homogeneous FBM (alpha 1) with a candidate at point 100 and a low penalty, the
     likelihood keeps a false change in some tracks; their segments' alpha_se carries the allowance (wider
@@ -343,10 +366,16 @@ def test_product_error_bars_widen_where_a_chosen_change_is_doubtful():
     clear = two_segment_tracks(rng, n_tracks=3, alphas=(0.3, 1.7), K=1.0, half=100)
     alpha = np.r_[np.full(100, 0.3), np.full(100, 1.7)]
     segs = [Segments(np.array([100]), 200, segment_statistics(x, np.array([100]), alpha=alpha)) for x in clear]
-    for x, o in zip(clear, refine_segments(list(clear), segs, alpha=[alpha] * 3, settings={"noise": False, "place": 0})):
+    # a clear change adds nothing (the candidates not chosen inside a segment are the missed-change
+    # allowance's: off here, and never narrowing when on)
+    settings = {"noise": False, "place": 0}
+    plain = refine_segments(list(clear), segs, alpha=[alpha] * 3, settings={**settings, "missed_allowance": False})
+    both = refine_segments(list(clear), segs, alpha=[alpha] * 3, settings=settings)
+    for x, o, b in zip(clear, plain, both):
         fit = fit_segments([segment_positions(x, 0, 100), segment_positions(x, 100, 200)], noise=False)
-        assert o.changepoints.tolist() == [100]
+        assert o.changepoints.tolist() == [100] and b.changepoints.tolist() == [100]
         assert o["alpha_se"] == pytest.approx(fit.alpha_se, rel=1e-3)
+        assert np.all(b["alpha_se"] >= o["alpha_se"] * (1 - 1e-9))
 
 
 def test_blur_evidence_tells_a_blurred_camera_from_super_diffusion():

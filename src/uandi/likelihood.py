@@ -1853,7 +1853,8 @@ def rate_penalty(n_changes: int, n_points: int, penalty: float, slope: float) ->
 @_quiet
 def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: int = 10, refine: int = 0,
                         place: int = 0, exposure: float = 0.0, evidence: bool = False, posteriors: bool = False,
-                        penalty_slope: float = 0.0, info: dict | None = None, workers: Workers | None = None):
+                        penalty_slope: float = 0.0, info: dict | None = None, workers: Workers | None = None,
+                        missed: bool = False):
     """Choose each track's changepoints among candidates by the exact FBM likelihood.
 
     tracks: list of position arrays (L_i, 2), time step 1 frame. candidates: per track, proposed
@@ -1875,6 +1876,8 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
       docs/likelihood.md part H).
     posteriors: also return, per track, each changepoint's ChangepointPosterior (with `place`, the one
       that placed it; else around the chosen position).
+    missed: with `evidence`, also return (after the evidence) per track the (K + 1,) alpha variances that
+      the changes not chosen add to its segments (missed_change_allowance).
     penalty_slope: if > 0, the penalty follows the rate of changes in these tracks (empirical Bayes: the
       penalty is the log prior odds against a change, and the odds follow how often changes occur):
       rate_penalty of the changes chosen over all tracks, found again with the new penalty until it
@@ -1923,6 +1926,8 @@ def select_changepoints(tracks, candidates, *, penalty: float = 8.0, min_gap: in
     out = [chosen]
     if evidence:
         out.append(_evidence(tracks, partition, scores, alphas, exposure, workers))
+        if missed:
+            out.append(missed_change_allowance(lengths, partition, cands, scores, alphas, used, min_gap))
     if posteriors:
         out.append(post)
     return out[0] if len(out) == 1 else tuple(out)
@@ -1944,6 +1949,35 @@ def _evidence(tracks: list, chosen: list, scores: dict, alphas: dict, exposure: 
         rows = [(scores[before] + scores[after] - scores[merged], alphas[before], alphas[after], alphas[merged])
                 for before, after, merged in per]
         out.append(np.array(rows, dtype=float).reshape(-1, 4))
+    return out
+
+
+def missed_change_allowance(lengths: list, chosen: list, candidates: list, scores: dict, alphas: dict,
+                            penalty: float, min_gap: int) -> list:
+    """The alpha variance that the changes not chosen add to each segment of a partition.
+
+    changepoint_allowance's mirror: a candidate c inside a chosen segment (a, b) splits it with a
+    log-likelihood gain g_c below the penalty, but the change may still be real. Over the segment whole
+    and each single split (local Bayesian model averaging, the penalty as log prior odds against a
+    change), split c has probability p_c = exp(g_c - penalty) / (1 + sum_c' exp(g_c' - penalty)); where
+    it is real, the truth of most of the segment's points is the alpha of its longer side. Adds
+    sum_c p_c (alpha of the longer side - alpha of the whole)^2. From the partition's own span scores
+    (every pair of candidates is scored), so it costs no likelihood.
+    lengths, chosen, candidates: per track (the candidates as select_changepoints kept them). Returns per
+    track a (K + 1,) array, one variance per segment."""
+    out = []
+    for t, (length, cps, cands) in enumerate(zip(lengths, chosen, candidates)):
+        nodes = [0, *np.asarray(cps).tolist(), length]
+        extra = np.zeros(len(nodes) - 1)
+        for i, (a, b) in enumerate(zip(nodes[:-1], nodes[1:])):
+            inner = [c for c in cands if a + min_gap <= c <= b - min_gap and (t, a, c) in alphas and (t, c, b) in alphas]
+            if not inner or (t, a, b) not in alphas:
+                continue
+            gain = np.array([scores[(t, a, c)] + scores[(t, c, b)] - scores[(t, a, b)] for c in inner])
+            longer = np.array([alphas[(t, a, c)] if c - a >= b - c else alphas[(t, c, b)] for c in inner])
+            odds = np.exp(np.clip(gain - penalty, -50.0, 50.0))
+            extra[i] = float(np.sum(odds * (longer - alphas[(t, a, b)]) ** 2) / (1.0 + odds.sum()))
+        out.append(extra)
     return out
 
 

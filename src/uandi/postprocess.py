@@ -735,6 +735,8 @@ def segment_track(positions, *, alpha=None, proba=None, alpha_rule: dict | None 
 # chance splits). Threshold 3.5 found no more (0.769 / 0.747) and cost twice as much there; 4.5 found less.
 # "allowance": alpha_se holds the uncertainty of the chosen changepoints (likelihood.changepoint_allowance;
 # on the subtask-1 sets 95 % intervals covered 91-94 % of found segments with it, 89-92 % without: part H).
+# "missed_allowance": with it, alpha_se also holds the odds of the candidates not chosen inside a segment
+# (likelihood.missed_change_allowance; found segments covered 0.934-0.950 with it, 0.931-0.947 without).
 # "noise": "track" = one localization error per track, searched over its segments (fit_segments; with
 # the ends known, MAE 0.068 / 0.079 at sigma_n 0.3 / 0.6 against 0.086 / 0.125 for "auto": part H); a
 # number = the localization error known (uandi.segment's localization_error: part J).
@@ -743,7 +745,7 @@ LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "step_windows": (8, 16, 
                        "penalty": 5.0, "penalty_slope": 2.0, "refine": 0, "place": 9,
                        "noise": "track",
                        "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
-                       "blur_check": True,
+                       "missed_allowance": True, "blur_check": True,
                        # uandi.alpha_error's table for the networks in use (None: the network's alpha keeps no
                        # error bar); uandi.segment passes the shipped one when both shipped networks run
                        "alpha_error": None}
@@ -843,11 +845,13 @@ def _likelihood_classes(seg: Segments, min_probability: float) -> tuple[np.ndarr
     return labels, np.asarray(seg.values["probability"], dtype=float) >= min_probability
 
 
-def _allowances_by_span(lengths: list, changepoints: list, evidence: list, penalty: float) -> list:
+def _allowances_by_span(lengths: list, changepoints: list, evidence: list, penalty: float,
+                        missed: list | None = None) -> list:
     """Per track, (start, end) of each segment of the likelihood's partition -> the alpha variance its
     changepoints' uncertainty adds (likelihood.changepoint_allowance, both ends summed; one call for all
-    tracks). A segment that the diffusion-model network's changepoints later cut is not in the final
-    table: it then gets no allowance."""
+    tracks), plus the changes not chosen (missed: per track one variance per segment,
+    likelihood.missed_change_allowance). A segment that the diffusion-model network's changepoints later
+    cut is not in the final table: it then gets no allowance."""
     from .likelihood import changepoint_allowance
 
     counts = [len(cps) for cps in changepoints]
@@ -859,6 +863,8 @@ def _allowances_by_span(lengths: list, changepoints: list, evidence: list, penal
         extra = np.zeros(k + 1)
         extra[:-1] += before[at : at + k]
         extra[1:] += after[at : at + k]
+        if missed is not None:
+            extra += missed[len(out)]
         at += k
         out.append(dict(zip(zip(nodes[:-1], nodes[1:]), extra.tolist())))
     return out
@@ -926,10 +932,10 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         chosen, *evidence, posteriors = select_changepoints(
             tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], place=cfg["place"], min_gap=min_gap,
             exposure=cfg["exposure"], evidence=cfg["allowance"], posteriors=True, penalty_slope=cfg["penalty_slope"],
-            info=used, workers=pool)
+            info=used, workers=pool, missed=cfg["allowance"] and cfg["missed_allowance"])
         if cfg["allowance"]:  # the penalty the partition used is the prior log odds against each change
-            evidence = evidence[0]
-            allowances = _allowances_by_span([len(x) for x in tracks], chosen, evidence, used["penalty"])
+            missed = evidence[1] if cfg["missed_allowance"] else None
+            allowances = _allowances_by_span([len(x) for x in tracks], chosen, evidence[0], used["penalty"], missed)
         intervals = [{int(c): post.interval(0.95) for c, post in zip(cps.tolist(), per)}
                      for cps, per in zip(chosen, posteriors)]
         new = []
