@@ -2,7 +2,7 @@
 product_noise, or product_noise_fbm with --tasks alpha).
 
     python benchmarks/product_noise.py --alpha runs/before-noise/alpha-all.safetensors,alpha-all
-    python benchmarks/product_noise.py --tasks alpha --alpha runs/before-noise/alpha.safetensors,alpha
+    python benchmarks/product_noise.py --tasks alpha --alpha alpha,runs/alpha-fbm-noise-b8/best.safetensors
 
 What a user gets, not what a network scores: on the subtask-2 mix (both flavours, seeds [83, L] as
 benchmarks/noise_robustness.py) with noise sigma_n 0, 0.3 and 0.5 of the step, each alpha network beside
@@ -10,9 +10,10 @@ the shipped diffusion-model network, with the changepoint rule in its own card: 
 alpha each point's segment reports (the exact likelihood's on segments surely FBM or SBM, the network's
 mean elsewhere), the changepoint F1 (10-frame tolerance), the number of segments, and the share of the
 likelihood's segments whose interval alpha +- 1.96 alpha_se holds the true alpha of most of their points
-(those at the edge of 0.05-1.99, which have no alpha_se, left out and counted). With --tasks alpha (FBM assumed, the paper's subtask 1): FBM alpha networks on subtask-1 tracks (jump > 0.5,
-seeds [84, L]) with noise 0, 0.1, 0.3 and 0.5, where the likelihood also chooses the changepoints among
-the network's candidates.
+(those at the edge of 0.05-1.99, which have no alpha_se, left out and counted).
+With --tasks alpha (FBM assumed, the paper's subtask 1): FBM alpha networks on subtask-1 tracks (jump >
+0.5, seeds [84, L]) with noise 0, 0.1, 0.3 and 0.5, where the likelihood also chooses the changepoints
+among the network's candidates.
 """
 
 from __future__ import annotations

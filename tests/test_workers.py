@@ -7,7 +7,7 @@ import pytest
 from uandi.likelihood import blur_evidence, fit_segments, select_changepoints
 from uandi.likelihood_sbm import fit_sbm_segments
 from uandi.simulate import dataset
-from uandi.workers import MIN_POINTS_PER_WORKER, Packed, fork_available, split, worker_pool
+from uandi.workers import MIN_POINTS_PER_WORKER, Packed, fork_available, small_pages, split, worker_pool
 
 needs_fork = pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux)")
 
@@ -194,3 +194,20 @@ def test_warmed_factors_are_all_the_stage_asks_for():
         lk._inverse_factors = original
         lk.clear_caches()
     assert np.dtype(np.float32) not in made
+
+
+def test_small_pages_turns_numpys_huge_pages_off_for_the_block_and_back():
+    """numpy's transparent-huge-page flag (private, since numpy 1.19; the pinned numpy has it) is off
+    inside the block and as it was after it, also when the block raises."""
+    toggle = np._core.multiarray._set_madvise_hugepage
+    before = toggle(True)
+    try:
+        with small_pages():
+            assert toggle(False) is False  # the flag inside the block
+        assert toggle(True) is True  # restored
+        with pytest.raises(RuntimeError), small_pages():
+            raise RuntimeError("inside")
+        assert toggle(True) is True
+    finally:
+        toggle(before)
+

@@ -133,6 +133,31 @@ def active(workers: Workers | None) -> bool:
 
 
 @contextmanager
+def small_pages():
+    """numpy without transparent huge pages for the block (its setting restored after), in this process
+    and in the worker processes forked inside it.
+
+    On Linux numpy asks the kernel for 2 MiB pages (madvise) for every array of 4 MiB or more. Where the
+    kernel then compacts memory to find them (transparent_hugepage/defrag "madvise", the common default),
+    touching a new array first costs far more: 64 MiB took 380 ms against 36 ms with ordinary pages on the
+    machine of docs/likelihood.md part G. The likelihood stage allocates hundreds of MiB of fresh factors
+    and products; without huge pages it ran 1.7-1.9x faster in one process and 1.2-1.4x in two on 2,000
+    tracks, 1.2-1.3x in one and no faster in two on 10,000 (part G). numpy's switch for it is private
+    (the environment variable NUMPY_MADVISE_HUGEPAGE sets the same flag, at import only); where it is
+    missing this does nothing."""
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    toggle = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    if toggle is None:
+        yield
+        return
+    before = toggle(False)
+    try:
+        yield
+    finally:
+        toggle(bool(before))
+
+
+@contextmanager
 def worker_pool(workers: int | None, points: int):
     """Workers for a stage over `points` positions in all: a Workers of min(workers,
     points // MIN_POINTS_PER_WORKER) processes, or None (run in this process) where that is under 2,
