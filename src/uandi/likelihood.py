@@ -1084,8 +1084,8 @@ def _profile_reach(x: np.ndarray, curves: list, log_ks: list, threshold: np.ndar
     t = np.arange(REACH_SUBSTEPS + 1)[:, None, None] / (REACH_SUBSTEPS + 1)  # (T, 1, 1) from each grid point
     low, high = np.full(len(threshold), np.inf), np.full(len(threshold), -np.inf)
     for c, lk in zip(curves, log_ks):
-        # (T, G - 1, S) from each grid point towards the next, and the last grid point (1, 1, S)
-        for cs, lks in ((c[:-1] + t * (c[1:] - c[:-1]), lk[:-1] + t * (lk[1:] - lk[:-1])), (c[-1:][None], lk[-1:][None])):
+        between = (c[:-1] + t * (c[1:] - c[:-1]), lk[:-1] + t * (lk[1:] - lk[:-1]))  # (T, G - 1, S) each
+        for cs, lks in (between, (c[-1:][None], lk[-1:][None])):  # and the last grid point (1, 1, S)
             with np.errstate(invalid="ignore"):
                 inside = (cs >= threshold) & np.isfinite(lks)  # a skipped neighbour reads _FAR_BELOW or NaN
             low = np.minimum(low, np.where(inside, lks, np.inf).min(axis=(0, 1)))
@@ -1970,8 +1970,11 @@ def missed_change_allowance(lengths: list, chosen: list, candidates: list, score
         nodes = [0, *np.asarray(cps).tolist(), length]
         extra = np.zeros(len(nodes) - 1)
         for i, (a, b) in enumerate(zip(nodes[:-1], nodes[1:])):
-            inner = [c for c in cands if a + min_gap <= c <= b - min_gap and (t, a, c) in alphas and (t, c, b) in alphas]
-            if not inner or (t, a, b) not in alphas:
+            if (t, a, b) not in alphas:
+                continue
+            inner = [c for c in cands if a + min_gap <= c <= b - min_gap and (t, a, c) in alphas
+                     and (t, c, b) in alphas]
+            if not inner:
                 continue
             gain = np.array([scores[(t, a, c)] + scores[(t, c, b)] - scores[(t, a, b)] for c in inner])
             longer = np.array([alphas[(t, a, c)] if c - a >= b - c else alphas[(t, c, b)] for c in inner])

@@ -858,13 +858,11 @@ def _allowances_by_span(lengths: list, changepoints: list, evidence: list, penal
     rows = [np.asarray(ev, dtype=float).reshape(-1, 4) for ev in evidence]
     before, after = changepoint_allowance(np.concatenate(rows) if rows else np.zeros((0, 4)), penalty)
     out, at = [], 0
-    for length, cps, k in zip(lengths, changepoints, counts):
+    for t, (length, cps, k) in enumerate(zip(lengths, changepoints, counts)):
         nodes = [0, *np.asarray(cps).tolist(), length]
-        extra = np.zeros(k + 1)
+        extra = np.zeros(k + 1) if missed is None else np.array(missed[t], dtype=float)
         extra[:-1] += before[at : at + k]
         extra[1:] += after[at : at + k]
-        if missed is not None:
-            extra += missed[len(out)]
         at += k
         out.append(dict(zip(zip(nodes[:-1], nodes[1:]), extra.tolist())))
     return out
