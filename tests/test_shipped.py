@@ -158,3 +158,26 @@ def test_brownian_tracks_get_the_brownian_look_notice():
         warnings.filterwarnings("error", message=".*look like Brownian motion", category=UandiNotice)
         _, seg = uandi.segment(trajectories("fbm", 20, 200, 0.4, rng))
     assert (seg["alpha_method"] == "likelihood").mean() > 0.8
+
+
+def test_the_brownian_notice_advice_finds_a_switch_of_d():
+    """The notice's advice holds where D switches: on Brownian tracks whose D rises 16-fold halfway (a
+    particle that unbinds), both tasks keep most tracks whole and give the notice; --tasks alpha, which
+    it points to, finds the change and both states' K with intervals that hold them."""
+    from uandi.notices import UandiNotice
+
+    rng = np.random.default_rng(3)
+    n, length, change = 20, 300, 150
+    steps = rng.standard_normal((n, length - 1, 2))  # per-axis step variance 1: K = 0.5 (MSD = 2 K t per axis)
+    steps[:, change - 1 :] *= 4.0  # from point `change` on: K = 8
+    x = np.concatenate([np.zeros((n, 1, 2)), steps.cumsum(axis=1)], axis=1)
+    with pytest.warns(UandiNotice, match="also where D switches"):
+        uandi.segment(x)
+    _, seg = uandi.segment(x, tasks=("alpha",))
+    later = seg[seg["first_frame"] > 0]
+    found = later.groupby("track_id")["first_frame"].apply(lambda f: (np.abs(f - change) <= 5).any())
+    assert found.sum() >= 18, found.sum()  # each change of D has 150 points either side: found almost always
+    first, last = seg[seg["first_frame"] == 0], seg[seg["last_frame"] == length - 1]
+    for part, k_true in ((first, 0.5), (last, 8.0)):
+        held = np.abs(part["K"] - k_true) <= 1.96 * part["K_se"]
+        assert held.sum() >= 16, (k_true, held.sum())  # 95 % intervals: 19 of 20 expected, <= 15 has p < 0.001

@@ -770,7 +770,10 @@ def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float =
     bar or (error_bars, with uandi.alpha_error's table) the wide one measured on simulated segments. The
     shipped five-model alpha network reads simulated Brownian motion as about 0.89 there (ATTM's
     exponents lie below 1; docs/real_data.md), where the exact FBM likelihood reads 1.00 with a narrow
-    error bar; the choice of a Gaussian model is the user's, who knows the sample.
+    error bar; the choice of a Gaussian model is the user's, who knows the sample. The note names tracks
+    whose D switches between Gaussian stretches too: both tasks call such a switcher ATTM or doubtful and
+    find about half of its changes, --tasks alpha 95-98 % of those with 20 points either side
+    (andi-datasets' models_phenom, docs/phenom.md).
 
     mean_proba: (S, C) mean class probabilities of S segments, classes in the order `classes`.
     points: (S,) points per segment.
@@ -787,8 +790,10 @@ def brownian_notice(mean_proba, points, classes=MODELS, min_probability: float =
     bar = "with a wide error bar measured on simulated tracks" if error_bars else "without an error bar"
     return (f"{share:.0%} of the analysed points lie in segments that look like Brownian motion (ATTM, FBM and SBM "
             f"alike, none of them sure): they keep the network's alpha, {bar}, and the five-model "
-            f"network reads Brownian motion low (about 0.89). For Gaussian tracks (no trapping, no switching "
-            f"diffusivity), --tasks alpha gives the exact FBM likelihood's alpha with error bars")
+            f"network reads Brownian motion low (about 0.89). For tracks that are Gaussian between their changes "
+            f"(FBM or Brownian motion, also where D switches, as in binding and unbinding; not trapping), "
+            f"--tasks alpha finds the changes of alpha and of D and gives each segment's exact alpha and K with "
+            f"error bars")
 
 
 def _chance_rejections(n: int) -> float:
