@@ -985,3 +985,41 @@ def test_ridge_reach_holds_in_tracks_of_several_segments():
     assert covered[ok & slow].mean() >= 0.85  # measured 0.98-0.99 (binomial sd ~0.03 at 0.95)
     assert covered[ok & ~slow].mean() >= 0.85  # measured 0.92-0.95
     assert np.median(fit.alpha_se[ok & slow]) <= 0.45  # measured 0.32: wide, not unbounded
+
+
+def test_both_tasks_cut_a_segment_called_fbm_where_its_d_changes():
+    """With both tasks, a segment the diffusion-model network calls FBM surely is FBM to the likelihood, which
+    then also chooses changepoints inside it: a 16-fold change of K at one alpha (a particle unbinding), which
+    moves neither network, is found and each side gets its own K; without that (the setting off) the segment
+    keeps one K between the two, whose interval holds neither. A segment called ATTM surely is not cut."""
+    from uandi.postprocess import Segments, refine_segments, segment_statistics
+
+    rng = np.random.default_rng(11)
+    n, half = 12, 150
+    tracks = two_segment_tracks(rng, n_tracks=n, alphas=(0.7, 0.7), K=0.5, half=half)
+    steps = np.diff(tracks, axis=1)
+    steps[:, half - 1 :] *= 4.0  # K 0.5 -> 8 from point `half` on
+    tracks = list(np.concatenate([np.zeros((n, 1, 2)), steps.cumsum(axis=1)], axis=1))
+    alpha = np.full(2 * half, 0.7)  # the networks see no change
+    sure = {"fbm": np.tile([0.01, 0.01, 0.96, 0.01, 0.01], (2 * half, 1)),
+            "attm": np.tile([0.96, 0.01, 0.01, 0.01, 0.01], (2 * half, 1))}
+
+    def run(label, **settings):
+        segs = [Segments(np.zeros(0, np.int64), 2 * half, segment_statistics(x, np.zeros(0, np.int64), alpha=alpha,
+                                                                             proba=sure[label])) for x in tracks]
+        return refine_segments(tracks, segs, alpha=[alpha] * n, proba=[sure[label]] * n, changepoints=False,
+                               settings={"noise": False, **settings})
+
+    cut = run("fbm")
+    found = [o for o in cut if len(o.changepoints) == 1 and abs(o.changepoints[0] - half) <= 5]
+    assert len(found) >= n - 1, [o.changepoints.tolist() for o in cut]
+    for o in found:
+        assert o["alpha_method"].tolist() == ["likelihood", "likelihood"]
+        assert o["first_frame_low"][1] <= o.changepoints[0] <= o["first_frame_high"][1]  # the change's interval
+    held = [np.abs(np.log(o["K"] / np.array([0.5, 8.0]))) <= 1.96 * o["K_se"] / o["K"] for o in found]
+    assert np.mean(held) >= 0.8  # 95 % intervals, 2 per track: about 0.95 expected
+    whole = run("fbm", fbm_changepoints=False)
+    assert all(len(o.changepoints) == 0 for o in whole)
+    between = np.array([o["K"][0] for o in whole])
+    assert np.all((between > 1.0) & (between < 6.0))  # the average of the two states: true of neither
+    assert all(len(o.changepoints) == 0 for o in run("attm"))

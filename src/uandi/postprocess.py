@@ -746,6 +746,9 @@ LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "step_windows": (8, 16, 
                        "noise": "track",
                        "exposure": 0.0, "min_points": 10, "min_probability": 0.85, "allowance": True,
                        "missed_allowance": True, "blur_check": True,
+                       # with both tasks, the likelihood also chooses changepoints inside the segments called
+                       # FBM surely (_cut_fbm_segments)
+                       "fbm_changepoints": True,
                        # uandi.alpha_error's table for the networks in use (None: the network's alpha keeps no
                        # error bar); uandi.segment passes the shipped one when both shipped networks run
                        "alpha_error": None}
@@ -873,6 +876,86 @@ def _allowances_by_span(lengths: list, changepoints: list, evidence: list, penal
     return out
 
 
+def _likelihood_changepoints(pieces: list, alpha: list, known: list, cfg: dict, min_gap: int, pool) -> tuple:
+    """Changepoints chosen by the exact FBM likelihood in each piece (positions (L_i, 2): whole tracks, or the
+    stretches of them where FBM is assumed) among the candidates: the alpha network's contrast peaks (alpha:
+    each piece's point-wise alpha), `known` changepoints (each piece's) and where the step size changes.
+    Returns per piece: the chosen changepoints (int64), (start, end) of each segment of its partition ->
+    the alpha variance that its changepoints' doubt adds (empty without cfg["allowance"]), and each chosen
+    change -> the 95 % interval of its position."""
+    from .likelihood import select_changepoints, warm_factors
+
+    if active(pool):  # every segment gets the FBM fit: the processes compute its factors meanwhile
+        warm_factors(pool, max(len(x) for x in pieces), cfg["exposure"], cfg["noise"])
+    # the contrast rule's changepoints (segments_from_alpha_contrast's without its segment means)
+    peaks = _alpha_candidates(alpha, cfg["window"], cfg["threshold"], 5)
+    cands = [np.union1d(p, k) for p, k in zip(peaks, known)]
+    if cfg["step_threshold"] is not None:  # and where the step size changes (a change of K alone)
+        steps = _step_candidates(pieces, cfg["step_windows"], cfg["step_threshold"], min_gap)
+        cands = [np.union1d(c, q) for c, q in zip(cands, steps)]
+    used = {}
+    chosen, *evidence, posteriors = select_changepoints(
+        pieces, cands, penalty=cfg["penalty"], refine=cfg["refine"], place=cfg["place"], min_gap=min_gap,
+        exposure=cfg["exposure"], evidence=cfg["allowance"], posteriors=True, penalty_slope=cfg["penalty_slope"],
+        info=used, workers=pool, missed=cfg["allowance"] and cfg["missed_allowance"])
+    allowances = [{} for _ in pieces]
+    if cfg["allowance"]:  # the penalty the partition used is the prior log odds against each change
+        missed = evidence[1] if cfg["missed_allowance"] else None
+        allowances = _allowances_by_span([len(x) for x in pieces], chosen, evidence[0], used["penalty"], missed)
+    intervals = [{int(c): post.interval(0.95) for c, post in zip(cps.tolist(), per)}
+                 for cps, per in zip(chosen, posteriors)]
+    return chosen, allowances, intervals
+
+
+def _with_intervals(x, cps, alpha, proba, classes, intervals: dict) -> Segments:
+    """A track's Segments at changepoints cps, with first_frame_low and first_frame_high: the 95 % interval
+    of each change the likelihood placed (`intervals`, change -> (low, high)); NaN for the first segment and
+    for a change of class alone."""
+    values = segment_statistics(x, cps, alpha=alpha, proba=proba, classes=classes)
+    low, high = np.full(len(cps) + 1, np.nan), np.full(len(cps) + 1, np.nan)
+    for i, c in enumerate(np.asarray(cps).tolist()):
+        if c in intervals:
+            low[i + 1], high[i + 1] = intervals[c]
+    values.update(first_frame_low=low, first_frame_high=high)
+    return Segments(np.asarray(cps, dtype=np.int64), len(x), values)
+
+
+def _cut_fbm_segments(tracks, segments, alpha, proba, classes, cfg: dict, min_gap: int, pool) -> tuple:
+    """With both tasks: the FBM likelihood also chooses changepoints inside each segment that the
+    diffusion-model network calls FBM surely (at least 2 min_gap points). FBM is assumed there, as with
+    the alpha task alone, and a change of D within FBM (a particle binding or unbinding) moves neither
+    network: such a segment kept one K, between the two states', with a tight error bar. The likelihood
+    does not cut the other classes' segments (it would split ATTM, CTRW and LW at their own heterogeneity).
+    Returns the new Segments and, per track, (start, end) -> the alpha variance that the changepoints'
+    doubt adds to the segments of these partitions (_likelihood_changepoints)."""
+    where = []  # (track, first point, points) of each segment cut
+    for k, seg in enumerate(segments):
+        labels, sure = _likelihood_classes(seg, cfg["min_probability"])
+        for s, (start, length) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
+            if sure[s] and labels[s] == "fbm" and length >= 2 * min_gap:
+                where.append((k, start, length))
+    allowances = [{} for _ in tracks]
+    if not where:
+        return segments, allowances
+    # each segment's own points (the step into its first point, which crosses the network's change, left out):
+    # a change c chosen in a piece is point start + c of the track
+    pieces = [tracks[k][a : a + n] for k, a, n in where]
+    chosen, allowed, placed = _likelihood_changepoints(pieces, [alpha[k][a : a + n] for k, a, n in where],
+                                                       [np.zeros(0, np.int64)] * len(where), cfg, min_gap, pool)
+    cuts = {k: [] for k, _, _ in where}
+    intervals = {k: {} for k, _, _ in where}
+    for (k, a, _), cps, spans, where_placed in zip(where, chosen, allowed, placed):
+        cuts[k] += (a + cps).tolist()
+        allowances[k].update({(a + lo, a + hi): v for (lo, hi), v in spans.items()})
+        intervals[k].update({a + c: (a + lo, a + hi) for c, (lo, hi) in where_placed.items()})
+    out = list(segments)
+    for k, extra in cuts.items():
+        if extra:
+            cps = np.union1d(segments[k].changepoints, np.array(extra, dtype=np.int64))
+            out[k] = _with_intervals(tracks[k], cps, alpha[k], proba[k], classes, intervals[k])
+    return out, allowances
+
+
 def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
                     model_rule: dict | None = None, classes=MODELS, changepoints: bool = True,
                     pixel_size: float | None = None, frame_interval: float | None = None,
@@ -919,46 +1002,24 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
 def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, changepoints, pixel_size, frame_interval,
                      cfg, pool) -> list:
     """refine_segments with its settings merged and its worker pool (or None) open."""
-    from .likelihood import blur_evidence, fit_segments, segment_positions, select_changepoints, warm_factors
+    from .likelihood import blur_evidence, fit_segments, segment_positions
     from .likelihood_sbm import fit_sbm_segments
 
     min_gap = (model_rule or {}).get("min_gap", 10)
     allowances = [{} for _ in tracks]  # per track: (start, end) -> alpha variance its changepoints add
     if changepoints and tracks:
-        if active(pool):  # every segment gets the FBM fit: the processes compute its factors meanwhile
-            warm_factors(pool, max(len(x) for x in tracks), cfg["exposure"], cfg["noise"])
-        # the contrast rule's changepoints (segments_from_alpha_contrast's without its segment means)
-        peaks = _alpha_candidates(alpha, cfg["window"], cfg["threshold"], 5)
-        cands = [np.union1d(p, seg.changepoints) for p, seg in zip(peaks, segments)]
-        if cfg["step_threshold"] is not None:  # and where the step size changes (a change of K alone)
-            steps = _step_candidates(tracks, cfg["step_windows"], cfg["step_threshold"], min_gap)
-            cands = [np.union1d(c, q) for c, q in zip(cands, steps)]
-        used = {}
-        chosen, *evidence, posteriors = select_changepoints(
-            tracks, cands, penalty=cfg["penalty"], refine=cfg["refine"], place=cfg["place"], min_gap=min_gap,
-            exposure=cfg["exposure"], evidence=cfg["allowance"], posteriors=True, penalty_slope=cfg["penalty_slope"],
-            info=used, workers=pool, missed=cfg["allowance"] and cfg["missed_allowance"])
-        if cfg["allowance"]:  # the penalty the partition used is the prior log odds against each change
-            missed = evidence[1] if cfg["missed_allowance"] else None
-            allowances = _allowances_by_span([len(x) for x in tracks], chosen, evidence[0], used["penalty"], missed)
-        intervals = [{int(c): post.interval(0.95) for c, post in zip(cps.tolist(), per)}
-                     for cps, per in zip(chosen, posteriors)]
+        chosen, allowances, intervals = _likelihood_changepoints(tracks, alpha, [seg.changepoints for seg in segments],
+                                                                 cfg, min_gap, pool)
         new = []
         for k, (x, cps) in enumerate(zip(tracks, chosen)):
             p = proba[k] if proba is not None else None
             if p is not None:
                 cps = combine_changepoints(cps, changepoints_from_proba(p, model_rule or LABEL_SETTINGS), len(x),
                                            min_gap)
-            values = segment_statistics(x, cps, alpha=alpha[k], proba=p, classes=classes)
-            # the 95 % interval of each change the likelihood placed (none for a track's first segment, nor
-            # for a change of class alone)
-            low, high = np.full(len(cps) + 1, np.nan), np.full(len(cps) + 1, np.nan)
-            for i, c in enumerate(cps.tolist()):
-                if c in intervals[k]:
-                    low[i + 1], high[i + 1] = intervals[k][c]
-            values.update(first_frame_low=low, first_frame_high=high)
-            new.append(Segments(cps, len(x), values))
+            new.append(_with_intervals(x, cps, alpha[k], p, classes, intervals[k]))
         segments = new
+    elif proba is not None and cfg["fbm_changepoints"] and tracks:
+        segments, allowances = _cut_fbm_segments(tracks, segments, alpha, proba, classes, cfg, min_gap, pool)
     pieces, owner, sbm_pieces, sbm_owner = [], [], [], []
     for k, (x, seg) in enumerate(zip(tracks, segments)):
         labels, sure = _likelihood_classes(seg, cfg["min_probability"])
