@@ -422,7 +422,7 @@ def test_brownian_notice_counts_points_of_look_alike_segments():
     sure_fbm = [0.02, 0.0, 0.95, 0.0, 0.03]
     doubtful_lw = [0.0, 0.3, 0.2, 0.5, 0.0]  # doubtful, but not among the look-alikes: no Brownian look
     message = brownian_notice(np.array([brownian, sure_fbm]), np.array([60, 40]))
-    assert message.startswith("60% of the analysed points") and "--tasks alpha gives" in message
+    assert message.startswith("60% of the analysed points") and "--tasks alpha finds the changes of alpha and of D" in message
     assert brownian_notice(np.array([brownian, sure_fbm]), np.array([40, 60])) is None
     assert brownian_notice(np.array([doubtful_lw, brownian]), np.array([80, 20])) is None
     assert brownian_notice(np.array([brownian]), np.array([30]), min_probability=0.3) is None  # 0.37 is sure

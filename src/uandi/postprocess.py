@@ -983,6 +983,9 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     the segments beside it are one); docs/likelihood.md part H measures the coverage it brings.
     With `changepoints`, each chosen change is placed by the posterior of its position (setting "place",
     likelihood.place_changepoints; docs/likelihood.md part K).
+    Without `changepoints` but with `proba` (both tasks), the likelihood chooses changepoints inside the
+    segments classified FBM surely (setting "fbm_changepoints", _cut_fbm_segments): a change of D within
+    FBM, which neither network sees, with the same allowances and position intervals.
     Returns new Segments whose columns are segment_columns(..., likelihood=True): first_frame_low and
     first_frame_high (the 95 % interval of the point where the segment begins, where the likelihood
     placed that change; NaN elsewhere: a track's first segment, a change of class, `changepoints` off),
