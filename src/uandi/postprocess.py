@@ -944,10 +944,10 @@ def _cut_fbm_segments(tracks, segments, alpha, proba, classes, cfg: dict, min_ga
                                                        [np.zeros(0, np.int64)] * len(where), cfg, min_gap, pool)
     cuts = {k: [] for k, _, _ in where}
     intervals = {k: {} for k, _, _ in where}
-    for (k, a, _), cps, spans, where_placed in zip(where, chosen, allowed, placed):
+    for (k, a, _), cps, spans, piece_intervals in zip(where, chosen, allowed, placed):
         cuts[k] += (a + cps).tolist()
         allowances[k].update({(a + lo, a + hi): v for (lo, hi), v in spans.items()})
-        intervals[k].update({a + c: (a + lo, a + hi) for c, (lo, hi) in where_placed.items()})
+        intervals[k].update({a + c: (a + lo, a + hi) for c, (lo, hi) in piece_intervals.items()})
     out = list(segments)
     for k, extra in cuts.items():
         if extra:
