@@ -111,3 +111,46 @@ def test_loglik_in_input_units_comparable_with_the_fbm_fit(rng):
     np.testing.assert_allclose(scaled.loglik, base.loglik - 2 * 199 * np.log(1000.0), rtol=1e-9)
     fbm = fit_segments(list(x), noise=False)
     assert np.all(np.abs(base.loglik - fbm.loglik) < 8.0)  # a chi-square's worth, two models' fits
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.7])
+def test_noise_test_is_standard_normal_without_noise_and_finds_noise(alpha, rng):
+    """noise_z (the lag-1 correlation of the steps scaled by their fitted SBM variances) is about N(0, 1) on
+    noise-free SBM - 400 segments of 300 points: mean within 4 standard errors of 0, sd within 0.85-1.15,
+    4-5 % below -NOISE_Z, not more than 9 % - and falls below -NOISE_Z on most segments with localization
+    noise of half the RMS step. Away from alpha = 1 (where the steps' variance is constant and white noise
+    raises K rather than bending alpha) the fit's 95 % intervals then hold the truth far less often."""
+    from uandi.likelihood_sbm import NOISE_Z
+
+    x = trajectories("sbm", 400, 300, alpha, rng)
+    z = fit_sbm_segments(list(x)).noise_z
+    assert abs(z.mean()) < 4 / np.sqrt(len(z)) and 0.85 < z.std() < 1.15
+    assert np.mean(z < -NOISE_Z) < 0.09
+    rms = np.sqrt(np.mean(np.diff(x, axis=1) ** 2, axis=(1, 2)))
+    noisy = fit_sbm_segments(list(x + 0.5 * rms[:, None, None] * rng.standard_normal(x.shape)))
+    assert np.mean(noisy.noise_z < -NOISE_Z) > 0.8
+    if alpha != 1.0:
+        assert np.mean(np.abs(noisy.alpha - alpha) <= 1.96 * noisy.alpha_se) < 0.8
+
+
+def test_noisy_segments_classified_sbm_keep_the_network_alpha(rng):
+    """In the product's likelihood stage a segment called SBM surely whose steps show localization noise
+    keeps the network's alpha (the SBM likelihood has no noise term: it would put a tight error bar on a
+    biased exponent), and says why; the same segment without noise gets the SBM likelihood."""
+    from uandi.postprocess import Segments, refine_segments
+
+    x = trajectories("sbm", 1, 400, 1.0, rng)[0]
+    rms = np.sqrt(np.mean(np.diff(x, axis=0) ** 2))
+
+    def values():  # fresh arrays: the stage writes its answers into them
+        return {"alpha": np.array([0.9]), "model": np.array(["sbm"], dtype=object), "probability": np.array([0.95])}
+
+    clean = refine_segments([x], [Segments(np.zeros(0, np.int64), 400, values())], alpha=[np.full(400, 0.9)],
+                            changepoints=False)[0]
+    assert fit_sbm_segments([x]).noise_z[0] > -1.64 and clean["alpha_method"].tolist() == ["likelihood (SBM)"]
+    noisy_x = x + 0.5 * rms * rng.standard_normal(x.shape)
+    assert fit_sbm_segments([noisy_x]).noise_z[0] < -3
+    noisy = refine_segments([noisy_x], [Segments(np.zeros(0, np.int64), 400, values())],
+                            alpha=[np.full(400, 0.9)], changepoints=False)[0]
+    assert noisy["alpha_method"][0].startswith("network (segment classified sbm; its steps show localization noise")
+    assert noisy["alpha"][0] == 0.9 and np.isnan(noisy["K"][0])

@@ -20,8 +20,13 @@ Steps are independent, so the likelihood is exact and cheap: K is profiled out i
 alpha is found on a grid refined by a bounded scalar search. Standard errors come from the observed
 information of (alpha, log K), by finite differences at the maximum.
 
-Localization noise is not modelled (unlike the FBM likelihood): on a noisy segment the SBM exponent is
-pulled towards 0 where the steps are small. Units: K in input length^2 / frame^alpha, like uandi.likelihood.
+Localization noise is not modelled (unlike the FBM likelihood): it adds the same variance to every step,
+flattening their profile, so on a noisy segment the SBM exponent is pulled towards 1, under a tight error bar (on the five-model mix at noise 0.3 / 0.5
+of the step, L = 500, the 95 % intervals held the truth in 74 % / 40 % of segments). But SBM's steps are
+independent, and white noise on the positions makes consecutive steps anti-correlated, so each fit also
+tests for it (noise_z: the lag-1 correlation of the steps, each scaled by its fitted standard deviation,
+in standard errors; about N(0, 1) without noise); the product does not report an SBM fit whose test fails
+(NOISE_Z). Units: K in input length^2 / frame^alpha, like uandi.likelihood.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ ALPHA_BOUNDS = (0.05, 2.0)  # SBM's range in the AnDi convention
 CLOCK_OFFSETS = {"exact": ((0.0, 1.0), (0.5, 0.5)),
                  "found": ((0.0, 1.0, 2.0, 4.0, 8.0, 16.0), (0.25, 0.25, 0.125, 0.125, 0.125, 0.125))}
 _GRID = np.linspace(*ALPHA_BOUNDS, 196)
+# noise_z below -NOISE_Z: the steps are anti-correlated, as localization noise makes them (one-sided 5 %)
+NOISE_Z = 1.64
 
 
 @dataclass
@@ -48,7 +55,8 @@ class SBMFit:
     alpha, alpha_se: exponent and its standard error, averaged over the clock offsets (the module's
     docstring). K, K_se: per-axis MSD 2 K t^alpha coefficient (input units^2 / frame^alpha) and its
     standard error, likewise. clock_offset: t0 of the likeliest fit; loglik: its maximised
-    log-likelihood. n: steps. at_bound: alpha at 0.05 or 2 (no error reported).
+    log-likelihood. n: steps. at_bound: alpha at 0.05 or 2 (no error reported). noise_z: the test for
+    localization noise (_noise_z; below -NOISE_Z the steps look noisy and the fit is not to be trusted).
     """
 
     alpha: np.ndarray
@@ -59,6 +67,7 @@ class SBMFit:
     loglik: np.ndarray
     n: np.ndarray
     at_bound: np.ndarray
+    noise_z: np.ndarray
 
 
 def _weights(alpha: np.ndarray, n: int, t0: float) -> np.ndarray:
@@ -68,6 +77,19 @@ def _weights(alpha: np.ndarray, n: int, t0: float) -> np.ndarray:
         log_t = np.log(t)  # log 0 = -inf gives 0^alpha = 0
     powers = np.exp(np.asarray(alpha, dtype=float)[:, None] * log_t[None, :])
     return np.diff(powers, axis=1)
+
+
+def _noise_z(steps: np.ndarray, alpha: float, t0: float) -> float:
+    """The lag-1 correlation of a segment's steps (n, 2), each divided by sqrt(w_t) at the fitted alpha
+    and clock offset (so that without noise they are independent with one variance), pooled over both
+    axes, in standard errors (sqrt(2 (n - 1)) of them): about N(0, 1) for SBM, negative where white
+    localization noise of sigma adds -sigma^2 to the covariance of consecutive steps."""
+    u = steps / np.sqrt(_weights(np.array([alpha]), steps.shape[0], t0)[0])[:, None]  # (n, 2)
+    if u.shape[0] < 3:
+        return np.nan
+    num = np.sum(u[1:] * u[:-1])
+    den = np.sqrt(np.sum(u[1:] ** 2) * np.sum(u[:-1] ** 2))
+    return float(num / den * np.sqrt(2 * (u.shape[0] - 1))) if den > 0 else np.nan
 
 
 def _loglik(alpha: np.ndarray, log_k: np.ndarray | None, sq: np.ndarray, t0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +161,8 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
         parts = split([len(pos) for pos in segments], workers.n)
         fits = workers.starmap(_sbm_chunk, [(Packed.of(segments[part]), starts) for part in parts])
         return SBMFit(**{f.name: np.concatenate([getattr(fit, f.name) for fit in fits]) for f in fields(SBMFit)})
-    out = {k: np.full(len(segments), np.nan) for k in ("alpha", "alpha_se", "K", "K_se", "clock_offset", "loglik")}
+    out = {k: np.full(len(segments), np.nan) for k in ("alpha", "alpha_se", "K", "K_se", "clock_offset", "loglik",
+                                                        "noise_z")}
     n_steps = np.zeros(len(segments), dtype=np.int64)
     at_bound = np.zeros(len(segments), dtype=bool)
     for i, pos in enumerate(segments):
@@ -160,6 +183,7 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
             out["K"][i] = np.ldexp(np.exp(log_k), 2 * e)
             out["K_se"][i] = np.ldexp(np.exp(log_k) * logk_se, 2 * e)
         out["alpha_se"][i] = np.nan if at_bound[i] else a_se
+        out["noise_z"][i] = _noise_z(np.ldexp(steps, -e), alpha, t0)
     return SBMFit(n=n_steps, at_bound=at_bound, **out)
 
 

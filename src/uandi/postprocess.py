@@ -1006,6 +1006,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
                      cfg, pool) -> list:
     """refine_segments with its settings merged and its worker pool (or None) open."""
     from .likelihood import blur_evidence, fit_segments, segment_positions
+    from .likelihood_sbm import NOISE_Z as SBM_NOISE_Z
     from .likelihood_sbm import fit_sbm_segments
 
     min_gap = (model_rule or {}).get("min_gap", 10)
@@ -1102,6 +1103,10 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
     for i, (k, s) in enumerate(sbm_owner):
         if not np.isfinite(sbm_fit.alpha[i]):
             segments[k].values["alpha_method"][s] = "network (segment classified sbm, never moves)"
+            continue
+        if sbm_fit.noise_z[i] < -SBM_NOISE_Z:  # the SBM likelihood has no localization noise: no tight bar on a bias
+            segments[k].values["alpha_method"][s] = ("network (segment classified sbm; its steps show localization "
+                                                     "noise, which the SBM likelihood does not model)")
             continue
         # the SBM fit does not return the alpha-log K covariance: K's error in physical units then
         # ignores it (exact without --frame-interval)
