@@ -162,8 +162,9 @@ def test_brownian_tracks_get_the_brownian_look_notice():
 
 def test_the_brownian_notice_advice_finds_a_switch_of_d():
     """The notice's advice holds where D switches: on Brownian tracks whose D rises 16-fold halfway (a
-    particle that unbinds), both tasks keep most tracks whole and give the notice; --tasks alpha, which
-    it points to, finds the change and both states' K with intervals that hold them."""
+    particle that unbinds) both tasks give the notice (their classes are doubtful, so no likelihood looks
+    for the change); --tasks alpha, which it points to, finds the change and both states' K with intervals
+    that hold them."""
     from uandi.notices import UandiNotice
 
     rng = np.random.default_rng(3)

@@ -21,12 +21,13 @@ alpha is found on a grid refined by a bounded scalar search. Standard errors com
 information of (alpha, log K), by finite differences at the maximum.
 
 Localization noise is not modelled (unlike the FBM likelihood): it adds the same variance to every step,
-flattening their profile, so on a noisy segment the SBM exponent is pulled towards 1, under a tight error bar (on the five-model mix at noise 0.3 / 0.5
-of the step, L = 500, the 95 % intervals held the truth in 74 % / 40 % of segments). But SBM's steps are
-independent, and white noise on the positions makes consecutive steps anti-correlated, so each fit also
-tests for it (noise_z: the lag-1 correlation of the steps, each scaled by its fitted standard deviation,
-in standard errors; about N(0, 1) without noise); the product does not report an SBM fit whose test fails
-(NOISE_Z). Units: K in input length^2 / frame^alpha, like uandi.likelihood.
+flattening their profile, so on a noisy segment the SBM exponent is pulled towards 1 under a tight error
+bar (on the five-model mix at noise 0.3 / 0.5 of the step, L = 500, the 95 % intervals held the truth in
+74 % / 40 % of segments). But SBM's steps are independent, and white noise on the positions makes
+consecutive steps anti-correlated, so each fit also tests for it (noise_z: the lag-1 correlation of the
+steps, each scaled by its fitted standard deviation, in standard errors; about N(0, 1) without noise);
+the product does not report an SBM fit whose test fails (NOISE_Z; docs/likelihood.md part E). Units: K in
+input length^2 / frame^alpha, like uandi.likelihood.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ def _weights(alpha: np.ndarray, n: int, t0: float) -> np.ndarray:
 def _noise_z(steps: np.ndarray, alpha: float, t0: float) -> float:
     """The lag-1 correlation of a segment's steps (n, 2), each divided by sqrt(w_t) at the fitted alpha
     and clock offset (so that without noise they are independent with one variance), pooled over both
-    axes, in standard errors (sqrt(2 (n - 1)) of them): about N(0, 1) for SBM, negative where white
-    localization noise of sigma adds -sigma^2 to the covariance of consecutive steps."""
+    axes, in standard errors (the correlation times sqrt(2 (n - 1)), the number of products summed): about
+    N(0, 1) for SBM, negative where white localization noise of sigma adds -sigma^2 to the covariance of
+    consecutive steps. NaN under 3 steps."""
     u = steps / np.sqrt(_weights(np.array([alpha]), steps.shape[0], t0)[0])[:, None]  # (n, 2)
     if u.shape[0] < 3:
         return np.nan
