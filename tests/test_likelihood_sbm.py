@@ -138,6 +138,7 @@ def test_noisy_segments_classified_sbm_keep_the_network_alpha(rng):
     """In the product's likelihood stage a segment called SBM surely whose steps show localization noise
     keeps the network's alpha (the SBM likelihood has no noise term: it would put a tight error bar on a
     biased exponent), and says why; the same segment without noise gets the SBM likelihood."""
+    from uandi.likelihood_sbm import NOISE_Z
     from uandi.postprocess import Segments, refine_segments
 
     x = trajectories("sbm", 1, 400, 1.0, rng)[0]
@@ -148,7 +149,7 @@ def test_noisy_segments_classified_sbm_keep_the_network_alpha(rng):
 
     clean = refine_segments([x], [Segments(np.zeros(0, np.int64), 400, values())], alpha=[np.full(400, 0.9)],
                             changepoints=False)[0]
-    assert fit_sbm_segments([x]).noise_z[0] > -1.64 and clean["alpha_method"].tolist() == ["likelihood (SBM)"]
+    assert fit_sbm_segments([x]).noise_z[0] > -NOISE_Z and clean["alpha_method"].tolist() == ["likelihood (SBM)"]
     noisy_x = x + 0.5 * rms * rng.standard_normal(x.shape)
     assert fit_sbm_segments([noisy_x]).noise_z[0] < -3
     noisy = refine_segments([noisy_x], [Segments(np.zeros(0, np.int64), 400, values())],

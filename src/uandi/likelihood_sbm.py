@@ -86,9 +86,9 @@ def _noise_z(steps: np.ndarray, alpha: float, t0: float) -> float:
     axes, in standard errors (the correlation times sqrt(2 (n - 1)), the number of products summed): about
     N(0, 1) for SBM, negative where white localization noise of sigma adds -sigma^2 to the covariance of
     consecutive steps. NaN under 3 steps."""
-    u = steps / np.sqrt(_weights(np.array([alpha]), steps.shape[0], t0)[0])[:, None]  # (n, 2)
-    if u.shape[0] < 3:
+    if steps.shape[0] < 3:
         return np.nan
+    u = steps / np.sqrt(_weights(np.array([alpha]), steps.shape[0], t0)[0])[:, None]  # (n, 2)
     num = np.sum(u[1:] * u[:-1])
     den = np.sqrt(np.sum(u[1:] ** 2) * np.sum(u[:-1] ** 2))
     return float(num / den * np.sqrt(2 * (u.shape[0] - 1))) if den > 0 else np.nan
