@@ -1,8 +1,12 @@
 """`uandi segment` under localization noise, for one or more alpha networks -> docs/experiments.md (block
 product_noise, or product_noise_fbm with --tasks alpha).
 
-    python benchmarks/product_noise.py --alpha runs/before-noise/alpha-all.safetensors,alpha-all
-    python benchmarks/product_noise.py --tasks alpha --alpha alpha,runs/alpha-fbm-noise-b8/best.safetensors
+    python benchmarks/product_noise.py --alpha runs/before-noise/alpha-all.safetensors,alpha-all --write docs/experiments.md
+    python benchmarks/product_noise.py --tasks alpha --alpha alpha,runs/alpha-fbm-noise-b8/best.safetensors \
+        --write docs/experiments.md
+
+Without --write the table is printed only (each block's command names the networks it compares: a run
+with other networks would replace it).
 
 What a user gets, not what a network scores: on the subtask-2 mix (both flavours, seeds [83, L] as
 benchmarks/noise_robustness.py) with noise sigma_n 0, 0.3 and 0.5 of the step, each alpha network beside
@@ -57,7 +61,7 @@ def main(argv=None) -> None:
     ap.add_argument("--alpha", help="comma-separated alpha networks (default: the shipped one of --tasks)")
     ap.add_argument("--n", type=int, default=300, help="tracks per set")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", default="docs/experiments.md")
+    ap.add_argument("--write", metavar="MARKDOWN", help="write the table into this file's block")
     a = ap.parse_args(argv)
     pin_threads(a.threads)
     import numpy as np
@@ -87,7 +91,8 @@ def main(argv=None) -> None:
                       *markdown_table(["alpha network", "L", "noise", "MAE of the reported alpha", "changepoint F1",
                                        "segments", "likelihood's segments: held (count; at a bound)"], rows)])
     print(text)
-    write_block(a.out, "product_noise_fbm" if alpha_only else "product_noise", text)
+    if a.write:
+        write_block(a.write, "product_noise_fbm" if alpha_only else "product_noise", text)
 
 
 if __name__ == "__main__":

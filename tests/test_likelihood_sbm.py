@@ -95,7 +95,8 @@ def test_segments_classified_sbm_get_the_sbm_likelihood(rng):
     assert out["alpha_method"].tolist() == ["likelihood (SBM)", "network (segment classified ctrw)"]
     expected = fit_sbm_segments([x[:300]])
     assert out["alpha"][0] == expected.alpha[0] and abs(out["alpha"][0] - 1.6) < 4 * out["alpha_se"][0]
-    assert out["K"][0] == pytest.approx(expected.K[0]) and np.isnan(out["localization_error"][0])
+    assert out["K"][0] == pytest.approx(expected.K[0])
+    assert out["localization_error"][0] == expected.sigma[0] and np.isnan(out["localization_error"][1])
     assert out["alpha"][1] == 0.4 and np.isnan(out["K"][1]) and out["alpha_network"][0] == 1.0
 
 
@@ -113,46 +114,70 @@ def test_loglik_in_input_units_comparable_with_the_fbm_fit(rng):
     assert np.all(np.abs(base.loglik - fbm.loglik) < 8.0)  # a chi-square's worth, two models' fits
 
 
-@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.7])
-def test_noise_test_is_standard_normal_without_noise_and_finds_noise(alpha, rng):
-    """noise_z (the lag-1 correlation of the steps scaled by their fitted SBM variances) is about N(0, 1) on
-    noise-free SBM - 400 segments of 300 points: mean within 4 standard errors of 0, sd within 0.85-1.15,
-    under 9 % below -NOISE_Z (3-4 % measured, 5 % nominal) - and falls below -NOISE_Z on most segments
-    with localization noise of half the RMS step. Away from alpha = 1 (where the steps' variance is
-    constant and white noise raises K rather than bending alpha) the fit's 95 % intervals then hold the
-    truth far less often."""
-    from uandi.likelihood_sbm import NOISE_Z
+def test_tridiagonal_terms_match_dense_linear_algebra(rng):
+    """The noisy likelihood's recursion gives x' M^-1 x (both axes) and log det M of M = diag(w) + s T
+    (T = tridiag(-1, 2, -1)) as a dense solve does, for segments of different lengths side by side and
+    either clock offset."""
+    from uandi.likelihood_sbm import _tridiagonal_terms, _weights
 
-    x = trajectories("sbm", 400, 300, alpha, rng)
-    z = fit_sbm_segments(list(x)).noise_z
-    assert abs(z.mean()) < 4 / np.sqrt(len(z)) and 0.85 < z.std() < 1.15
-    assert np.mean(z < -NOISE_Z) < 0.09
+    lengths = [25, 10]
+    x = np.zeros((2, 30, 2))
+    for row, n in enumerate(lengths):
+        x[row, :n] = rng.normal(size=(n, 2))
+    active = np.array([(np.array(lengths) > t).sum() for t in range(30)])
+    alpha, s = np.array([[0.7, 1.6], [0.3, 1.0]]), np.array([[0.3, 0.05], [2.0, 0.0]])
+    t0 = np.array([0.0, 2.0])
+    q, logdet = _tridiagonal_terms(x, active, alpha, s, t0)
+    for row, n in enumerate(lengths):
+        for p in range(2):
+            w = _weights(alpha[row, p:p + 1], n, t0[p])[0]
+            m = np.diag(w) + s[row, p] * (2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1))
+            expected = sum(x[row, :n, a] @ np.linalg.solve(m, x[row, :n, a]) for a in range(2))
+            assert q[row, p] == pytest.approx(expected, rel=1e-10)
+            assert logdet[row, p] == pytest.approx(np.linalg.slogdet(m)[1], rel=1e-10, abs=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.7])
+def test_localization_noise_is_fitted_where_the_steps_show_it(alpha, rng):
+    """Noise of half the RMS step pulls the noise-free fit's alpha towards 1 under a tight error bar (its
+    95 % intervals hold the truth in about 7-9 % of 150 segments of 300 points); the fit with noise keeps
+    the noise in nearly all, reads sigma within 10 % (median) and holds alpha in 88-99 % of the intervals
+    (90-98 % measured). Without noise it keeps a noise in few segments (a 5 % test: 2-5 % measured, under
+    10 % asserted) and alpha's intervals still hold."""
+    x = trajectories("sbm", 150, 300, alpha, rng)
     rms = np.sqrt(np.mean(np.diff(x, axis=1) ** 2, axis=(1, 2)))
-    noisy = fit_sbm_segments(list(x + 0.5 * rms[:, None, None] * rng.standard_normal(x.shape)))
-    assert np.mean(noisy.noise_z < -NOISE_Z) > 0.8
-    if alpha != 1.0:
-        assert np.mean(np.abs(noisy.alpha - alpha) <= 1.96 * noisy.alpha_se) < 0.8
+    sigma = 0.5 * rms
+    noisy_x = x + sigma[:, None, None] * rng.standard_normal(x.shape)
+    plain, fit = fit_sbm_segments(list(noisy_x), noise=False), fit_sbm_segments(list(noisy_x))
+    assert np.mean(np.abs(plain.alpha - alpha) <= 1.96 * plain.alpha_se) < 0.5
+    assert np.mean(fit.sigma > 0) > 0.9
+    assert abs(np.median(fit.sigma[fit.sigma > 0] / sigma[fit.sigma > 0]) - 1) < 0.1
+    held = np.mean((np.abs(fit.alpha - alpha) <= 1.96 * fit.alpha_se)[~fit.at_bound])
+    assert 0.88 < held < 0.995, held
+    clean = fit_sbm_segments(list(x))
+    assert np.mean(clean.sigma > 0) < 0.1
+    assert np.mean(np.abs(clean.alpha - alpha) <= 1.96 * clean.alpha_se) > 0.88
 
 
-def test_noisy_segments_classified_sbm_keep_the_network_alpha(rng):
-    """In the product's likelihood stage a segment called SBM surely whose steps show localization noise
-    keeps the network's alpha (the SBM likelihood has no noise term: it would put a tight error bar on a
-    biased exponent), and says why; the same segment without noise gets the SBM likelihood."""
-    from uandi.likelihood_sbm import NOISE_Z
+def test_noisy_segments_classified_sbm_get_alpha_and_their_localization_error(rng):
+    """In the product's likelihood stage a segment called SBM surely whose positions carry localization
+    noise gets the SBM likelihood's alpha with the noise fitted, and its localization error within 3
+    standard errors of the truth; the same segment without noise reports none (0)."""
     from uandi.postprocess import Segments, refine_segments
 
-    x = trajectories("sbm", 1, 400, 1.0, rng)[0]
-    rms = np.sqrt(np.mean(np.diff(x, axis=0) ** 2))
+    x = trajectories("sbm", 1, 400, 1.6, rng)[0]
+    sigma = 0.5 * np.sqrt(np.mean(np.diff(x, axis=0) ** 2))
 
     def values():  # fresh arrays: the stage writes its answers into them
         return {"alpha": np.array([0.9]), "model": np.array(["sbm"], dtype=object), "probability": np.array([0.95])}
 
-    clean = refine_segments([x], [Segments(np.zeros(0, np.int64), 400, values())], alpha=[np.full(400, 0.9)],
-                            changepoints=False)[0]
-    assert fit_sbm_segments([x]).noise_z[0] > -NOISE_Z and clean["alpha_method"].tolist() == ["likelihood (SBM)"]
-    noisy_x = x + 0.5 * rms * rng.standard_normal(x.shape)
-    assert fit_sbm_segments([noisy_x]).noise_z[0] < -3
-    noisy = refine_segments([noisy_x], [Segments(np.zeros(0, np.int64), 400, values())],
-                            alpha=[np.full(400, 0.9)], changepoints=False)[0]
-    assert noisy["alpha_method"][0].startswith("network (segment classified sbm; its steps show localization noise")
-    assert noisy["alpha"][0] == 0.9 and np.isnan(noisy["K"][0])
+    def stage(positions):
+        return refine_segments([positions], [Segments(np.zeros(0, np.int64), 400, values())],
+                               alpha=[np.full(400, 0.9)], changepoints=False)[0]
+
+    clean = stage(x)
+    assert clean["alpha_method"].tolist() == ["likelihood (SBM)"] and clean["localization_error"][0] == 0
+    noisy = stage(x + sigma * rng.standard_normal(x.shape))
+    assert noisy["alpha_method"].tolist() == ["likelihood (SBM)"]
+    assert abs(noisy["alpha"][0] - 1.6) <= 3 * noisy["alpha_se"][0]
+    assert abs(noisy["localization_error"][0] - sigma) <= 3 * noisy["localization_error_se"][0]

@@ -20,14 +20,18 @@ Steps are independent, so the likelihood is exact and cheap: K is profiled out i
 alpha is found on a grid refined by a bounded scalar search. Standard errors come from the observed
 information of (alpha, log K), by finite differences at the maximum.
 
-Localization noise is not modelled (unlike the FBM likelihood): it adds the same variance to every step,
-flattening their profile, so on a noisy segment the SBM exponent is pulled towards 1 under a tight error
-bar (on the five-model mix at noise 0.3 / 0.5 of the step, L = 500, the 95 % intervals held the truth in
-74 % / 40 % of segments). But SBM's steps are independent, and white noise on the positions makes
-consecutive steps anti-correlated, so each fit also tests for it (noise_z: the lag-1 correlation of the
-steps, each scaled by its fitted standard deviation, in standard errors; about N(0, 1) without noise);
-the product does not report an SBM fit whose test fails (NOISE_Z; docs/likelihood.md part E). Units: K in
-input length^2 / frame^alpha, like uandi.likelihood.
+Localization noise: white noise of sigma per axis on the positions adds 2 sigma^2 to every step's
+variance and -sigma^2 to the covariance of consecutive steps, so per axis the steps' covariance is
+2 K (diag(w) + s T), T = tridiag(-1, 2, -1), s = sigma^2 / 2K. Its likelihood stays exact and cheap (the
+LDL' recursion of a tridiagonal matrix, O(n) per point), K profiled out; (alpha, log s) are found by
+Newton's method from a 3 x 3 stencil (_NoisyBatch), for all segments and offsets at once, and the
+standard errors of alpha, log K and log s come from the observed information. The noise is kept where
+twice its log-likelihood gain over the noise-free fit passes NOISE_TEST (a 5 % test); alpha_se and K_se
+then also hold the doubt of that decision (the other decision's values, weighted by its probability, as
+uandi.likelihood does). Without it noise pulls alpha towards 1 under a tight error bar, because it
+flattens the steps' variance profile (noise of half the RMS step, 300 points: 95 % intervals held the
+truth in 7-9 % of segments at alpha 0.3 and 1.7; with it, 90-98 %; docs/likelihood.md part E). Units: K in
+input length^2 / frame^alpha and sigma in input units, like uandi.likelihood.
 """
 
 from __future__ import annotations
@@ -45,8 +49,9 @@ ALPHA_BOUNDS = (0.05, 2.0)  # SBM's range in the AnDi convention
 CLOCK_OFFSETS = {"exact": ((0.0, 1.0), (0.5, 0.5)),
                  "found": ((0.0, 1.0, 2.0, 4.0, 8.0, 16.0), (0.25, 0.25, 0.125, 0.125, 0.125, 0.125))}
 _GRID = np.linspace(*ALPHA_BOUNDS, 196)
-# noise_z below -NOISE_Z: the steps are anti-correlated, as localization noise makes them (one-sided 5 %)
-NOISE_Z = 1.64
+# 2 x log-likelihood gain that a localization error must bring to be kept (one parameter on its boundary:
+# chi-bar-square 5 %, as uandi.likelihood.NOISE_TEST)
+NOISE_TEST = 2.71
 
 
 @dataclass
@@ -56,8 +61,10 @@ class SBMFit:
     alpha, alpha_se: exponent and its standard error, averaged over the clock offsets (the module's
     docstring). K, K_se: per-axis MSD 2 K t^alpha coefficient (input units^2 / frame^alpha) and its
     standard error, likewise. clock_offset: t0 of the likeliest fit; loglik: its maximised
-    log-likelihood. n: steps. at_bound: alpha at 0.05 or 2 (no error reported). noise_z: the test for
-    localization noise (_noise_z; below -NOISE_Z the steps look noisy and the fit is not to be trusted).
+    log-likelihood (of the model chosen, with or without noise). n: steps. at_bound: alpha at 0.05 or 2
+    (no error reported). sigma, sigma_se: the localization error per axis (input units; 0 with no error
+    where the noise test did not keep it); noise_gain: that test's 2 x log-likelihood gain of the noise
+    (kept above NOISE_TEST).
     """
 
     alpha: np.ndarray
@@ -68,7 +75,9 @@ class SBMFit:
     loglik: np.ndarray
     n: np.ndarray
     at_bound: np.ndarray
-    noise_z: np.ndarray
+    sigma: np.ndarray
+    sigma_se: np.ndarray
+    noise_gain: np.ndarray
 
 
 def _weights(alpha: np.ndarray, n: int, t0: float) -> np.ndarray:
@@ -78,20 +87,6 @@ def _weights(alpha: np.ndarray, n: int, t0: float) -> np.ndarray:
         log_t = np.log(t)  # log 0 = -inf gives 0^alpha = 0
     powers = np.exp(np.asarray(alpha, dtype=float)[:, None] * log_t[None, :])
     return np.diff(powers, axis=1)
-
-
-def _noise_z(steps: np.ndarray, alpha: float, t0: float) -> float:
-    """The lag-1 correlation of a segment's steps (n, 2), each divided by sqrt(w_t) at the fitted alpha
-    and clock offset (so that without noise they are independent with one variance), pooled over both
-    axes, in standard errors (the correlation times sqrt(2 (n - 1)), the number of products summed): about
-    N(0, 1) for SBM, negative where white localization noise of sigma adds -sigma^2 to the covariance of
-    consecutive steps. NaN under 3 steps."""
-    if steps.shape[0] < 3:
-        return np.nan
-    u = steps / np.sqrt(_weights(np.array([alpha]), steps.shape[0], t0)[0])[:, None]  # (n, 2)
-    num = np.sum(u[1:] * u[:-1])
-    den = np.sqrt(np.sum(u[1:] ** 2) * np.sum(u[:-1] ** 2))
-    return float(num / den * np.sqrt(2 * (u.shape[0] - 1))) if den > 0 else np.nan
 
 
 def _loglik(alpha: np.ndarray, log_k: np.ndarray | None, sq: np.ndarray, t0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -143,13 +138,180 @@ def _standard_errors(alpha: float, log_k: float, sq: np.ndarray, t0: float) -> t
     return float(np.sqrt(cov[0, 0])), float(np.sqrt(cov[1, 1]))
 
 
-def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str = "found") -> SBMFit:
+# ---- localization noise -------------------------------------------------------------------------------
+# The noisy fit's search, per segment and clock offset, all of them at once (one tridiagonal recursion per
+# step over every point): Newton's method on the profile likelihood in (alpha, log s), its derivatives from
+# a 3 x 3 stencil of half-widths h around the centre. Each round evaluates the stencil and the last round's
+# Newton point (kept within 4 h of its centre), moves to the best of the ten, and halves h where the centre
+# stays best. alpha and s run along a ridge (more noise, a larger alpha), which steps along the axes
+# alone climb slowly.
+_SEARCH_STEPS = (0.2, 1.0)  # the first round's h in alpha and log s
+_SEARCH_ROUNDS = 6
+_STENCIL = (0.02, 0.1)  # the final stencil's h, for the maximum's last step and the observed information
+_LOG_S_BOUNDS = (-16.0, 9.0)  # s = sigma^2 / 2K, per frame^alpha: far below and above any step's variance
+_GRID9 = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)], dtype=float)  # (9, 2) alpha-major
+
+
+def _tridiagonal_terms(x: np.ndarray, active: np.ndarray, alpha: np.ndarray, s: np.ndarray,
+                       t0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quadratic form and log determinant of M = diag(w) + s T for many segments and points at once.
+
+    x: (S, N, 2) steps, zero-padded, sorted longest first; active: (N,) how many segments have a step t
+    (a prefix, by the sorting); alpha, s: (S, P) the points of each segment; t0: (P,) their clock offsets.
+    T is tridiag(-1, 2, -1) (white noise on the positions); M's LDL' factorisation is the recursion
+    D_t = w_t + 2 s - s^2 / D_(t-1), and the forward substitution z_t = x_t + (s / D_(t-1)) z_(t-1).
+    Returns q = sum over both axes of x' M^-1 x and log det M (one axis), each (S, P)."""
+    S, P = alpha.shape
+    q, logdet = np.zeros((S, P)), np.zeros((S, P))
+    z = np.zeros((2, S, P))
+    d_prev = np.ones((S, P))
+    with np.errstate(divide="ignore"):
+        pw_prev = np.exp(alpha * np.log(t0)[None, :])  # t0^alpha (0 at t0 = 0)
+    for t in range(x.shape[1]):
+        k = int(active[t])
+        a, sk = alpha[:k], s[:k]
+        pw = np.exp(a * np.log(t + 1.0 + t0)[None, :])  # (k, P): (t + t0)^alpha, frame t + 1
+        d = pw - pw_prev[:k]  # w_t
+        pw_prev[:k] = pw
+        d += 2 * sk
+        if t:
+            c = sk / d_prev[:k]  # the LDL' factor's multiplier
+            d -= sk * c
+            z[:, :k] *= c
+        z[:, :k] += x[:k, t].T[:, :, None]
+        q[:k] += (z[0, :k] ** 2 + z[1, :k] ** 2) / d
+        logdet[:k] += np.log(d)
+        d_prev[:k] = d
+    return q, logdet
+
+
+def _profile_loglik(q: np.ndarray, logdet: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Both axes' log-likelihood with K profiled out (K = q / 4n): -n log(pi q / n) - log det M - n."""
+    return -n * np.log(np.pi * np.maximum(q, 1e-300) / n) - logdet - n
+
+
+class _NoisyBatch:
+    """Segments' steps (each (n_i, 2)) laid out for _tridiagonal_terms, and their fits over offsets."""
+
+    def __init__(self, steps: list[np.ndarray], offsets: tuple):
+        n = np.array([len(d) for d in steps])
+        self.order = np.argsort(-n, kind="stable")
+        self.n = n[self.order].astype(float)[:, None]  # (S, 1)
+        self.x = np.zeros((len(steps), int(n.max()), 2))
+        for row, i in enumerate(self.order):
+            self.x[row, : n[i]] = steps[i]
+        self.active = len(n) - np.searchsorted(np.sort(n), np.arange(self.x.shape[1]), side="right")
+        self.t0 = np.asarray(offsets, dtype=float)
+
+    def loglik(self, alpha: np.ndarray, log_s: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Profile log-likelihood and log K at points (S, n_offsets * width), offset-major columns."""
+        t0 = np.repeat(self.t0, width)
+        q, logdet = _tridiagonal_terms(self.x, self.active, alpha, np.exp(log_s), t0)
+        return _profile_loglik(q, logdet, self.n), np.log(np.maximum(q, 1e-300) / (4 * self.n))
+
+    def terms(self, alpha: np.ndarray, log_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """q and log det M (_tridiagonal_terms) at points (S, O, m) of each segment and offset."""
+        shape = alpha.shape
+        q, logdet = _tridiagonal_terms(self.x, self.active, alpha.reshape(shape[0], -1),
+                                       np.exp(log_s.reshape(shape[0], -1)), np.repeat(self.t0, shape[2]))
+        return q.reshape(shape), logdet.reshape(shape)
+
+    def fit(self, alpha0: np.ndarray, log_s0: np.ndarray) -> dict:
+        """Maximum of the noisy likelihood per segment and offset, from the starts (S, O) (input order).
+
+        Returns arrays (S, O) in input order: alpha, log_s, log_k (the clock's), loglik, at_bound, and the
+        standard errors of alpha, log K and log s with the covariance of log K and log s (the observed
+        information of the full likelihood in (alpha, log K, log s))."""
+        ca, cu = alpha0[self.order], log_s0[self.order]  # (S, O) centres
+        pa, pu = ca.copy(), cu.copy()  # the Newton points
+        ha, hu = np.full(ca.shape, _SEARCH_STEPS[0]), np.full(ca.shape, _SEARCH_STEPS[1])
+        for _ in range(_SEARCH_ROUNDS):
+            # the stencil, kept inside alpha's bounds, and the Newton point: (S, O, 10)
+            sa = np.clip(ca, ALPHA_BOUNDS[0] + ha, ALPHA_BOUNDS[1] - ha)
+            xa = np.concatenate([sa[..., None] + ha[..., None] * _GRID9[:, 0], pa[..., None]], axis=2)
+            xu = np.concatenate([cu[..., None] + hu[..., None] * _GRID9[:, 1], pu[..., None]], axis=2)
+            q, logdet = self.terms(xa, xu)
+            ll = _profile_loglik(q, logdet, self.n[:, :, None])
+            step_a, step_u, _, _ = _stencil_derivatives(q[..., :9], logdet[..., :9], self.n, ha, hu)
+            j = np.argmax(ll, axis=2)[..., None]
+            stay = j[..., 0] == 4
+            ha, hu = np.where(stay, ha / 2, ha), np.where(stay, hu / 2, hu)
+            pa = np.clip(sa + np.clip(step_a, -4 * ha, 4 * ha), *ALPHA_BOUNDS)
+            pu = np.clip(cu + np.clip(step_u, -4 * hu, 4 * hu), *_LOG_S_BOUNDS)
+            ca, cu = np.take_along_axis(xa, j, 2)[..., 0], np.take_along_axis(xu, j, 2)[..., 0]
+            best = np.take_along_axis(ll, j, 2)[..., 0]
+        ea, eu = np.full(ca.shape, _STENCIL[0]), np.full(ca.shape, _STENCIL[1])
+        sa = np.clip(ca, ALPHA_BOUNDS[0] + ea, ALPHA_BOUNDS[1] - ea)
+        q, logdet = self.terms(sa[..., None] + ea[..., None] * _GRID9[:, 0], cu[..., None] + eu[..., None] * _GRID9[:, 1])
+        step_a, step_u, gain, info = _stencil_derivatives(q, logdet, self.n, ea, eu)
+        step_a, step_u = np.clip(step_a, -ea, ea), np.clip(step_u, -eu, eu)  # a last step within the stencil
+        cov = _covariance(info)
+        alpha = np.clip(sa + step_a, *ALPHA_BOUNDS)
+        out = {"alpha": alpha, "log_s": cu + step_u, "log_k": np.log(q[..., 4] / (4 * self.n)),
+               "loglik": np.maximum(_profile_loglik(q[..., 4], logdet[..., 4], self.n) + gain(step_a, step_u), best),
+               "at_bound": (alpha <= ALPHA_BOUNDS[0] + 1e-3) | (alpha >= ALPHA_BOUNDS[1] - 1e-3),
+               "alpha_se": np.sqrt(cov[..., 0, 0]), "log_k_se": np.sqrt(cov[..., 1, 1]),
+               "log_s_se": np.sqrt(cov[..., 2, 2]), "cov_ks": cov[..., 1, 2]}
+        inverse = np.empty_like(self.order)
+        inverse[self.order] = np.arange(len(self.order))
+        return {key: value[inverse] for key, value in out.items()}
+
+
+def _stencil_derivatives(q: np.ndarray, logdet: np.ndarray, n: np.ndarray, ea: np.ndarray, eu: np.ndarray):
+    """Newton's step, its gain and the observed information from a 3 x 3 stencil in (alpha, log s).
+
+    q, logdet: (S, O, 9) at the centre + (ea, eu) * _GRID9; n (S, 1); ea, eu (S, O). The full
+    log-likelihood is f = -n log 2 pi - n (log 2 + kappa) - log det M - q exp(-kappa) / 4 with kappa =
+    log K; its Hessian in (alpha, kappa, u = log s) at kappa's maximum log(q / 4n) takes q's and log det's
+    derivatives from the stencil and kappa's in closed form. Returns (step in alpha, step in u (each
+    (S, O); 0 where the profile is not concave), gain(step_a, step_u): the quadratic's rise, and the
+    information (S, O, 3, 3))."""
+    k = q[..., 4] / (4 * n)  # K at the centre (per frame^alpha)
+    g = -logdet - q / (4 * k[..., None])  # f less its constant, at the centre's K: (S, O, 9)
+    ga, gu = (g[..., 7] - g[..., 1]) / (2 * ea), (g[..., 5] - g[..., 3]) / (2 * eu)
+    info = np.empty(k.shape + (3, 3))  # minus the Hessian in (alpha, kappa, u)
+    info[..., 0, 0] = -(g[..., 7] - 2 * g[..., 4] + g[..., 1]) / ea**2
+    info[..., 2, 2] = -(g[..., 5] - 2 * g[..., 4] + g[..., 3]) / eu**2
+    info[..., 0, 2] = info[..., 2, 0] = -(g[..., 8] - g[..., 6] - g[..., 2] + g[..., 0]) / (4 * ea * eu)
+    info[..., 1, 1] = n  # d2f / dkappa2 = -q / 4K = -n at kappa's maximum
+    info[..., 0, 1] = info[..., 1, 0] = -(q[..., 7] - q[..., 1]) / (2 * ea) / (4 * k)
+    info[..., 1, 2] = info[..., 2, 1] = -(q[..., 5] - q[..., 3]) / (2 * eu) / (4 * k)
+    # the profile likelihood's information in (alpha, u): the Schur complement of kappa; its gradient is
+    # f's at kappa's maximum (the centre's K)
+    i_aa = info[..., 0, 0] - info[..., 0, 1] ** 2 / n
+    i_uu = info[..., 2, 2] - info[..., 1, 2] ** 2 / n
+    i_au = info[..., 0, 2] - info[..., 0, 1] * info[..., 1, 2] / n
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        det = i_aa * i_uu - i_au**2
+        concave = (i_aa > 0) & (det > 0)
+        step_a = np.where(concave, (i_uu * ga - i_au * gu) / det, 0.0)
+        step_u = np.where(concave, (i_aa * gu - i_au * ga) / det, 0.0)
+
+    def gain(da, du):
+        return np.where(concave, ga * da + gu * du - 0.5 * (i_aa * da**2 + 2 * i_au * da * du + i_uu * du**2), 0.0)
+
+    return np.nan_to_num(step_a), np.nan_to_num(step_u), gain, info
+
+
+def _covariance(info: np.ndarray) -> np.ndarray:
+    """Inverse of each (3, 3) information; NaN where it is not positive definite."""
+    cov = np.full(info.shape, np.nan)
+    good = np.all(np.isfinite(info), axis=(-2, -1))
+    good[good] = np.all(np.linalg.eigvalsh(info[good]) > 0, axis=-1)
+    cov[good] = np.linalg.inv(info[good])
+    return cov
+
+
+def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str = "found",
+                     noise: bool = True) -> SBMFit:
     """Maximum-likelihood SBM alpha and K of each segment, with standard errors.
 
     segments: list of (n_i + 1, 2) positions (input units; one frame between rows), at least 3 points
     each. Each segment's clock offset t0 (frames before its first point) is averaged over
     CLOCK_OFFSETS[starts] (the module's docstring): "found" for segments whose start a changepoint
     search placed, "exact" for segments known to begin where their motion began.
+    noise: also fit white localization noise, kept where it passes NOISE_TEST (the module's docstring);
+    False: the noise-free fit alone.
     workers: optional uandi.workers pool: the segments are fitted in its processes, in contiguous chunks
     of near-equal steps (each fit is its segment's own, so the answers are one process's).
     """
@@ -161,12 +323,14 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
             raise ValueError(f"segment {i}: expected positions of shape (n >= 3, 2), got {shape}")
     if active(workers) and len(segments) >= 2 * workers.n:
         parts = split([len(pos) for pos in segments], workers.n)
-        fits = workers.starmap(_sbm_chunk, [(Packed.of(segments[part]), starts) for part in parts])
+        fits = workers.starmap(_sbm_chunk, [(Packed.of(segments[part]), starts, noise) for part in parts])
         return SBMFit(**{f.name: np.concatenate([getattr(fit, f.name) for fit in fits]) for f in fields(SBMFit)})
+    offsets, prior = CLOCK_OFFSETS[starts]
     out = {k: np.full(len(segments), np.nan) for k in ("alpha", "alpha_se", "K", "K_se", "clock_offset", "loglik",
-                                                        "noise_z")}
+                                                        "sigma", "sigma_se", "noise_gain")}
     n_steps = np.zeros(len(segments), dtype=np.int64)
     at_bound = np.zeros(len(segments), dtype=bool)
+    moving, scaled, exponents, plain = [], [], [], []
     for i, pos in enumerate(segments):
         pos = np.asarray(pos, dtype=float)
         steps = np.diff(pos, axis=0)  # (n, 2)
@@ -177,37 +341,101 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
         # work in units of 2^e ~ the largest step (exact), so 1e-300 and 1e300 inputs neither under-
         # nor overflow; K is scaled back by 4^e at the end
         e = int(np.frexp(peak)[1])
-        sq = (np.ldexp(steps, -e) ** 2).sum(axis=1)  # (n,) x^2 + y^2 per step
-        alpha, a_se, log_k, logk_se, ll, t0, at_bound[i] = _averaged_fit(sq, *CLOCK_OFFSETS[starts])
+        moving.append(i)
+        exponents.append(e)
+        scaled.append(np.ldexp(steps, -e))
+        plain.append(_averaged_fit((scaled[-1] ** 2).sum(axis=1), offsets, prior))
+    noisy = _noisy_fits(scaled, plain, offsets) if noise and moving else None
+    for row, (i, e) in enumerate(zip(moving, exponents)):
+        alpha, a_se, log_k, logk_se, ll, t0, at_bound[i] = plain[row][:7]
+        out["sigma"][i], out["noise_gain"][i] = 0.0, 0.0
+        if noisy is not None:
+            fit = _averaged_noisy({key: value[row] for key, value in noisy.items()}, prior, offsets, n_steps[i])
+            gain = out["noise_gain"][i] = max(2 * (fit[4] - ll), 0.0)
+            if gain > NOISE_TEST:
+                other, other_k = alpha, log_k
+                alpha, a_se, log_k, logk_se, ll, t0, at_bound[i], log_sigma, log_sigma_se = fit
+                out["sigma"][i] = np.ldexp(np.exp(log_sigma), e)
+                out["sigma_se"][i] = out["sigma"][i] * log_sigma_se
+            else:
+                other, other_k = fit[0], fit[2]
+            # the decision's doubt: the other decision's values, weighted by its probability
+            weight = 1.0 / (1.0 + np.exp(np.clip(abs(gain - NOISE_TEST) / 2, -50.0, 50.0)))
+            a_se = np.sqrt(a_se**2 + weight * (other - alpha) ** 2)
+            logk_se = np.sqrt(logk_se**2 + weight * (other_k - log_k) ** 2)
         # loglik of the input's units: each of the 2n coordinates was divided by 2^e
-        out["alpha"][i], out["loglik"][i], out["clock_offset"][i] = alpha, ll - 2 * sq.shape[0] * e * np.log(2.0), t0
+        out["alpha"][i], out["loglik"][i], out["clock_offset"][i] = alpha, ll - 2 * n_steps[i] * e * np.log(2.0), t0
         with np.errstate(over="ignore"):  # K beyond 1e308 (input units ~1e154 and up) is reported as inf
             out["K"][i] = np.ldexp(np.exp(log_k), 2 * e)
             out["K_se"][i] = np.ldexp(np.exp(log_k) * logk_se, 2 * e)
         out["alpha_se"][i] = np.nan if at_bound[i] else a_se
-        out["noise_z"][i] = _noise_z(np.ldexp(steps, -e), alpha, t0)
     return SBMFit(n=n_steps, at_bound=at_bound, **out)
+
+
+def _noisy_fits(steps: list[np.ndarray], plain: list[tuple], offsets: tuple) -> dict:
+    """The noisy likelihood's maximum for every segment and offset (_NoisyBatch.fit), started from each
+    offset's noise-free alpha and the noise variance that the steps' lag-1 covariance gives (-sigma^2 for
+    SBM plus white noise), as s = sigma^2 / 2K with the noise-free K (a floor of 1e-3 of the mean step's
+    variance where the covariance is not negative)."""
+    alpha0 = np.array([fit[7] for fit in plain])  # (S, O) each offset's noise-free alpha
+    log_k0 = np.array([fit[8] for fit in plain])  # (S, O) and its clock K
+    var = np.array([max(-np.mean(d[1:] * d[:-1]), 1e-3 * np.mean(d**2)) for d in steps])  # per axis
+    log_s0 = np.clip(np.log(var)[:, None] - np.log(2.0) - log_k0, *_LOG_S_BOUNDS)
+    return _NoisyBatch(steps, offsets).fit(np.clip(alpha0, 0.1, 1.95), log_s0)
+
+
+def _averaged_noisy(fit: dict, prior: tuple, offsets: tuple, n: int) -> tuple:
+    """One segment's noisy fits (fit: arrays over offsets) averaged over the offsets as _averaged_fit
+    does, each offset's K its own (at its own alpha and s, as the MSD over the n frames). Returns
+    (alpha, alpha_se, log K, its se, the likeliest loglik, its offset, at_bound, log sigma, its se); where
+    the likeliest fit is at alpha's edge, or no offset's fit has standard errors, the likeliest's own
+    values (alpha_se NaN at the edge)."""
+    t0s = np.asarray(offsets, dtype=float)
+    usable = np.isfinite(fit["alpha_se"]) & np.isfinite(fit["log_k_se"]) & ~fit["at_bound"]
+    best = int(np.argmax(fit["loglik"]))
+    log_ks = fit["log_k"] + _segment_msd_log_factor(n, t0s, fit["alpha"])
+    # sigma^2 = 2 K s, K the clock's: log sigma = (log 2 + log K + log s) / 2
+    log_sigma = 0.5 * (np.log(2.0) + fit["log_k"] + fit["log_s"])
+    log_sigma_var = 0.25 * (fit["log_k_se"] ** 2 + fit["log_s_se"] ** 2 + 2 * fit["cov_ks"])
+    if fit["at_bound"][best] or not usable.any():
+        return (fit["alpha"][best], np.nan if fit["at_bound"][best] else fit["alpha_se"][best], log_ks[best],
+                fit["log_k_se"][best], fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]),
+                log_sigma[best], np.sqrt(max(log_sigma_var[best], 0.0)))
+    w = np.where(usable, np.exp(fit["loglik"] - fit["loglik"][usable].max()) * np.asarray(prior), 0.0)
+    w /= w.sum()
+
+    def mean_and_se(values, variances):
+        mean = np.sum(w * np.where(usable, values, 0.0))
+        return mean, np.sqrt(np.sum(w * (np.where(usable, variances, 0.0) + (np.where(usable, values, mean) - mean) ** 2)))
+
+    alpha, a_se = mean_and_se(fit["alpha"], fit["alpha_se"] ** 2)
+    log_k, k_se = mean_and_se(log_ks, fit["log_k_se"] ** 2)
+    ls, ls_se = mean_and_se(log_sigma, np.maximum(log_sigma_var, 0.0))
+    return alpha, a_se, log_k, k_se, fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]), ls, ls_se
 
 
 def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     """One segment's fit averaged over the clock offsets with their prior weights.
 
     sq: (n,) squared step lengths. Returns (alpha, alpha_se, log K, its se, the likeliest offset's
-    loglik, that offset, at_bound). Offsets whose fit has no standard error (alpha at an edge) count in
-    the likeliest's choice only; at_bound when the likeliest fit is at an edge (then its own values)."""
+    loglik, that offset, at_bound, each offset's alpha (O,), its clock's log K (O,)). Offsets whose fit
+    has no standard error (alpha at an edge) count in the likeliest's choice only; at_bound when the
+    likeliest fit is at an edge (then its own values)."""
     alphas, lls, log_ks, a_ses, k_ses = (np.empty(len(offsets)) for _ in range(5))
     n = sq.shape[0]
     for j, t0 in enumerate(offsets):
         alphas[j], lls[j] = _best_alpha(sq, t0)
         log_ks[j] = _loglik(alphas[j:j + 1], None, sq, t0)[1][0]
         a_ses[j], k_ses[j] = _standard_errors(alphas[j], log_ks[j], sq, t0)
+    clock_log_ks = log_ks.copy()
     best = int(np.argmax(lls))
     edge = (alphas <= ALPHA_BOUNDS[0] + 1e-3) | (alphas >= ALPHA_BOUNDS[1] - 1e-3)
     usable = np.isfinite(a_ses) & np.isfinite(k_ses) & ~edge
     t0s = np.array(offsets)
     if edge[best] or not usable.any():
         log_k = log_ks[best] + _segment_msd_log_factor(n, t0s[best], alphas[best])
-        return alphas[best], np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best])
+        return (alphas[best], np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best]), alphas,
+                clock_log_ks)
     w = np.where(usable, np.exp(lls - lls[usable].max()) * np.asarray(prior), 0.0)
     w /= w.sum()
     alpha = np.sum(w * alphas)
@@ -219,7 +447,7 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     log_ks += _segment_msd_log_factor(n, t0s, alpha)
     log_k = np.sum(w * log_ks)
     k_var = np.sum(w * (np.where(usable, k_ses, 0) ** 2 + (log_ks - log_k) ** 2))
-    return alpha, np.sqrt(a_var), log_k, np.sqrt(k_var), lls[best], offsets[best], False
+    return alpha, np.sqrt(a_var), log_k, np.sqrt(k_var), lls[best], offsets[best], False, alphas, clock_log_ks
 
 
 def _segment_msd_log_factor(n: int, t0, alpha):
@@ -228,6 +456,6 @@ def _segment_msd_log_factor(n: int, t0, alpha):
     return np.log(((n + t0) ** alpha - t0**alpha) / n**alpha)
 
 
-def _sbm_chunk(segments: Packed, starts: str) -> SBMFit:
+def _sbm_chunk(segments: Packed, starts: str, noise: bool) -> SBMFit:
     """One worker's share of fit_sbm_segments."""
-    return fit_sbm_segments(segments.unpack(), starts=starts)
+    return fit_sbm_segments(segments.unpack(), starts=starts, noise=noise)

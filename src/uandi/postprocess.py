@@ -974,7 +974,7 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         Linux, for inputs large enough to gain from them); the answers do not depend on it.
 
     Segments classified SBM (model task) get the exact SBM likelihood's alpha and K instead
-    (uandi.likelihood_sbm; no localization error). Segments classified ATTM, CTRW or LW keep the
+    (uandi.likelihood_sbm; with the segment's own localization error, kept where its test passes). Segments classified ATTM, CTRW or LW keep the
     network's alpha and get no K: no exact likelihood of ours fits them. Segments under `min_points`
     points, and segments whose class has a probability under `min_probability` (a doubtful class: its
     likelihood would put a tight error bar on a guess), keep the network's alpha too.
@@ -1006,7 +1006,6 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
                      cfg, pool) -> list:
     """refine_segments with its settings merged and its worker pool (or None) open."""
     from .likelihood import blur_evidence, fit_segments, segment_positions
-    from .likelihood_sbm import NOISE_Z as SBM_NOISE_Z
     from .likelihood_sbm import fit_sbm_segments
 
     min_gap = (model_rule or {}).get("min_gap", 10)
@@ -1104,14 +1103,13 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         if not np.isfinite(sbm_fit.alpha[i]):
             segments[k].values["alpha_method"][s] = "network (segment classified sbm, never moves)"
             continue
-        if sbm_fit.noise_z[i] < -SBM_NOISE_Z:  # the SBM likelihood has no localization noise: no tight bar on a bias
-            segments[k].values["alpha_method"][s] = ("network (segment classified sbm; its steps show localization "
-                                                     "noise, which the SBM likelihood does not model)")
-            continue
         # the SBM fit does not return the alpha-log K covariance: K's error in physical units then
         # ignores it (exact without --frame-interval)
         store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i], 0.0,
               "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)")
+        # the segment's own localization error (the SBM fit's; 0 where its noise test did not keep one)
+        segments[k].values["localization_error"][s] = sbm_fit.sigma[i] * length_factor
+        segments[k].values["localization_error_se"][s] = sbm_fit.sigma_se[i] * length_factor
     if cfg["alpha_error"] is not None:  # the network's alpha gets the error measured on simulated segments
         for seg in segments:
             mine = np.array([str(m).startswith("network") for m in seg.values["alpha_method"]], bool)
