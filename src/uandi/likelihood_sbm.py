@@ -52,6 +52,9 @@ _GRID = np.linspace(*ALPHA_BOUNDS, 196)
 # 2 x log-likelihood gain that a localization error must bring to be kept (one parameter on its boundary:
 # chi-bar-square 5 %, as uandi.likelihood.NOISE_TEST)
 NOISE_TEST = 2.71
+# 2 x log-likelihood gain over a stated localization error that rejects it (chi-square 1 df, 5 %, as
+# uandi.likelihood.KNOWN_NOISE_TEST)
+KNOWN_NOISE_TEST = 3.84
 
 
 @dataclass
@@ -146,7 +149,7 @@ def _standard_errors(alpha: float, log_k: float, sq: np.ndarray, t0: float) -> t
 # stays best. alpha and s run along a ridge (more noise, a larger alpha), which steps along the axes
 # alone climb slowly.
 _SEARCH_STEPS = (0.2, 1.0)  # the first round's h in alpha and log s
-_SEARCH_ROUNDS = 6
+_SEARCH_ROUNDS = 10
 _STENCIL = (0.02, 0.1)  # the final stencil's h, for the maximum's last step and the observed information
 _LOG_S_BOUNDS = (-16.0, 9.0)  # s = sigma^2 / 2K, per frame^alpha: far below and above any step's variance
 _GRID9 = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)], dtype=float)  # (9, 2) alpha-major
@@ -220,26 +223,14 @@ class _NoisyBatch:
         """Maximum of the noisy likelihood per segment and offset, from the starts (S, O) (input order).
 
         Returns arrays (S, O) in input order: alpha, log_s, log_k (the clock's), loglik, at_bound, and the
-        standard errors of alpha, log K and log s with the covariance of log K and log s (the observed
-        information of the full likelihood in (alpha, log K, log s))."""
-        ca, cu = alpha0[self.order], log_s0[self.order]  # (S, O) centres
-        pa, pu = ca.copy(), cu.copy()  # the Newton points
-        ha, hu = np.full(ca.shape, _SEARCH_STEPS[0]), np.full(ca.shape, _SEARCH_STEPS[1])
-        for _ in range(_SEARCH_ROUNDS):
-            # the stencil, kept inside alpha's bounds, and the Newton point: (S, O, 10)
-            sa = np.clip(ca, ALPHA_BOUNDS[0] + ha, ALPHA_BOUNDS[1] - ha)
-            xa = np.concatenate([sa[..., None] + ha[..., None] * _GRID9[:, 0], pa[..., None]], axis=2)
-            xu = np.concatenate([cu[..., None] + hu[..., None] * _GRID9[:, 1], pu[..., None]], axis=2)
+        standard errors of alpha, log K and log s with the covariances of log K with log s (cov_ks) and
+        with alpha (cov_ak) (the observed information of the full likelihood in (alpha, log K, log s))."""
+
+        def profile(xa, xu):  # K profiled out
             q, logdet = self.terms(xa, xu)
-            ll = _profile_loglik(q, logdet, self.n[:, :, None])
-            step_a, step_u, _, _ = _stencil_derivatives(q[..., :9], logdet[..., :9], self.n, ha, hu)
-            j = np.argmax(ll, axis=2)[..., None]
-            stay = j[..., 0] == 4
-            ha, hu = np.where(stay, ha / 2, ha), np.where(stay, hu / 2, hu)
-            pa = np.clip(sa + np.clip(step_a, -4 * ha, 4 * ha), *ALPHA_BOUNDS)
-            pu = np.clip(cu + np.clip(step_u, -4 * hu, 4 * hu), *_LOG_S_BOUNDS)
-            ca, cu = np.take_along_axis(xa, j, 2)[..., 0], np.take_along_axis(xu, j, 2)[..., 0]
-            best = np.take_along_axis(ll, j, 2)[..., 0]
+            return _profile_loglik(q, logdet, self.n[:, :, None])
+
+        ca, cu, best = self._search(alpha0[self.order], log_s0[self.order], _SEARCH_STEPS, _LOG_S_BOUNDS, profile)
         ea, eu = np.full(ca.shape, _STENCIL[0]), np.full(ca.shape, _STENCIL[1])
         sa = np.clip(ca, ALPHA_BOUNDS[0] + ea, ALPHA_BOUNDS[1] - ea)
         q, logdet = self.terms(sa[..., None] + ea[..., None] * _GRID9[:, 0], cu[..., None] + eu[..., None] * _GRID9[:, 1])
@@ -251,10 +242,102 @@ class _NoisyBatch:
                "loglik": np.maximum(_profile_loglik(q[..., 4], logdet[..., 4], self.n) + gain(step_a, step_u), best),
                "at_bound": (alpha <= ALPHA_BOUNDS[0] + 1e-3) | (alpha >= ALPHA_BOUNDS[1] - 1e-3),
                "alpha_se": np.sqrt(cov[..., 0, 0]), "log_k_se": np.sqrt(cov[..., 1, 1]),
-               "log_s_se": np.sqrt(cov[..., 2, 2]), "cov_ks": cov[..., 1, 2]}
+               "log_s_se": np.sqrt(cov[..., 2, 2]), "cov_ks": cov[..., 1, 2], "cov_ak": cov[..., 0, 1]}
+        return {key: value[self.inverse] for key, value in out.items()}
+
+    def fit_stated(self, alpha0: np.ndarray, log_k0: np.ndarray, sigma2: np.ndarray) -> dict:
+        """Maximum over (alpha, log K) with the localization error stated: sigma2 (S,) its variance per
+        axis (s = sigma2 / 2K), from the starts (S, O) (input order). Returns arrays (S, O) in input order:
+        alpha, log_k (the clock's), loglik, at_bound, alpha_se, log_k_se and their covariance cov_ak
+        (observed information)."""
+        half = np.log(sigma2[self.order] / 2)[:, None, None]  # log s = log(sigma2 / 2) - log K
+        n, t0 = self.n[:, :, None], self.t0[None, :, None]
+
+        def full(xa, xm):  # the whole log-likelihood at (alpha, log K of the segment's MSD)
+            xk = xm - _segment_msd_log_factor(n, t0, xa)  # the clock's log K
+            q, logdet = self.terms(xa, half - xk)
+            return -n * (np.log(2 * np.pi) + np.log(2.0) + xk) - logdet - q * np.exp(-xk) / 4
+
+        # searched in the MSD's K, far less tied to alpha than the clock's where the clock started early
+        start_m = log_k0[self.order] + _segment_msd_log_factor(self.n, self.t0[None, :], alpha0[self.order])
+        ca, cm, best = self._search(alpha0[self.order], start_m, (_SEARCH_STEPS[0], 0.5), (-700.0, 700.0), full)
+        ea, ek = np.full(ca.shape, _STENCIL[0]), np.full(ca.shape, 0.02)
+        sa = np.clip(ca, ALPHA_BOUNDS[0] + ea, ALPHA_BOUNDS[1] - ea)
+        f = full(sa[..., None] + ea[..., None] * _GRID9[:, 0], cm[..., None] + ek[..., None] * _GRID9[:, 1])
+        step_a, step_k, gain, info = _newton9(f, ea, ek)
+        step_a, step_k = np.clip(step_a, -ea, ea), np.clip(step_k, -ek, ek)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            det = info[..., 0, 0] * info[..., 1, 1] - info[..., 0, 1] ** 2
+            good = (info[..., 0, 0] > 0) & (det > 0)
+            a_se = np.where(good, np.sqrt(info[..., 1, 1] / det), np.nan)
+            k_se = np.where(good, np.sqrt(info[..., 0, 0] / det), np.nan)
+            cov_ak = np.where(good, -info[..., 0, 1] / det, np.nan)
+        alpha = np.clip(sa + step_a, *ALPHA_BOUNDS)
+        # the clock's K, its variance and covariance with alpha, as fit() returns them (delta method)
+        slope = _msd_factor_slope(self.n, self.t0[None, :], alpha)
+        clock_var = k_se**2 - 2 * slope * cov_ak + slope**2 * a_se**2
+        out = {"alpha": alpha, "log_k": cm + step_k - _segment_msd_log_factor(self.n, self.t0[None, :], alpha),
+               "loglik": np.maximum(f[..., 4] + gain(step_a, step_k), best),
+               "at_bound": (alpha <= ALPHA_BOUNDS[0] + 1e-3) | (alpha >= ALPHA_BOUNDS[1] - 1e-3),
+               "alpha_se": a_se, "log_k_se": np.sqrt(np.maximum(clock_var, 0.0)), "cov_ak": cov_ak - slope * a_se**2}
+        return {key: value[self.inverse] for key, value in out.items()}
+
+    @property
+    def inverse(self) -> np.ndarray:
+        """Rows in input order from rows sorted longest first."""
         inverse = np.empty_like(self.order)
         inverse[self.order] = np.arange(len(self.order))
-        return {key: value[inverse] for key, value in out.items()}
+        return inverse
+
+    def _search(self, ca: np.ndarray, cb: np.ndarray, steps: tuple, b_bounds: tuple, objective) -> tuple:
+        """Newton's method in (alpha, b) from the centres (S, O) (sorted rows): each round evaluates
+        objective (S, O, m) -> (S, O, m) on the 3 x 3 stencil of half-widths h and on the last round's
+        Newton point (within 4 h of its centre), moves to the best of the ten and halves h where the centre
+        stays best. Returns the final centres and their values."""
+        ca, cb = ca.copy(), cb.copy()
+        pa, pb = ca.copy(), cb.copy()  # the Newton points
+        ha, hb = np.full(ca.shape, steps[0]), np.full(ca.shape, steps[1])
+        for _ in range(_SEARCH_ROUNDS):
+            sa = np.clip(ca, ALPHA_BOUNDS[0] + ha, ALPHA_BOUNDS[1] - ha)  # the stencil inside alpha's bounds
+            xa = np.concatenate([sa[..., None] + ha[..., None] * _GRID9[:, 0], pa[..., None]], axis=2)
+            xb = np.concatenate([cb[..., None] + hb[..., None] * _GRID9[:, 1], pb[..., None]], axis=2)
+            value = objective(xa, xb)  # (S, O, 10)
+            step_a, step_b, _, _ = _newton9(value[..., :9], ha, hb)
+            j = np.argmax(value, axis=2)[..., None]
+            stay = j[..., 0] == 4
+            ha, hb = np.where(stay, ha / 2, ha), np.where(stay, hb / 2, hb)
+            pa = np.clip(sa + np.clip(step_a, -4 * ha, 4 * ha), *ALPHA_BOUNDS)
+            pb = np.clip(cb + np.clip(step_b, -4 * hb, 4 * hb), *b_bounds)
+            ca, cb = np.take_along_axis(xa, j, 2)[..., 0], np.take_along_axis(xb, j, 2)[..., 0]
+            best = np.take_along_axis(value, j, 2)[..., 0]
+        return ca, cb, best
+
+
+def _newton9(f: np.ndarray, ha: np.ndarray, hb: np.ndarray):
+    """Newton's step for the maximum of f from its values (..., 9) on the stencil centre + (ha, hb) *
+    _GRID9 (central differences). Returns (step in a, step in b (0 where f is not concave there),
+    gain(da, db): the quadratic's rise, the information (..., 2, 2) = minus the Hessian)."""
+    ga, gb = (f[..., 7] - f[..., 1]) / (2 * ha), (f[..., 5] - f[..., 3]) / (2 * hb)
+    info = np.empty(f.shape[:-1] + (2, 2))
+    info[..., 0, 0] = -(f[..., 7] - 2 * f[..., 4] + f[..., 1]) / ha**2
+    info[..., 1, 1] = -(f[..., 5] - 2 * f[..., 4] + f[..., 3]) / hb**2
+    info[..., 0, 1] = info[..., 1, 0] = -(f[..., 8] - f[..., 6] - f[..., 2] + f[..., 0]) / (4 * ha * hb)
+    return _newton_step(ga, gb, info[..., 0, 0], info[..., 0, 1], info[..., 1, 1]) + (info,)
+
+
+def _newton_step(ga, gb, i_aa, i_ab, i_bb) -> tuple:
+    """(step_a, step_b, gain) of Newton's method for gradient (ga, gb) and information [[i_aa, i_ab],
+    [i_ab, i_bb]]; no step where that is not positive definite."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        det = i_aa * i_bb - i_ab**2
+        concave = (i_aa > 0) & (det > 0)
+        step_a = np.where(concave, (i_bb * ga - i_ab * gb) / det, 0.0)
+        step_b = np.where(concave, (i_aa * gb - i_ab * ga) / det, 0.0)
+
+    def gain(da, db):
+        return np.where(concave, ga * da + gb * db - 0.5 * (i_aa * da**2 + 2 * i_ab * da * db + i_bb * db**2), 0.0)
+
+    return np.nan_to_num(step_a), np.nan_to_num(step_b), gain
 
 
 def _stencil_derivatives(q: np.ndarray, logdet: np.ndarray, n: np.ndarray, ea: np.ndarray, eu: np.ndarray):
@@ -281,16 +364,8 @@ def _stencil_derivatives(q: np.ndarray, logdet: np.ndarray, n: np.ndarray, ea: n
     i_aa = info[..., 0, 0] - info[..., 0, 1] ** 2 / n
     i_uu = info[..., 2, 2] - info[..., 1, 2] ** 2 / n
     i_au = info[..., 0, 2] - info[..., 0, 1] * info[..., 1, 2] / n
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        det = i_aa * i_uu - i_au**2
-        concave = (i_aa > 0) & (det > 0)
-        step_a = np.where(concave, (i_uu * ga - i_au * gu) / det, 0.0)
-        step_u = np.where(concave, (i_aa * gu - i_au * ga) / det, 0.0)
-
-    def gain(da, du):
-        return np.where(concave, ga * da + gu * du - 0.5 * (i_aa * da**2 + 2 * i_au * da * du + i_uu * du**2), 0.0)
-
-    return np.nan_to_num(step_a), np.nan_to_num(step_u), gain, info
+    step_a, step_u, gain = _newton_step(ga, gu, i_aa, i_au, i_uu)
+    return step_a, step_u, gain, info
 
 
 def _covariance(info: np.ndarray) -> np.ndarray:
@@ -303,20 +378,27 @@ def _covariance(info: np.ndarray) -> np.ndarray:
 
 
 def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str = "found",
-                     noise: bool = True) -> SBMFit:
+                     noise: bool | float = True) -> SBMFit:
     """Maximum-likelihood SBM alpha and K of each segment, with standard errors.
 
     segments: list of (n_i + 1, 2) positions (input units; one frame between rows), at least 3 points
     each. Each segment's clock offset t0 (frames before its first point) is averaged over
     CLOCK_OFFSETS[starts] (the module's docstring): "found" for segments whose start a changepoint
     search placed, "exact" for segments known to begin where their motion began.
-    noise: also fit white localization noise, kept where it passes NOISE_TEST (the module's docstring);
-    False: the noise-free fit alone.
+    noise: True: also fit white localization noise, kept where it passes NOISE_TEST (the module's
+    docstring); False: the noise-free fit alone; a number: the localization error per axis, stated (input
+    units), fixed where the data accept it; a segment whose data reject it (2 x log-likelihood gain of the
+    noise fitted, or of none, over the stated one > KNOWN_NOISE_TEST) gets the fit of noise=True instead
+    (as uandi.likelihood.fit_segments does with a stated error). alpha_se and K_se hold the doubt of
+    whichever decision was taken.
     workers: optional uandi.workers pool: the segments are fitted in its processes, in contiguous chunks
     of near-equal steps (each fit is its segment's own, so the answers are one process's).
     """
     if starts not in CLOCK_OFFSETS:
         raise ValueError(f"starts must be one of {sorted(CLOCK_OFFSETS)}; got {starts!r}")
+    stated = None if isinstance(noise, (bool, np.bool_)) else float(noise)
+    if stated is not None and not (np.isfinite(stated) and stated >= 0):
+        raise ValueError(f"noise must be True, False or a localization error >= 0 (input units); got {noise!r}")
     for i, pos in enumerate(segments):
         shape = np.shape(pos)
         if len(shape) != 2 or shape[1] != 2 or shape[0] < 3:
@@ -345,24 +427,37 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
         exponents.append(e)
         scaled.append(np.ldexp(steps, -e))
         plain.append(_averaged_fit((scaled[-1] ** 2).sum(axis=1), offsets, prior))
-    noisy = _noisy_fits(scaled, plain, offsets) if noise and moving else None
+    noisy = _noisy_fits(scaled, plain, offsets) if noise is not False and moving else None
+    given = None
+    if stated and moving:  # (stated 0: the noise-free fit is the stated one)
+        sigma2 = np.array([np.ldexp(stated, -e) ** 2 for e in exponents])
+        # started from the fit with the noise free: where the stated noise is near the fitted one, near its
+        # maximum (the noise-free fit's alpha and K lie far along a curved ridge from it)
+        given = _NoisyBatch(scaled, offsets).fit_stated(np.clip(noisy["alpha"], 0.1, 1.95), noisy["log_k"], sigma2)
     for row, (i, e) in enumerate(zip(moving, exponents)):
-        alpha, a_se, log_k, logk_se, ll, t0, at_bound[i] = plain[row][:7]
+        chosen = plain[row][:7] + (None, np.nan)  # + (log sigma, its se): no noise
         out["sigma"][i], out["noise_gain"][i] = 0.0, 0.0
         if noisy is not None:
-            fit = _averaged_noisy({key: value[row] for key, value in noisy.items()}, prior, offsets, n_steps[i])
-            gain = out["noise_gain"][i] = max(2 * (fit[4] - ll), 0.0)
-            if gain > NOISE_TEST:
-                other, other_k = alpha, log_k
-                alpha, a_se, log_k, logk_se, ll, t0, at_bound[i], log_sigma, log_sigma_se = fit
-                out["sigma"][i] = np.ldexp(np.exp(log_sigma), e)
-                out["sigma_se"][i] = out["sigma"][i] * log_sigma_se
-            else:
-                other, other_k = fit[0], fit[2]
+            fitted = _averaged({key: value[row] for key, value in noisy.items()}, prior, offsets, n_steps[i])
+            gain = out["noise_gain"][i] = max(2 * (fitted[4] - chosen[4]), 0.0)
+            chosen, other = (fitted, chosen) if gain > NOISE_TEST else (chosen, fitted)
+            margin = abs(gain - NOISE_TEST)
+            if stated is not None:  # the free fit (noise or none, as the test chose) against the stated noise
+                at_stated = plain[row][:7] + (None, np.nan) if given is None else _averaged(
+                    {key: value[row] for key, value in given.items()}, prior, offsets, n_steps[i])[:7] + (None, np.nan)
+                reject = 2 * (max(fitted[4], plain[row][4]) - at_stated[4])
+                chosen, other = (chosen, at_stated) if reject > KNOWN_NOISE_TEST else (at_stated, chosen)
+                margin = abs(reject - KNOWN_NOISE_TEST)
+                if reject <= KNOWN_NOISE_TEST:
+                    out["sigma"][i] = stated  # kept as given (no standard error)
             # the decision's doubt: the other decision's values, weighted by its probability
-            weight = 1.0 / (1.0 + np.exp(np.clip(abs(gain - NOISE_TEST) / 2, -50.0, 50.0)))
-            a_se = np.sqrt(a_se**2 + weight * (other - alpha) ** 2)
-            logk_se = np.sqrt(logk_se**2 + weight * (other_k - log_k) ** 2)
+            weight = 1.0 / (1.0 + np.exp(np.clip(margin / 2, -50.0, 50.0)))
+            chosen = (chosen[0], np.sqrt(chosen[1] ** 2 + weight * (other[0] - chosen[0]) ** 2), chosen[2],
+                      np.sqrt(chosen[3] ** 2 + weight * (other[2] - chosen[2]) ** 2)) + chosen[4:]
+        alpha, a_se, log_k, logk_se, ll, t0, at_bound[i], log_sigma, log_sigma_se = chosen
+        if log_sigma is not None:  # fitted
+            out["sigma"][i] = np.ldexp(np.exp(log_sigma), e)
+            out["sigma_se"][i] = out["sigma"][i] * log_sigma_se
         # loglik of the input's units: each of the 2n coordinates was divided by 2^e
         out["alpha"][i], out["loglik"][i], out["clock_offset"][i] = alpha, ll - 2 * n_steps[i] * e * np.log(2.0), t0
         with np.errstate(over="ignore"):  # K beyond 1e308 (input units ~1e154 and up) is reported as inf
@@ -384,22 +479,26 @@ def _noisy_fits(steps: list[np.ndarray], plain: list[tuple], offsets: tuple) -> 
     return _NoisyBatch(steps, offsets).fit(np.clip(alpha0, 0.1, 1.95), log_s0)
 
 
-def _averaged_noisy(fit: dict, prior: tuple, offsets: tuple, n: int) -> tuple:
-    """One segment's noisy fits (fit: arrays over offsets) averaged over the offsets as _averaged_fit
-    does, each offset's K its own (at its own alpha and s, as the MSD over the n frames). Returns
-    (alpha, alpha_se, log K, its se, the likeliest loglik, its offset, at_bound, log sigma, its se); where
-    the likeliest fit is at alpha's edge, or no offset's fit has standard errors, the likeliest's own
-    values (alpha_se NaN at the edge)."""
+def _averaged(fit: dict, prior: tuple, offsets: tuple, n: int) -> tuple:
+    """One segment's fits with noise (fit: arrays over offsets, from _NoisyBatch) averaged over the
+    offsets as _averaged_fit does, each offset's K its own (at its own alpha and noise, as the MSD over
+    the n frames). Returns (alpha, alpha_se, log K, its se, the likeliest loglik, its offset, at_bound,
+    log sigma, its se: NaN where the noise was stated); where the likeliest fit is at alpha's edge, or no
+    offset's fit has standard errors, the likeliest's own values (alpha_se NaN at the edge)."""
     t0s = np.asarray(offsets, dtype=float)
     usable = np.isfinite(fit["alpha_se"]) & np.isfinite(fit["log_k_se"]) & ~fit["at_bound"]
     best = int(np.argmax(fit["loglik"]))
     log_ks = fit["log_k"] + _segment_msd_log_factor(n, t0s, fit["alpha"])
-    # sigma^2 = 2 K s, K the clock's: log sigma = (log 2 + log K + log s) / 2
-    log_sigma = 0.5 * (np.log(2.0) + fit["log_k"] + fit["log_s"])
-    log_sigma_var = 0.25 * (fit["log_k_se"] ** 2 + fit["log_s_se"] ** 2 + 2 * fit["cov_ks"])
+    # its variance: the clock's log K plus the factor's slope in alpha times alpha (delta method)
+    slope = _msd_factor_slope(n, t0s, fit["alpha"])
+    log_k_var = fit["log_k_se"] ** 2 + 2 * slope * fit["cov_ak"] + slope**2 * fit["alpha_se"] ** 2
+    # sigma^2 = 2 K s, K the clock's: log sigma = (log 2 + log K + log s) / 2 (NaN for a stated sigma)
+    nan = np.full(len(offsets), np.nan)
+    log_sigma = 0.5 * (np.log(2.0) + fit["log_k"] + fit.get("log_s", nan))
+    log_sigma_var = 0.25 * (fit["log_k_se"] ** 2 + fit.get("log_s_se", nan) ** 2 + 2 * fit.get("cov_ks", nan))
     if fit["at_bound"][best] or not usable.any():
         return (fit["alpha"][best], np.nan if fit["at_bound"][best] else fit["alpha_se"][best], log_ks[best],
-                fit["log_k_se"][best], fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]),
+                np.sqrt(max(log_k_var[best], 0.0)), fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]),
                 log_sigma[best], np.sqrt(max(log_sigma_var[best], 0.0)))
     w = np.where(usable, np.exp(fit["loglik"] - fit["loglik"][usable].max()) * np.asarray(prior), 0.0)
     w /= w.sum()
@@ -409,7 +508,7 @@ def _averaged_noisy(fit: dict, prior: tuple, offsets: tuple, n: int) -> tuple:
         return mean, np.sqrt(np.sum(w * (np.where(usable, variances, 0.0) + (np.where(usable, values, mean) - mean) ** 2)))
 
     alpha, a_se = mean_and_se(fit["alpha"], fit["alpha_se"] ** 2)
-    log_k, k_se = mean_and_se(log_ks, fit["log_k_se"] ** 2)
+    log_k, k_se = mean_and_se(log_ks, np.maximum(log_k_var, 0.0))
     ls, ls_se = mean_and_se(log_sigma, np.maximum(log_sigma_var, 0.0))
     return alpha, a_se, log_k, k_se, fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]), ls, ls_se
 
@@ -454,6 +553,15 @@ def _segment_msd_log_factor(n: int, t0, alpha):
     """log(((n + t0)^alpha - t0^alpha) / n^alpha): the clock K at offset t0 times this factor (exp) is the
     K whose 2 K n^alpha is the MSD over the segment's n frames (0 at t0 = 0)."""
     return np.log(((n + t0) ** alpha - t0**alpha) / n**alpha)
+
+
+def _msd_factor_slope(n: int, t0: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """d/d alpha of _segment_msd_log_factor: ((n + t0)^alpha log(n + t0) - t0^alpha log t0) /
+    ((n + t0)^alpha - t0^alpha) - log n (t0^alpha log t0 = 0 at t0 = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t0_term = np.where(t0 > 0, t0**alpha * np.log(np.where(t0 > 0, t0, 1.0)), 0.0)
+    top = (n + t0) ** alpha
+    return (top * np.log(n + t0) - t0_term) / (top - t0**alpha) - np.log(n)
 
 
 def _sbm_chunk(segments: Packed, starts: str, noise: bool) -> SBMFit:

@@ -974,7 +974,8 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
         Linux, for inputs large enough to gain from them); the answers do not depend on it.
 
     Segments classified SBM (model task) get the exact SBM likelihood's alpha and K instead
-    (uandi.likelihood_sbm; with the segment's own localization error, kept where its test passes). Segments classified ATTM, CTRW or LW keep the
+    (uandi.likelihood_sbm; with the segment's own localization error, kept where its test passes, or
+    the one stated where the segment accepts it). Segments classified ATTM, CTRW or LW keep the
     network's alpha and get no K: no exact likelihood of ours fits them. Segments under `min_points`
     points, and segments whose class has a probability under `min_probability` (a doubtful class: its
     likelihood would put a tight error bar on a guess), keep the network's alpha too.
@@ -1042,7 +1043,9 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
             message = blur_notice(blur_evidence(pieces, workers=pool, clear_below=BLUR_MIN_GAIN))
             if message:
                 notify(message)
-    sbm_fit = fit_sbm_segments(sbm_pieces, workers=pool) if sbm_pieces else None
+    # the SBM fit's noise: fitted per segment ("track", "auto", True), none (False), or the one stated
+    sbm_noise = True if isinstance(cfg["noise"], str) else cfg["noise"]
+    sbm_fit = fit_sbm_segments(sbm_pieces, workers=pool, noise=sbm_noise) if sbm_pieces else None
     units = likelihood_units(pixel_size, frame_interval)
     length_factor = pixel_size if pixel_size is not None else 1.0
     log_dt = np.log(frame_interval) if frame_interval is not None else 0.0
@@ -1105,8 +1108,11 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
             continue
         # the SBM fit does not return the alpha-log K covariance: K's error in physical units then
         # ignores it (exact without --frame-interval)
+        method = "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)"
+        if sbm_noise is not True and sbm_noise is not False and sbm_fit.sigma[i] != sbm_noise:  # one was stated
+            method += " (localization error fitted: the one given does not fit this segment)"
         store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i], 0.0,
-              "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)")
+              method)
         # the segment's own localization error (the SBM fit's; 0 where its noise test did not keep one)
         segments[k].values["localization_error"][s] = sbm_fit.sigma[i] * length_factor
         segments[k].values["localization_error_se"][s] = sbm_fit.sigma_se[i] * length_factor
