@@ -142,12 +142,12 @@ def _standard_errors(alpha: float, log_k: float, sq: np.ndarray, t0: float) -> t
 
 
 # ---- localization noise -------------------------------------------------------------------------------
-# The noisy fit's search, per segment and clock offset, all of them at once (one tridiagonal recursion per
-# step over every point): Newton's method on the profile likelihood in (alpha, log s), its derivatives from
-# a 3 x 3 stencil of half-widths h around the centre. Each round evaluates the stencil and the last round's
-# Newton point (kept within 4 h of its centre), moves to the best of the ten, and halves h where the centre
-# stays best. alpha and s run along a ridge (more noise, a larger alpha), which steps along the axes
-# alone climb slowly.
+# The noisy fits' search, per segment and clock offset, all of them at once (one tridiagonal recursion per
+# step over every point): Newton's method in (alpha, log s) on the profile likelihood (noise fitted) or in
+# (alpha, log K) (noise stated), its derivatives from a 3 x 3 stencil of half-widths h around the centre.
+# Each round evaluates the stencil and the last round's Newton point (kept within 4 h of its centre), moves
+# to the best of the ten, and halves h where the centre stays best (_NoisyBatch._search). alpha and s run
+# along a ridge (more noise, a larger alpha), which steps along the axes alone climb slowly.
 _SEARCH_STEPS = (0.2, 1.0)  # the first round's h in alpha and log s
 _SEARCH_ROUNDS = 10
 _STENCIL = (0.02, 0.1)  # the final stencil's h, for the maximum's last step and the observed information
@@ -206,12 +206,6 @@ class _NoisyBatch:
         self.active = len(n) - np.searchsorted(np.sort(n), np.arange(self.x.shape[1]), side="right")
         self.t0 = np.asarray(offsets, dtype=float)
 
-    def loglik(self, alpha: np.ndarray, log_s: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """Profile log-likelihood and log K at points (S, n_offsets * width), offset-major columns."""
-        t0 = np.repeat(self.t0, width)
-        q, logdet = _tridiagonal_terms(self.x, self.active, alpha, np.exp(log_s), t0)
-        return _profile_loglik(q, logdet, self.n), np.log(np.maximum(q, 1e-300) / (4 * self.n))
-
     def terms(self, alpha: np.ndarray, log_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """q and log det M (_tridiagonal_terms) at points (S, O, m) of each segment and offset."""
         shape = alpha.shape
@@ -237,10 +231,10 @@ class _NoisyBatch:
         step_a, step_u, gain, info = _stencil_derivatives(q, logdet, self.n, ea, eu)
         step_a, step_u = np.clip(step_a, -ea, ea), np.clip(step_u, -eu, eu)  # a last step within the stencil
         cov = _covariance(info)
-        alpha = np.clip(sa + step_a, *ALPHA_BOUNDS)
+        alpha, edge = _at_edge(ca, sa + step_a)
         out = {"alpha": alpha, "log_s": cu + step_u, "log_k": np.log(q[..., 4] / (4 * self.n)),
                "loglik": np.maximum(_profile_loglik(q[..., 4], logdet[..., 4], self.n) + gain(step_a, step_u), best),
-               "at_bound": (alpha <= ALPHA_BOUNDS[0] + 1e-3) | (alpha >= ALPHA_BOUNDS[1] - 1e-3),
+               "at_bound": edge,
                "alpha_se": np.sqrt(cov[..., 0, 0]), "log_k_se": np.sqrt(cov[..., 1, 1]),
                "log_s_se": np.sqrt(cov[..., 2, 2]), "cov_ks": cov[..., 1, 2], "cov_ak": cov[..., 0, 1]}
         return {key: value[self.inverse] for key, value in out.items()}
@@ -272,13 +266,13 @@ class _NoisyBatch:
             a_se = np.where(good, np.sqrt(info[..., 1, 1] / det), np.nan)
             k_se = np.where(good, np.sqrt(info[..., 0, 0] / det), np.nan)
             cov_ak = np.where(good, -info[..., 0, 1] / det, np.nan)
-        alpha = np.clip(sa + step_a, *ALPHA_BOUNDS)
+        alpha, edge = _at_edge(ca, sa + step_a)
         # the clock's K, its variance and covariance with alpha, as fit() returns them (delta method)
         slope = _msd_factor_slope(self.n, self.t0[None, :], alpha)
         clock_var = k_se**2 - 2 * slope * cov_ak + slope**2 * a_se**2
         out = {"alpha": alpha, "log_k": cm + step_k - _segment_msd_log_factor(self.n, self.t0[None, :], alpha),
                "loglik": np.maximum(f[..., 4] + gain(step_a, step_k), best),
-               "at_bound": (alpha <= ALPHA_BOUNDS[0] + 1e-3) | (alpha >= ALPHA_BOUNDS[1] - 1e-3),
+               "at_bound": edge,
                "alpha_se": a_se, "log_k_se": np.sqrt(np.maximum(clock_var, 0.0)), "cov_ak": cov_ak - slope * a_se**2}
         return {key: value[self.inverse] for key, value in out.items()}
 
@@ -311,6 +305,14 @@ class _NoisyBatch:
             ca, cb = np.take_along_axis(xa, j, 2)[..., 0], np.take_along_axis(xb, j, 2)[..., 0]
             best = np.take_along_axis(value, j, 2)[..., 0]
         return ca, cb, best
+
+
+def _at_edge(centre: np.ndarray, refined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, at_bound): the search's best alpha where it lies at an edge of ALPHA_BOUNDS (the final
+    stencil, kept inside, cannot refine it there), else the refined one."""
+    edge = (centre <= ALPHA_BOUNDS[0] + 1e-3) | (centre >= ALPHA_BOUNDS[1] - 1e-3)
+    alpha = np.clip(np.where(edge, centre, refined), *ALPHA_BOUNDS)
+    return alpha, edge | (alpha <= ALPHA_BOUNDS[0] + 1e-3) | (alpha >= ALPHA_BOUNDS[1] - 1e-3)
 
 
 def _newton9(f: np.ndarray, ha: np.ndarray, hb: np.ndarray):
