@@ -5,8 +5,8 @@ product_noise, or product_noise_fbm with --tasks alpha).
     python benchmarks/product_noise.py --tasks alpha --alpha alpha,runs/alpha-fbm-noise-b8/best.safetensors \
         --write docs/experiments.md
 
-Without --write the table is printed only (each block's command names the networks it compares: a run
-with other networks would replace it).
+Without --write the table is only printed, so a run with other networks than a block's own leaves the
+block as it is.
 
 What a user gets, not what a network scores: on the subtask-2 mix (both flavours, seeds [83, L] as
 benchmarks/noise_robustness.py) with noise sigma_n 0, 0.3 and 0.5 of the step, each alpha network beside
