@@ -30,8 +30,13 @@ twice its log-likelihood gain over the noise-free fit passes NOISE_TEST (a 5 % t
 then also hold the doubt of that decision (the other decision's values, weighted by its probability, as
 uandi.likelihood does). Without it noise pulls alpha towards 1 under a tight error bar, because it
 flattens the steps' variance profile (noise of half the RMS step, 300 points: 95 % intervals held the
-truth in 7-9 % of segments at alpha 0.3 and 1.7; with it, 90-98 %; docs/likelihood.md part E). Units: K in
-input length^2 / frame^alpha and sigma in input units, like uandi.likelihood.
+truth in 7-9 % of segments at alpha 0.3 and 1.7; with it, 90-98 %; docs/likelihood.md part E). A
+localization error the user states is fixed instead where the segment accepts it (fit_sbm_segments' noise).
+Units: K in input length^2 / frame^alpha and sigma in input units, like uandi.likelihood.
+
+Not solved: a segment whose clock started well before its first point (a start found 30 or more frames
+late) reads alpha pulled towards 1 under a tight error bar (part E measures it); averaging over offsets
+beyond 16 frames costs precision at alpha near 1, where the offset is not identified.
 """
 
 from __future__ import annotations
@@ -66,8 +71,8 @@ class SBMFit:
     standard error, likewise. clock_offset: t0 of the likeliest fit; loglik: its maximised
     log-likelihood (of the model chosen, with or without noise). n: steps. at_bound: alpha at 0.05 or 2
     (no error reported). sigma, sigma_se: the localization error per axis (input units; 0 with no error
-    where the noise test did not keep it); noise_gain: that test's 2 x log-likelihood gain of the noise
-    (kept above NOISE_TEST).
+    where the noise test did not keep it; a stated one where the segment accepted it, with no error);
+    noise_gain: that test's 2 x log-likelihood gain of the noise fitted (kept above NOISE_TEST).
     """
 
     alpha: np.ndarray
@@ -566,6 +571,6 @@ def _msd_factor_slope(n: int, t0: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return (top * np.log(n + t0) - t0_term) / (top - t0**alpha) - np.log(n)
 
 
-def _sbm_chunk(segments: Packed, starts: str, noise: bool) -> SBMFit:
+def _sbm_chunk(segments: Packed, starts: str, noise: bool | float) -> SBMFit:
     """One worker's share of fit_sbm_segments."""
     return fit_sbm_segments(segments.unpack(), starts=starts, noise=noise)
