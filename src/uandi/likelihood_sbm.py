@@ -265,12 +265,8 @@ class _NoisyBatch:
         f = full(sa[..., None] + ea[..., None] * _GRID9[:, 0], cm[..., None] + ek[..., None] * _GRID9[:, 1])
         step_a, step_k, gain, info = _newton9(f, ea, ek)
         step_a, step_k = np.clip(step_a, -ea, ea), np.clip(step_k, -ek, ek)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            det = info[..., 0, 0] * info[..., 1, 1] - info[..., 0, 1] ** 2
-            good = (info[..., 0, 0] > 0) & (det > 0)
-            a_se = np.where(good, np.sqrt(info[..., 1, 1] / det), np.nan)
-            k_se = np.where(good, np.sqrt(info[..., 0, 0] / det), np.nan)
-            cov_ak = np.where(good, -info[..., 0, 1] / det, np.nan)
+        cov = _covariance(info)  # in (alpha, log K of the MSD)
+        a_se, k_se, cov_ak = np.sqrt(cov[..., 0, 0]), np.sqrt(cov[..., 1, 1]), cov[..., 0, 1]
         alpha, edge = _at_edge(ca, sa + step_a)
         # the clock's K, its variance and covariance with alpha, as fit() returns them (delta method)
         slope = _msd_factor_slope(self.n, self.t0[None, :], alpha)
@@ -320,15 +316,22 @@ def _at_edge(centre: np.ndarray, refined: np.ndarray) -> tuple[np.ndarray, np.nd
     return alpha, edge | (alpha <= ALPHA_BOUNDS[0] + 1e-3) | (alpha >= ALPHA_BOUNDS[1] - 1e-3)
 
 
-def _newton9(f: np.ndarray, ha: np.ndarray, hb: np.ndarray):
-    """Newton's step for the maximum of f from its values (..., 9) on the stencil centre + (ha, hb) *
-    _GRID9 (central differences). Returns (step in a, step in b (0 where f is not concave there),
-    gain(da, db): the quadratic's rise, the information (..., 2, 2) = minus the Hessian)."""
+def _central_differences(f: np.ndarray, ha: np.ndarray, hb: np.ndarray) -> tuple:
+    """Gradient (ga, gb) and information (..., 2, 2) = minus the Hessian of f from its values (..., 9) on
+    the stencil centre + (ha, hb) * _GRID9 (central differences)."""
     ga, gb = (f[..., 7] - f[..., 1]) / (2 * ha), (f[..., 5] - f[..., 3]) / (2 * hb)
     info = np.empty(f.shape[:-1] + (2, 2))
     info[..., 0, 0] = -(f[..., 7] - 2 * f[..., 4] + f[..., 1]) / ha**2
     info[..., 1, 1] = -(f[..., 5] - 2 * f[..., 4] + f[..., 3]) / hb**2
     info[..., 0, 1] = info[..., 1, 0] = -(f[..., 8] - f[..., 6] - f[..., 2] + f[..., 0]) / (4 * ha * hb)
+    return ga, gb, info
+
+
+def _newton9(f: np.ndarray, ha: np.ndarray, hb: np.ndarray):
+    """Newton's step for the maximum of f from its values (..., 9) on the stencil (_central_differences).
+    Returns (step in a, step in b (0 where f is not concave there), gain(da, db): the quadratic's rise,
+    the information (..., 2, 2))."""
+    ga, gb, info = _central_differences(f, ha, hb)
     return _newton_step(ga, gb, info[..., 0, 0], info[..., 0, 1], info[..., 1, 1]) + (info,)
 
 
@@ -358,11 +361,10 @@ def _stencil_derivatives(q: np.ndarray, logdet: np.ndarray, n: np.ndarray, ea: n
     information (S, O, 3, 3))."""
     k = q[..., 4] / (4 * n)  # K at the centre (per frame^alpha)
     g = -logdet - q / (4 * k[..., None])  # f less its constant, at the centre's K: (S, O, 9)
-    ga, gu = (g[..., 7] - g[..., 1]) / (2 * ea), (g[..., 5] - g[..., 3]) / (2 * eu)
+    ga, gu, at_k = _central_differences(g, ea, eu)  # in (alpha, u) at the centre's K
     info = np.empty(k.shape + (3, 3))  # minus the Hessian in (alpha, kappa, u)
-    info[..., 0, 0] = -(g[..., 7] - 2 * g[..., 4] + g[..., 1]) / ea**2
-    info[..., 2, 2] = -(g[..., 5] - 2 * g[..., 4] + g[..., 3]) / eu**2
-    info[..., 0, 2] = info[..., 2, 0] = -(g[..., 8] - g[..., 6] - g[..., 2] + g[..., 0]) / (4 * ea * eu)
+    info[..., 0, 0], info[..., 2, 2] = at_k[..., 0, 0], at_k[..., 1, 1]
+    info[..., 0, 2] = info[..., 2, 0] = at_k[..., 0, 1]
     info[..., 1, 1] = n  # d2f / dkappa2 = -q / 4K = -n at kappa's maximum
     info[..., 0, 1] = info[..., 1, 0] = -(q[..., 7] - q[..., 1]) / (2 * ea) / (4 * k)
     info[..., 1, 2] = info[..., 2, 1] = -(q[..., 5] - q[..., 3]) / (2 * eu) / (4 * k)
@@ -376,7 +378,7 @@ def _stencil_derivatives(q: np.ndarray, logdet: np.ndarray, n: np.ndarray, ea: n
 
 
 def _covariance(info: np.ndarray) -> np.ndarray:
-    """Inverse of each (3, 3) information; NaN where it is not positive definite."""
+    """Inverse of each (k, k) information; NaN where it is not positive definite."""
     cov = np.full(info.shape, np.nan)
     good = np.all(np.isfinite(info), axis=(-2, -1))
     good[good] = np.all(np.linalg.eigvalsh(info[good]) > 0, axis=-1)
@@ -507,16 +509,10 @@ def _averaged(fit: dict, prior: tuple, offsets: tuple, n: int) -> tuple:
         return (fit["alpha"][best], np.nan if fit["at_bound"][best] else fit["alpha_se"][best], log_ks[best],
                 np.sqrt(max(log_k_var[best], 0.0)), fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]),
                 log_sigma[best], np.sqrt(max(log_sigma_var[best], 0.0)))
-    w = np.where(usable, np.exp(fit["loglik"] - fit["loglik"][usable].max()) * np.asarray(prior), 0.0)
-    w /= w.sum()
-
-    def mean_and_se(values, variances):
-        mean = np.sum(w * np.where(usable, values, 0.0))
-        return mean, np.sqrt(np.sum(w * (np.where(usable, variances, 0.0) + (np.where(usable, values, mean) - mean) ** 2)))
-
-    alpha, a_se = mean_and_se(fit["alpha"], fit["alpha_se"] ** 2)
-    log_k, k_se = mean_and_se(log_ks, np.maximum(log_k_var, 0.0))
-    ls, ls_se = mean_and_se(log_sigma, np.maximum(log_sigma_var, 0.0))
+    w = _offset_weights(fit["loglik"], usable, prior)
+    alpha, a_se = _weighted(w, usable, fit["alpha"], fit["alpha_se"] ** 2)
+    log_k, k_se = _weighted(w, usable, log_ks, np.maximum(log_k_var, 0.0))
+    ls, ls_se = _weighted(w, usable, log_sigma, np.maximum(log_sigma_var, 0.0))
     return alpha, a_se, log_k, k_se, fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]), ls, ls_se
 
 
@@ -542,18 +538,31 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
         log_k = log_ks[best] + _segment_msd_log_factor(n, t0s[best], alphas[best])
         return (alphas[best], np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best]), alphas,
                 clock_log_ks)
-    w = np.where(usable, np.exp(lls - lls[usable].max()) * np.asarray(prior), 0.0)
-    w /= w.sum()
-    alpha = np.sum(w * alphas)
-    a_var = np.sum(w * (np.where(usable, a_ses, 0) ** 2 + (alphas - alpha) ** 2))
+    w = _offset_weights(lls, usable, prior)
+    alpha, a_se = _weighted(w, usable, alphas, a_ses**2)
     # K at the averaged alpha under each offset's clock, as the K whose 2 K n^alpha is that clock's MSD
     # over the segment's n frames, 2 K ((n + t0)^alpha - t0^alpha): the clock's own K at t0 = 0, and
     # comparable across offsets (each offset's own alpha would carry its disagreement into K)
     log_ks = np.array([_loglik(np.array([alpha]), None, sq, t0)[1][0] for t0 in offsets])
     log_ks += _segment_msd_log_factor(n, t0s, alpha)
-    log_k = np.sum(w * log_ks)
-    k_var = np.sum(w * (np.where(usable, k_ses, 0) ** 2 + (log_ks - log_k) ** 2))
-    return alpha, np.sqrt(a_var), log_k, np.sqrt(k_var), lls[best], offsets[best], False, alphas, clock_log_ks
+    log_k, k_se = _weighted(w, usable, log_ks, k_ses**2)
+    return alpha, a_se, log_k, k_se, lls[best], offsets[best], False, alphas, clock_log_ks
+
+
+def _offset_weights(loglik: np.ndarray, usable: np.ndarray, prior: tuple) -> np.ndarray:
+    """Each clock offset's weight, its likelihood times its prior, over the usable offsets (0 elsewhere),
+    summing to 1."""
+    w = np.where(usable, np.exp(loglik - loglik[usable].max()) * np.asarray(prior), 0.0)
+    return w / w.sum()
+
+
+def _weighted(w: np.ndarray, usable: np.ndarray, values: np.ndarray, variances: np.ndarray) -> tuple:
+    """An estimate averaged over the offsets with weights w (local model averaging): its weighted mean,
+    and as its standard error the root of the weighted within-offset variance plus the spread between
+    offsets (unusable offsets, of weight 0, left out)."""
+    mean = np.sum(w * np.where(usable, values, 0.0))
+    spread = (np.where(usable, values, mean) - mean) ** 2
+    return mean, np.sqrt(np.sum(w * (np.where(usable, variances, 0.0) + spread)))
 
 
 def _segment_msd_log_factor(n: int, t0, alpha):

@@ -1043,6 +1043,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
             message = blur_notice(blur_evidence(pieces, workers=pool, clear_below=BLUR_MIN_GAIN))
             if message:
                 notify(message)
+    stated = None if isinstance(cfg["noise"], (str, bool)) else cfg["noise"]  # a known localization error
     # the SBM fit's noise: fitted per segment ("track", "auto", True), none (False), or the one stated
     sbm_noise = True if isinstance(cfg["noise"], str) else cfg["noise"]
     sbm_fit = fit_sbm_segments(sbm_pieces, workers=pool, noise=sbm_noise) if sbm_pieces else None
@@ -1085,8 +1086,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
             v["K"][s] = np.exp(log_k)
             v["K_se"][s] = np.exp(log_k) * np.sqrt(var) if var >= 0 else np.nan
 
-    stated = cfg["noise"] if pieces and not isinstance(cfg["noise"], (str, bool)) else None  # a known error
-    refitted = fit.sigma != stated if stated is not None else np.zeros(len(owner), bool)
+    refitted = fit.sigma != stated if stated is not None and pieces else np.zeros(len(owner), bool)
     if refitted.sum() >= 3 and refitted.sum() > _chance_rejections(len(owner)):
         notify(f"the localization error given ({stated:g} input units) does not fit {refitted.sum()} of {len(owner)} "
                f"FBM segments (about {0.05 * len(owner):.0f} expected by chance): there it was fitted instead "
@@ -1109,7 +1109,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         # the SBM fit does not return the alpha-log K covariance: K's error in physical units then
         # ignores it (exact without --frame-interval)
         method = "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)"
-        if sbm_noise is not True and sbm_noise is not False and sbm_fit.sigma[i] != sbm_noise:  # one was stated
+        if stated is not None and sbm_fit.sigma[i] != stated:
             method += " (localization error fitted: the one given does not fit this segment)"
         store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i], 0.0,
               method)
