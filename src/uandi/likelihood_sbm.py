@@ -34,9 +34,13 @@ truth in 7-9 % of segments at alpha 0.3 and 1.7; with it, 90-98 %; docs/likeliho
 localization error the user states is fixed instead where the segment accepts it (fit_sbm_segments' noise).
 Units: K in input length^2 / frame^alpha and sigma in input units, like uandi.likelihood.
 
+Where a segment begins: locate_sbm_starts searches the start of a segment with the SBM likelihood itself,
+the segment before it standing for whatever moved there (the product uses it where both are called SBM:
+uandi.postprocess._place_sbm_starts), and makes two segments one where one clock explains them as well.
 Not solved: a segment whose clock started well before its first point (a start found 30 or more frames
-late) reads alpha pulled towards 1 under a tight error bar (part E measures it); averaging over offsets
-beyond 16 frames costs precision at alpha near 1, where the offset is not identified.
+late, after a segment of another class, or with noise that hides the first steps) reads alpha pulled
+towards 1 under a tight error bar (part E measures it); averaging over offsets beyond 16 frames costs
+precision at alpha near 1, where the offset is not identified.
 """
 
 from __future__ import annotations
@@ -578,6 +582,107 @@ def _msd_factor_slope(n: int, t0: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         t0_term = np.where(t0 > 0, t0**alpha * np.log(np.where(t0 > 0, t0, 1.0)), 0.0)
     top = (n + t0) ** alpha
     return (top * np.log(n + t0) - t0_term) / (top - t0**alpha) - np.log(n)
+
+
+# ---- where an SBM segment began ------------------------------------------------------------------------
+# A segment's clock starts where its motion began; a start found late leaves the early, small (alpha > 1)
+# or large (alpha < 1) steps to the segment before and bends alpha towards 1 (docs/likelihood.md part E).
+# locate_sbm_starts searches the start with the SBM likelihood itself: the stretch from the preceding
+# segment's first point to the segment's end, cut at each candidate start, each side an SBM segment with
+# its own clock, alpha, K and noise (the side before stands for whatever moved there: its free variance
+# profile keeps a change of step size from passing for a start). The steps are taken as independent,
+# with 2 K (w + s) per axis (the noise's lag-1 covariance left out: a locator, not the fit), on a grid of
+# alpha and s, K profiled out.
+START_WINDOW = (128, 32)  # frames before and after the found start searched
+# log-likelihood units the likeliest start must gain over the found one to move it
+START_GAIN = 3.0
+# and that the best cut must gain over the whole stretch as one segment to be kept: on one SBM segment of
+# 250 steps cut at 100 the best cut gains 6.1-7.7 or less in 95 % of stretches (alpha 0.3, 1, 1.8; noise 0 and
+# 0.5 of the RMS step; 200 each)
+START_MERGE = 7.0
+_START_ALPHAS = np.linspace(0.1, 2.0, 20)
+_START_S = np.r_[0.0, np.logspace(-3.0, 2.0, 6)]  # s = sigma^2 / 2K
+
+
+@dataclass
+class SBMStart:
+    """Where an SBM segment began, by locate_sbm_starts (points counted from the stretch's first point).
+
+    start: the start chosen (the found one, the likeliest, or 0 where the whole stretch is one segment);
+    low, high: the 95 % interval of the start among the candidates (flat prior); gain: log-likelihood of
+    the likeliest start over the found one's; merge_gain: of the whole stretch as one segment over the
+    best cut (negative: the cut is likelier).
+    """
+
+    start: int
+    low: int
+    high: int
+    gain: float
+    merge_gain: float
+
+
+def _start_table(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """1 / (w_r + s) (G, n) and the cumulative sums of log(w_r + s) (G, n + 1) over _START_ALPHAS x _START_S,
+    w_r the clock's r-th step (r = 1..n, t0 = 0)."""
+    w = _weights(_START_ALPHAS, n, 0.0)  # (A, n)
+    v = (w[:, None, :] + _START_S[None, :, None]).reshape(-1, n)  # (G, n)
+    log_v = np.concatenate([np.zeros((v.shape[0], 1)), np.cumsum(np.log(v), axis=1)], axis=1)
+    return 1.0 / v, log_v
+
+
+def _piece_loglik(ratio: np.ndarray, log_det: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Profile log-likelihood (K out) of pieces of m steps (both axes) with sum(sq / (w + s)) = ratio and
+    sum(log(w + s)) = log_det, up to the constant -m log(4 pi) - m that every cut of a stretch shares."""
+    with np.errstate(divide="ignore"):
+        return np.where(m > 0, -m * np.log(np.maximum(ratio, 1e-300) / (4.0 * np.maximum(m, 1))) - log_det, 0.0)
+
+
+def locate_sbm_starts(stretches: list, found: list, min_gap: int = 10) -> list[SBMStart]:
+    """The start of each SBM segment by the SBM likelihood (the section's comment above).
+
+    stretches: (n_i, 2) steps (input units) from the preceding segment's first step to the SBM segment's
+    last. found: each segment's found start, as the index of its first step in the stretch. The candidates
+    are the starts within START_WINDOW of the found one that leave both sides min_gap steps, and 0 (no
+    cut). The likeliest cut replaces the found one where
+    the found one lies outside its 95 % interval and it gains START_GAIN; no cut replaces both where the
+    better gains less than START_MERGE over it (the side before's own clock, alpha, K and noise, and the cut's
+    position, are the cut's extra parameters).
+    """
+    out = []
+    for steps, k_found in zip(stretches, found):
+        sq = (np.asarray(steps, dtype=float) ** 2).sum(axis=1)
+        n = sq.size
+        scale = np.mean(sq)
+        if not (np.isfinite(scale) and scale > 0) or n < 2 * min_gap:
+            out.append(SBMStart(int(k_found), int(k_found), int(k_found), 0.0, -np.inf))
+            continue
+        sq = sq / scale
+        inv_v, log_v = _start_table(n)  # (G, n), (G, n + 1)
+        cands = np.arange(max(k_found - START_WINDOW[0], min_gap), min(k_found + START_WINDOW[1], n - min_gap) + 1)
+        cands = np.union1d(cands, [0, k_found])
+        # the side before: a cumulative sum per grid point (G, n + 1), read at each cut
+        before = np.concatenate([np.zeros((inv_v.shape[0], 1)), np.cumsum(sq[None, :] * inv_v, axis=1)], axis=1)
+        ll_before = _piece_loglik(before[:, cands], log_v[:, cands], cands[None, :]).max(axis=0)  # (C,)
+        # the segment: its steps from the cut on against the clock's from its start, (C, n) @ (n, G)
+        padded = np.concatenate([sq, np.zeros(n)])
+        shifted = np.lib.stride_tricks.sliding_window_view(padded, n)[cands]  # (C, n): row c = sq[c:] then 0
+        m = n - cands
+        ll_after = _piece_loglik(shifted @ inv_v.T, log_v[:, m].T, m[:, None]).max(axis=1)  # (C,)
+        score = ll_before + ll_after
+        cut = cands > 0
+        best = int(np.argmax(np.where(cut, score, -np.inf)))
+        at_found = score[cands == k_found][0]
+        gain = score[best] - at_found
+        post = np.exp(np.where(cut, score - score[best], -np.inf))
+        cum = np.cumsum(post / post.sum())
+        low = int(cands[np.searchsorted(cum, 0.025)])
+        high = int(cands[min(np.searchsorted(cum, 0.975), cands.size - 1)])
+        start = int(cands[best]) if gain > START_GAIN and not low <= k_found <= high else int(k_found)
+        merge_gain = score[0] - max(score[best], at_found)
+        if merge_gain > -START_MERGE:
+            start = 0
+        out.append(SBMStart(start, low, high, float(gain), float(merge_gain)))
+    return out
 
 
 def _sbm_chunk(segments: Packed, starts: str, noise: bool | float) -> SBMFit:

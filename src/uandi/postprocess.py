@@ -749,6 +749,9 @@ LIKELIHOOD_SETTINGS = {"window": 12, "threshold": 0.06, "step_windows": (8, 16, 
                        # with both tasks, the likelihood also chooses changepoints inside the segments called
                        # FBM surely (_cut_fbm_segments)
                        "fbm_changepoints": True,
+                       # with both tasks, the SBM likelihood places the start of each segment called SBM
+                       # surely (_place_sbm_starts)
+                       "sbm_starts": True,
                        # uandi.alpha_error's table for the networks in use (None: the network's alpha keeps no
                        # error bar); uandi.segment passes the shipped one when both shipped networks run
                        "alpha_error": None}
@@ -956,6 +959,62 @@ def _cut_fbm_segments(tracks, segments, alpha, proba, classes, cfg: dict, min_ga
     return out, allowances
 
 
+def _place_sbm_starts(tracks, segments, alpha, proba, classes, cfg: dict, min_gap: int) -> list:
+    """With both tasks: the start of each segment that the diffusion-model network calls SBM surely, after a
+    segment it calls SBM too (surely or not), placed by the SBM likelihood (likelihood_sbm.locate_sbm_starts)
+    between the preceding segment's first point and its own end. SBM's clock starts with its motion, so a
+    start found late bends the segment's alpha towards 1 under a tight error bar (docs/likelihood.md part
+    E); the networks tend to give the early steps of an SBM segment (small above alpha 1) to the segment
+    before, or to cut the segment in two. A start moves where the likelihood prefers another by START_GAIN, and the two segments
+    become one where one clock explains them as well; first_frame_low and first_frame_high then hold the
+    start's 95 % interval. Returns the new Segments."""
+    from .likelihood import segment_positions
+    from .likelihood_sbm import locate_sbm_starts
+
+    where, stretches, found = [], [], []  # (track, segment) of each SBM segment searched, its steps, its start
+    for k, (x, seg) in enumerate(zip(tracks, segments)):
+        labels, sure = _likelihood_classes(seg, cfg["min_probability"])
+        starts, ends = seg.starts.tolist(), (seg.starts + seg.lengths).tolist()
+        for s in range(1, len(seg)):
+            # only after a segment called SBM too (surely or not): the SBM likelihood, Gaussian, cuts the
+            # heavy-tailed, intermittent steps of CTRW and ATTM where no change is (it moved starts into them
+            # by 10-90 frames on the five-model mix, and intervals that held came to miss)
+            if sure[s] and labels[s] == "sbm" and labels[s - 1] == "sbm" and seg.lengths[s] >= cfg["min_points"]:
+                first = max(starts[s - 1], 1)  # the point the stretch's first step goes into
+                where.append((k, s))
+                stretches.append(np.diff(segment_positions(x, starts[s - 1], ends[s]), axis=0))
+                found.append(starts[s] - first)
+    if not where:
+        return segments
+    located = locate_sbm_starts(stretches, found, min_gap=min_gap)
+    moves = {}  # track -> {found start -> (new start or None to merge, its interval)}
+    for (k, s), place in zip(where, located):
+        first = max(segments[k].starts[s - 1], 1)
+        a = int(segments[k].starts[s])
+        if place.start == 0:
+            moves.setdefault(k, {})[a] = (None, None)
+        elif first + place.start != a or place.low != place.high:
+            moves.setdefault(k, {})[a] = (first + place.start, (first + place.low, first + place.high))
+    out = list(segments)
+    for k, changes in moves.items():
+        seg = segments[k]
+        low, high = seg.values.get("first_frame_low"), seg.values.get("first_frame_high")
+        intervals = {}  # the intervals already placed (the FBM cuts'), kept
+        if low is not None:
+            intervals = {int(c): (low[i + 1], high[i + 1]) for i, c in enumerate(seg.changepoints.tolist())
+                         if np.isfinite(low[i + 1])}
+        cps = []
+        for c in seg.changepoints.tolist():
+            new, interval = changes.get(c, (c, intervals.get(c)))
+            if new is None or (cps and new - cps[-1] < min_gap):
+                continue  # merged, or too close to the change before it
+            cps.append(new)
+            if interval is not None:
+                intervals[new] = interval
+        out[k] = _with_intervals(tracks[k], np.array(cps, dtype=np.int64), alpha[k], proba[k], classes, intervals)
+    return out
+
+
 def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | None = None,
                     model_rule: dict | None = None, classes=MODELS, changepoints: bool = True,
                     pixel_size: float | None = None, frame_interval: float | None = None,
@@ -986,7 +1045,10 @@ def refine_segments(tracks: list, segments: list, *, alpha: list, proba: list | 
     likelihood.place_changepoints; docs/likelihood.md part K).
     Without `changepoints` but with `proba` (both tasks), the likelihood chooses changepoints inside the
     segments classified FBM surely (setting "fbm_changepoints", _cut_fbm_segments): a change of D within
-    FBM, which neither network sees, with the same allowances and position intervals.
+    FBM, which neither network sees, with the same allowances and position intervals. With `proba`, the SBM
+    likelihood also places the start of each segment called SBM surely after one called SBM (setting
+    "sbm_starts", _place_sbm_starts), or makes the two one, where the network's change would leave the
+    segment's clock started late (docs/likelihood.md part E).
     Returns new Segments whose columns are segment_columns(..., likelihood=True): first_frame_low and
     first_frame_high (the 95 % interval of the point where the segment begins, where the likelihood
     placed that change; NaN elsewhere: a track's first segment, a change of class, `changepoints` off),
@@ -1024,6 +1086,8 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         segments = new
     elif proba is not None and cfg["fbm_changepoints"] and tracks:
         segments, allowances = _cut_fbm_segments(tracks, segments, alpha, proba, classes, cfg, min_gap, pool)
+    if proba is not None and cfg["sbm_starts"] and tracks:
+        segments = _place_sbm_starts(tracks, segments, alpha, proba, classes, cfg, min_gap)
     pieces, owner, sbm_pieces, sbm_owner = [], [], [], []
     for k, (x, seg) in enumerate(zip(tracks, segments)):
         labels, sure = _likelihood_classes(seg, cfg["min_probability"])
