@@ -965,9 +965,11 @@ def _place_sbm_starts(tracks, segments, alpha, proba, classes, cfg: dict, min_ga
     between the preceding segment's first point and its own end. SBM's clock starts with its motion, so a
     start found late bends the segment's alpha towards 1 under a tight error bar (docs/likelihood.md part
     E); the networks tend to give the early steps of an SBM segment (small above alpha 1) to the segment
-    before, or to cut the segment in two. A start moves where the likelihood prefers another by START_GAIN, and the two segments
-    become one where one clock explains them as well; first_frame_low and first_frame_high then hold the
-    start's 95 % interval. Returns the new Segments."""
+    before, or to cut the segment in two. A start moves where the likelihood prefers another by START_GAIN,
+    and the two segments become one where one clock explains them as well; first_frame_low and
+    first_frame_high then hold the start's 95 % interval. Segments called SBM after another class keep
+    their start, and their fit averages over later clock offsets instead (likelihood_sbm's "late").
+    Returns the new Segments."""
     from .likelihood import segment_positions
     from .likelihood_sbm import locate_sbm_starts
 
@@ -1088,7 +1090,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         segments, allowances = _cut_fbm_segments(tracks, segments, alpha, proba, classes, cfg, min_gap, pool)
     if proba is not None and cfg["sbm_starts"] and tracks:
         segments = _place_sbm_starts(tracks, segments, alpha, proba, classes, cfg, min_gap)
-    pieces, owner, sbm_pieces, sbm_owner = [], [], [], []
+    pieces, owner, sbm_pieces, sbm_owner, sbm_starts = [], [], [], [], []
     for k, (x, seg) in enumerate(zip(tracks, segments)):
         labels, sure = _likelihood_classes(seg, cfg["min_probability"])
         for s, (start, length) in enumerate(zip(seg.starts.tolist(), seg.lengths.tolist())):
@@ -1097,6 +1099,9 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
                 owner.append((k, s))
             elif length >= cfg["min_points"] and sure[s] and labels[s] == "sbm":
                 sbm_pieces.append(segment_positions(x, start, start + length))
+                # after a segment of another class the start search does not look, and the start may lie
+                # well after the motion began: the clock offsets reach further (likelihood_sbm "late")
+                sbm_starts.append("late" if s > 0 and labels[s - 1] != "sbm" else "found")
                 sbm_owner.append((k, s))
     # noise: one localization error per track, shared by its segments (fit_segments mode "track")
     fit = None
@@ -1110,7 +1115,7 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
     stated = None if isinstance(cfg["noise"], (str, bool)) else cfg["noise"]  # a known localization error
     # the SBM fit's noise: fitted per segment ("track", "auto", True), none (False), or the one stated
     sbm_noise = True if isinstance(cfg["noise"], str) else cfg["noise"]
-    sbm_fit = fit_sbm_segments(sbm_pieces, workers=pool, noise=sbm_noise) if sbm_pieces else None
+    sbm_fit = fit_sbm_segments(sbm_pieces, workers=pool, starts=sbm_starts, noise=sbm_noise) if sbm_pieces else None
     units = likelihood_units(pixel_size, frame_interval)
     length_factor = pixel_size if pixel_size is not None else 1.0
     log_dt = np.log(frame_interval) if frame_interval is not None else 0.0
@@ -1170,13 +1175,11 @@ def _refine_segments(tracks, segments, alpha, proba, model_rule, classes, change
         if not np.isfinite(sbm_fit.alpha[i]):
             segments[k].values["alpha_method"][s] = "network (segment classified sbm, never moves)"
             continue
-        # the SBM fit does not return the alpha-log K covariance: K's error in physical units then
-        # ignores it (exact without --frame-interval)
         method = "likelihood (SBM, at the edge of 0.05-2)" if sbm_fit.at_bound[i] else "likelihood (SBM)"
         if stated is not None and sbm_fit.sigma[i] != stated:
             method += " (localization error fitted: the one given does not fit this segment)"
-        store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i], 0.0,
-              method)
+        store(k, s, sbm_fit.alpha[i], sbm_fit.alpha_se[i], sbm_fit.at_bound[i], sbm_fit.K[i], sbm_fit.K_se[i],
+              sbm_fit.alpha_logk_cov[i], method)
         # the segment's own localization error (the SBM fit's; 0 where its noise test did not keep one)
         segments[k].values["localization_error"][s] = sbm_fit.sigma[i] * length_factor
         segments[k].values["localization_error_se"][s] = sbm_fit.sigma_se[i] * length_factor
