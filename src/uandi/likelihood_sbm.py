@@ -47,6 +47,7 @@ over later offsets costs precision at alpha near 1, where the offset is not iden
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 from scipy import optimize
@@ -452,7 +453,8 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
                                                         "clock_offset", "loglik", "sigma", "sigma_se", "noise_gain")}
     n_steps = np.zeros(len(segments), dtype=np.int64)
     at_bound = np.zeros(len(segments), dtype=bool)
-    moving, scaled, exponents, plain = [], [], [], []
+    moving, scaled, exponents = [], [], []
+    plain, offset_alphas, offset_log_ks = [], [], []  # the noise-free fits; each offset's alpha and clock log K
     for i, pos in enumerate(segments):
         pos = np.asarray(pos, dtype=float)
         steps = np.diff(pos, axis=0)  # (n, 2)
@@ -466,8 +468,11 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
         moving.append(i)
         exponents.append(e)
         scaled.append(np.ldexp(steps, -e))
-        plain.append(_averaged_fit((scaled[-1] ** 2).sum(axis=1), offsets, prior))
-    noisy = _noisy_fits(scaled, plain, offsets) if noise is not False and moving else None
+        fit, alphas, log_ks = _averaged_fit((scaled[-1] ** 2).sum(axis=1), offsets, prior)
+        plain.append(fit)
+        offset_alphas.append(alphas)
+        offset_log_ks.append(log_ks)
+    noisy = _noisy_fits(scaled, offset_alphas, offset_log_ks, offsets) if noise is not False and moving else None
     given = None
     if stated and moving:  # (stated 0: the noise-free fit is the stated one)
         sigma2 = np.array([np.ldexp(stated, -e) ** 2 for e in exponents])
@@ -475,60 +480,75 @@ def fit_sbm_segments(segments: list, workers: Workers | None = None, starts: str
         # maximum (the noise-free fit's alpha and K lie far along a curved ridge from it)
         given = _NoisyBatch(scaled, offsets).fit_stated(np.clip(noisy["alpha"], 0.1, 1.95), noisy["log_k"], sigma2)
     for row, (i, e) in enumerate(zip(moving, exponents)):
-        chosen = plain[row][:7] + (None, np.nan, plain[row][9])  # + (log sigma, its se): no noise; + cov
+        chosen = plain[row]
         out["sigma"][i], out["noise_gain"][i] = 0.0, 0.0
         if noisy is not None:
             fitted = _averaged({key: value[row] for key, value in noisy.items()}, prior, offsets, n_steps[i])
-            gain = out["noise_gain"][i] = max(2 * (fitted[4] - chosen[4]), 0.0)
+            gain = out["noise_gain"][i] = max(2 * (fitted.loglik - chosen.loglik), 0.0)
             chosen, other = (fitted, chosen) if gain > NOISE_TEST else (chosen, fitted)
             margin = abs(gain - NOISE_TEST)
             if stated is not None:  # the free fit (noise or none, as the test chose) against the stated noise
                 at_stated = plain[row] if given is None else _averaged(
                     {key: value[row] for key, value in given.items()}, prior, offsets, n_steps[i])
-                at_stated = at_stated[:7] + (None, np.nan, at_stated[9])  # the stated sigma: no se of its own
-                reject = 2 * (max(fitted[4], plain[row][4]) - at_stated[4])
+                at_stated = at_stated._replace(log_sigma=None, log_sigma_se=np.nan)  # stated: not fitted
+                reject = 2 * (max(fitted.loglik, plain[row].loglik) - at_stated.loglik)
                 chosen, other = (chosen, at_stated) if reject > KNOWN_NOISE_TEST else (at_stated, chosen)
                 margin = abs(reject - KNOWN_NOISE_TEST)
                 if reject <= KNOWN_NOISE_TEST:
                     out["sigma"][i] = stated  # kept as given (no standard error)
             # the decision's doubt: the other decision's values, weighted by its probability
             weight = 1.0 / (1.0 + np.exp(np.clip(margin / 2, -50.0, 50.0)))
-            chosen = (chosen[0], np.sqrt(chosen[1] ** 2 + weight * (other[0] - chosen[0]) ** 2), chosen[2],
-                      np.sqrt(chosen[3] ** 2 + weight * (other[2] - chosen[2]) ** 2)) + chosen[4:9] + (
-                      chosen[9] + weight * (other[0] - chosen[0]) * (other[2] - chosen[2]),)
-        alpha, a_se, log_k, logk_se, ll, t0, at_bound[i], log_sigma, log_sigma_se, cov_ak = chosen
-        if log_sigma is not None:  # fitted
-            out["sigma"][i] = np.ldexp(np.exp(log_sigma), e)
-            out["sigma_se"][i] = out["sigma"][i] * log_sigma_se
+            d_alpha, d_log_k = other.alpha - chosen.alpha, other.log_k - chosen.log_k
+            chosen = chosen._replace(alpha_se=np.sqrt(chosen.alpha_se**2 + weight * d_alpha**2),
+                                     log_k_se=np.sqrt(chosen.log_k_se**2 + weight * d_log_k**2),
+                                     cov_ak=chosen.cov_ak + weight * d_alpha * d_log_k)
+        at_bound[i] = chosen.at_bound
+        if chosen.log_sigma is not None:  # fitted
+            out["sigma"][i] = np.ldexp(np.exp(chosen.log_sigma), e)
+            out["sigma_se"][i] = out["sigma"][i] * chosen.log_sigma_se
         # loglik of the input's units: each of the 2n coordinates was divided by 2^e
-        out["alpha"][i], out["loglik"][i], out["clock_offset"][i] = alpha, ll - 2 * n_steps[i] * e * np.log(2.0), t0
+        out["alpha"][i], out["clock_offset"][i] = chosen.alpha, chosen.clock_offset
+        out["loglik"][i] = chosen.loglik - 2 * n_steps[i] * e * np.log(2.0)
         with np.errstate(over="ignore"):  # K beyond 1e308 (input units ~1e154 and up) is reported as inf
-            out["K"][i] = np.ldexp(np.exp(log_k), 2 * e)
-            out["K_se"][i] = np.ldexp(np.exp(log_k) * logk_se, 2 * e)
-        out["alpha_se"][i] = np.nan if at_bound[i] else a_se
-        out["alpha_logk_cov"][i] = np.nan if at_bound[i] else cov_ak  # log K's shift by 4^e leaves it as is
+            out["K"][i] = np.ldexp(np.exp(chosen.log_k), 2 * e)
+            out["K_se"][i] = np.ldexp(np.exp(chosen.log_k) * chosen.log_k_se, 2 * e)
+        out["alpha_se"][i] = np.nan if at_bound[i] else chosen.alpha_se
+        out["alpha_logk_cov"][i] = np.nan if at_bound[i] else chosen.cov_ak  # the 4^e shift of K leaves it
     return SBMFit(n=n_steps, at_bound=at_bound, **out)
 
 
-def _noisy_fits(steps: list[np.ndarray], plain: list[tuple], offsets: tuple) -> dict:
+class _Averaged(NamedTuple):
+    """One segment's fit averaged over the clock offsets (_averaged_fit without noise, _averaged with it)."""
+
+    alpha: float
+    alpha_se: float  # NaN at alpha's edge
+    log_k: float  # log K of the segment's MSD (2 K n^alpha over its n frames)
+    log_k_se: float
+    loglik: float  # the likeliest offset's
+    clock_offset: float  # the likeliest offset
+    at_bound: bool  # the likeliest fit at alpha's edge (then its own values)
+    cov_ak: float  # the covariance of alpha and log K
+    log_sigma: float | None = None  # the localization error's log, where it was fitted
+    log_sigma_se: float = np.nan
+
+
+def _noisy_fits(steps: list[np.ndarray], alpha0: list, log_k0: list, offsets: tuple) -> dict:
     """The noisy likelihood's maximum for every segment and offset (_NoisyBatch.fit), started from each
     offset's noise-free alpha and the noise variance that the steps' lag-1 covariance gives (-sigma^2 for
     SBM plus white noise), as s = sigma^2 / 2K with the noise-free K (a floor of 1e-3 of the mean step's
-    variance where the covariance is not negative)."""
-    alpha0 = np.array([fit[7] for fit in plain])  # (S, O) each offset's noise-free alpha
-    log_k0 = np.array([fit[8] for fit in plain])  # (S, O) and its clock K
+    variance where the covariance is not negative). alpha0, log_k0: per segment, each offset's noise-free
+    alpha and its clock's log K (O,)."""
+    alpha0, log_k0 = np.array(alpha0), np.array(log_k0)  # (S, O)
     var = np.array([max(-np.mean(d[1:] * d[:-1]), 1e-3 * np.mean(d**2)) for d in steps])  # per axis
     log_s0 = np.clip(np.log(var)[:, None] - np.log(2.0) - log_k0, *_LOG_S_BOUNDS)
     return _NoisyBatch(steps, offsets).fit(np.clip(alpha0, 0.1, 1.95), log_s0)
 
 
-def _averaged(fit: dict, prior: tuple, offsets: tuple, n: int) -> tuple:
+def _averaged(fit: dict, prior: tuple, offsets: tuple, n: int) -> _Averaged:
     """One segment's fits with noise (fit: arrays over offsets, from _NoisyBatch) averaged over the
     offsets as _averaged_fit does, each offset's K its own (at its own alpha and noise, as the MSD over
-    the n frames). Returns (alpha, alpha_se, log K, its se, the likeliest loglik, its offset, at_bound,
-    log sigma, its se: NaN where the noise was stated, the covariance of alpha and log K); where the
-    likeliest fit is at alpha's edge, or no
-    offset's fit has standard errors, the likeliest's own values (alpha_se NaN at the edge)."""
+    the n frames); log sigma NaN where the noise was stated. Where the likeliest fit is at alpha's edge,
+    or no offset's fit has standard errors, the likeliest's own values (alpha_se NaN at the edge)."""
     t0s = np.asarray(offsets, dtype=float)
     usable = np.isfinite(fit["alpha_se"]) & np.isfinite(fit["log_k_se"]) & ~fit["at_bound"]
     best = int(np.argmax(fit["loglik"]))
@@ -541,27 +561,25 @@ def _averaged(fit: dict, prior: tuple, offsets: tuple, n: int) -> tuple:
     nan = np.full(len(offsets), np.nan)
     log_sigma = 0.5 * (np.log(2.0) + fit["log_k"] + fit.get("log_s", nan))
     log_sigma_var = 0.25 * (fit["log_k_se"] ** 2 + fit.get("log_s_se", nan) ** 2 + 2 * fit.get("cov_ks", nan))
-    if fit["at_bound"][best] or not usable.any():
-        return (fit["alpha"][best], np.nan if fit["at_bound"][best] else fit["alpha_se"][best], log_ks[best],
-                np.sqrt(max(log_k_var[best], 0.0)), fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]),
-                log_sigma[best], np.sqrt(max(log_sigma_var[best], 0.0)), cov_ak[best])
+    edge = bool(fit["at_bound"][best])
+    if edge or not usable.any():
+        return _Averaged(fit["alpha"][best], np.nan if edge else fit["alpha_se"][best], log_ks[best],
+                         np.sqrt(max(log_k_var[best], 0.0)), fit["loglik"][best], offsets[best], edge, cov_ak[best],
+                         log_sigma[best], np.sqrt(max(log_sigma_var[best], 0.0)))
     w = _offset_weights(fit["loglik"], usable, prior)
     alpha, a_se = _weighted(w, usable, fit["alpha"], fit["alpha_se"] ** 2)
     log_k, k_se = _weighted(w, usable, log_ks, np.maximum(log_k_var, 0.0))
     ls, ls_se = _weighted(w, usable, log_sigma, np.maximum(log_sigma_var, 0.0))
     cov = _weighted_cov(w, usable, fit["alpha"], alpha, log_ks, log_k, cov_ak)
-    return (alpha, a_se, log_k, k_se, fit["loglik"][best], offsets[best], bool(fit["at_bound"][best]), ls, ls_se,
-            cov)
+    return _Averaged(alpha, a_se, log_k, k_se, fit["loglik"][best], offsets[best], edge, cov, ls, ls_se)
 
 
-def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
+def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple[_Averaged, np.ndarray, np.ndarray]:
     """One segment's fit averaged over the clock offsets with their prior weights.
 
-    sq: (n,) squared step lengths. Returns (alpha, alpha_se, log K, its se, the likeliest offset's
-    loglik, that offset, at_bound, each offset's alpha (O,), its clock's log K (O,), the covariance of
-    alpha and log K). Offsets whose fit
-    has no standard error (alpha at an edge) count in the likeliest's choice only; at_bound when the
-    likeliest fit is at an edge (then its own values)."""
+    sq: (n,) squared step lengths. Returns the averaged fit (no noise), and each offset's alpha (O,) and
+    its clock's log K (O,). Offsets whose fit has no standard error (alpha at an edge) count in the
+    likeliest's choice only; at_bound when the likeliest fit is at an edge (then its own values)."""
     alphas, lls, log_ks, a_ses, k_ses, covs = (np.empty(len(offsets)) for _ in range(6))
     n = sq.shape[0]
     for j, t0 in enumerate(offsets):
@@ -575,8 +593,8 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     t0s = np.array(offsets)
     if edge[best] or not usable.any():
         log_k = log_ks[best] + _segment_msd_log_factor(n, t0s[best], alphas[best])
-        return (alphas[best], np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best]), alphas,
-                clock_log_ks, np.nan)
+        return (_Averaged(alphas[best], np.nan, log_k, k_ses[best], lls[best], offsets[best], bool(edge[best]),
+                          np.nan), alphas, clock_log_ks)
     w = _offset_weights(lls, usable, prior)
     alpha, a_se = _weighted(w, usable, alphas, a_ses**2)
     # K at the averaged alpha under each offset's clock, as the K whose 2 K n^alpha is that clock's MSD
@@ -589,7 +607,7 @@ def _averaged_fit(sq: np.ndarray, offsets: tuple, prior: tuple) -> tuple:
     # variance added, as _averaged does), and the offsets' joint spread
     cov = _weighted_cov(w, usable, alphas, alpha, log_ks, log_k,
                         covs + _msd_factor_slope(n, t0s, alphas) * a_ses**2)
-    return alpha, a_se, log_k, k_se, lls[best], offsets[best], False, alphas, clock_log_ks, cov
+    return _Averaged(alpha, a_se, log_k, k_se, lls[best], offsets[best], False, cov), alphas, clock_log_ks
 
 
 def _offset_weights(loglik: np.ndarray, usable: np.ndarray, prior: tuple) -> np.ndarray:
