@@ -1008,6 +1008,8 @@ def _place_sbm_starts(tracks, segments, alpha, proba, classes, cfg: dict, min_ga
         cps = []
         for c in seg.changepoints.tolist():
             new, interval = changes.get(c, (c, intervals.get(c)))
+            if new is not None and cps and new - cps[-1] < min_gap:  # moved too close to the change before it
+                new, interval = c, intervals.get(c)  # (a start moved later just before): the found one stays
             if new is None or (cps and new - cps[-1] < min_gap):
                 continue  # merged, or too close to the change before it
             cps.append(new)
