@@ -321,3 +321,20 @@ def test_k_in_physical_units_carries_the_alpha_log_k_covariance(rng):
     log_error = np.log(k[good]) - np.log(1.0 / 0.05**1.6)  # the simulator's K is 1 per frame^alpha
     assert np.mean(np.abs(log_error) <= 1.96 * k_se[good] / k[good]) >= 0.9
     assert np.median(k_se[good] / k[good]) <= 1.6 * np.std(log_error)
+
+
+def test_the_start_search_is_scale_free_and_leaves_still_or_short_stretches_alone(rng):
+    """The located start does not depend on the input's unit (steps x 1e-150 and x 1e150: K is profiled
+    out, the stretch scaled by its mean square); a particle that never moves, a stretch with a non-finite
+    step and one too short for two segments of min_gap keep the found start."""
+    from uandi.likelihood_sbm import locate_sbm_starts
+
+    x = _two_sbm_segments(8, 0.5, 1.8, rng)
+    steps = list(np.diff(x, axis=1))
+    plain = [p.start for p in locate_sbm_starts(steps, [180] * 8)]
+    for factor in (1e-150, 1e150):
+        assert [p.start for p in locate_sbm_starts([d * factor for d in steps], [180] * 8)] == plain
+    bad = steps[0].copy()
+    bad[5] = np.nan
+    odd = locate_sbm_starts([np.zeros((300, 2)), bad, steps[1][:15]], [180, 180, 8], min_gap=10)
+    assert [p.start for p in odd] == [180, 180, 8]
