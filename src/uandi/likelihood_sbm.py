@@ -82,9 +82,9 @@ class SBMFit:
     alpha, alpha_se: exponent and its standard error, averaged over the clock offsets (the module's
     docstring). K, K_se: per-axis MSD 2 K t^alpha coefficient (input units^2 / frame^alpha) and its
     standard error, likewise. alpha_logk_cov: the covariance of alpha and log K (K in physical units
-    holds t^alpha: uandi.postprocess takes it into K_se with a frame interval). clock_offset: t0 of the likeliest fit; loglik: its maximised
-    log-likelihood (of the model chosen, with or without noise). n: steps. at_bound: alpha at 0.05 or 2
-    (no error reported). sigma, sigma_se: the localization error per axis (input units; 0 with no error
+    holds t^alpha: uandi.postprocess takes it into K_se with a frame interval). clock_offset: t0 of the
+    likeliest fit; loglik: its maximised log-likelihood (of the model chosen, with or without noise). n:
+    steps. at_bound: alpha at 0.05 or 2 (no error reported). sigma, sigma_se: the localization error per axis (input units; 0 with no error
     where the noise test did not keep it; a stated one where the segment accepted it, with no error);
     noise_gain: that test's 2 x log-likelihood gain of the noise fitted (kept above NOISE_TEST).
     """
@@ -700,11 +700,10 @@ def _start_table(n: int) -> tuple[np.ndarray, np.ndarray]:
     return 1.0 / v, log_v
 
 
-def _piece_loglik(ratio: np.ndarray, log_det: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Profile log-likelihood (K out) of pieces of m steps (both axes) with sum(sq / (w + s)) = ratio and
-    sum(log(w + s)) = log_det, up to the constant -m log(4 pi) - m that every cut of a stretch shares."""
-    with np.errstate(divide="ignore"):
-        return np.where(m > 0, -m * np.log(np.maximum(ratio, 1e-300) / (4.0 * np.maximum(m, 1))) - log_det, 0.0)
+def _piece_loglik(q: np.ndarray, log_det: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """_profile_loglik of pieces of m steps with M = diag(w + s) (q = sum(sq / (w + s)), log_det =
+    sum(log(w + s))), and 0 for a piece of no steps."""
+    return np.where(m > 0, _profile_loglik(q, log_det, np.maximum(m, 1)), 0.0)
 
 
 def locate_sbm_starts(stretches: list, found: list, min_gap: int = 10) -> list[SBMStart]:

@@ -973,7 +973,8 @@ def _place_sbm_starts(tracks, segments, alpha, proba, classes, cfg: dict, min_ga
     from .likelihood import segment_positions
     from .likelihood_sbm import locate_sbm_starts
 
-    where, stretches, found = [], [], []  # (track, segment) of each SBM segment searched, its steps, its start
+    where, stretches, found = [], [], []  # each SBM segment searched: (track, segment, the point its stretch's
+    # first step goes into), the stretch's steps, the found start as an index into them
     for k, (x, seg) in enumerate(zip(tracks, segments)):
         labels, sure = _likelihood_classes(seg, cfg["min_probability"])
         starts, ends = seg.starts.tolist(), (seg.starts + seg.lengths).tolist()
@@ -982,16 +983,15 @@ def _place_sbm_starts(tracks, segments, alpha, proba, classes, cfg: dict, min_ga
             # heavy-tailed, intermittent steps of CTRW and ATTM where no change is (it moved starts into them
             # by 10-90 frames on the five-model mix, and intervals that held came to miss)
             if sure[s] and labels[s] == "sbm" and labels[s - 1] == "sbm" and seg.lengths[s] >= cfg["min_points"]:
-                first = max(starts[s - 1], 1)  # the point the stretch's first step goes into
-                where.append((k, s))
+                first = max(starts[s - 1], 1)
+                where.append((k, s, first))
                 stretches.append(np.diff(segment_positions(x, starts[s - 1], ends[s]), axis=0))
                 found.append(starts[s] - first)
     if not where:
         return segments
     located = locate_sbm_starts(stretches, found, min_gap=min_gap)
     moves = {}  # track -> {found start -> (new start or None to merge, its interval)}
-    for (k, s), place in zip(where, located):
-        first = max(segments[k].starts[s - 1], 1)
+    for (k, s, first), place in zip(where, located):
         a = int(segments[k].starts[s])
         if place.start == 0:
             moves.setdefault(k, {})[a] = (None, None)
