@@ -540,7 +540,7 @@ def test_known_noise_reuses_the_track_searchs_products_without_changing_them():
             for a, f, n in [(0.3, 0.0, 60), (0.8, 0.3, 200), (1.2, 0.6, 120), (1.7, 0.1, 300), (1.0, 0.2, 700)]]
     seg, n_in = _prepare(segs)
     fit, q0 = _no_noise_fit(seg, n_in, 0.0)
-    screen = _screen(seg, n_in, fit, 0.0, TRACK_SCREEN_LEVELS, extra_for=np.ones(n_in, bool))
+    screen = _screen(seg, n_in, fit, 0.0, TRACK_SCREEN_LEVELS)
     look = np.array([True, False, True, True, True])
     sub_segs = [p for p, keep in zip(segs, look) if keep]
     sub, n_sub = _prepare(sub_segs)

@@ -125,6 +125,27 @@ def test_changepoints_in_workers_equal_one_process():
 
 
 @needs_fork
+def test_candidates_in_workers_equal_one_process():
+    """The likelihood's candidate changepoints (alpha contrast, known ones, step size) found in chunks in
+    the workers: the same arrays, in the input's order, for tracks of several lengths (grouped by length
+    inside each chunk) and a track too short for any window."""
+    from uandi.postprocess import LIKELIHOOD_SETTINGS, _candidates, _candidates_in_workers
+
+    tracks, cps = _tracks(40, 300, 5)
+    tracks = [x[: 100 + 5 * k] for k, x in enumerate(tracks)] + [tracks[0][:12]]
+    rng = np.random.default_rng(6)
+    alpha = [np.clip(1 + 0.3 * rng.standard_normal(len(x)).cumsum() / 10, 0, 2) for x in tracks]
+    known = [c[c < len(x) - 10] for c, x in zip(cps, tracks)] + [np.zeros(0, np.int64)]
+    one = _candidates(tracks, alpha, known, LIKELIHOOD_SETTINGS, 10)
+    with worker_pool(2, 10**9) as pool:
+        many = _candidates_in_workers(pool, tracks, alpha, known, LIKELIHOOD_SETTINGS, 10)
+    assert len(many) == len(tracks) and sum(len(c) for c in one) > 2 * len(tracks)  # candidates to compare
+    for a, b in zip(one, many):
+        assert b.dtype == np.int64
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_fork
 def test_a_worker_that_dies_raises_instead_of_hanging():
     """The out-of-memory killer ends a worker without an answer: the stage must fail with a message
     that says what to do, not wait forever."""

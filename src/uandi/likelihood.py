@@ -619,9 +619,12 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     # the screen's reach is a segment's own (its sigma free): the profile interval of a track of one
     # segment, which gets two more levels; in longer tracks the shared sigma binds it (the screen's reach
     # there: coverage 0.99 at sigma_n 0 for error bars 1.6 times as wide, docs/likelihood.md part H), so
-    # every track of several segments is searched, whatever its screen, for the shared profile's reach
+    # every track of several segments is searched, whatever its screen, for the shared profile's reach;
+    # only tracks of one segment are screened then (in the others the search overwrites every answer of the
+    # screen, and makes what products of the screen it would have reused: on 10,000 subtask-1 tracks the
+    # screen's other products, a tenth of the stage, were spent for nothing)
     alone = np.bincount(groups)[groups] == 1
-    screen = _screen(seg, n_in, fit, exposure, TRACK_SCREEN_LEVELS, extra_for=alone)
+    screen = _screen(seg, n_in, fit, exposure, TRACK_SCREEN_LEVELS, only=alone)
     gain_s, other, other_k = screen.gain, screen.alpha.copy(), screen.log_k.copy()
     top = np.where(alone, screen.top, -np.inf)
     k_low, k_high = np.where(alone, screen.log_k_low, np.inf), np.where(alone, screen.log_k_high, -np.inf)
@@ -1040,12 +1043,13 @@ class _Screen:
 
 
 def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=SCREEN_LEVELS,
-            extra_for: np.ndarray | None = None) -> _Screen:
+            only: np.ndarray | None = None) -> _Screen:
     """Each segment's 2 x log-likelihood gain from noise at a few levels (SCREEN_LEVELS), each maximised
     over alpha on every other point of the shared grid, against the no-noise `fit`; the best level's
     alpha and K; and how far alpha and K reach within the profile interval on the levels' grid points:
-    at noise ratio s, K's maximum is Q(alpha, s) / (2 n). extra_for: optional (n,) bool, the segments
-    that the levels beyond SCREEN_LEVELS look at (the others skip them)."""
+    at noise ratio s, K's maximum is Q(alpha, s) / (2 n). only: optional (n,) bool, the segments screened;
+    the others get no products (NaN in q) and read as if no level gained (gain 0, the fit's alpha and K,
+    top -inf)."""
     cols = np.arange(n_in)
     n_tot = np.bincount(seg.owner, seg.n, minlength=n_in).astype(float)
     gain, other, other_k = np.zeros(n_in), fit.alpha.copy(), np.log(fit.K)
@@ -1053,8 +1057,8 @@ def _screen(seg: _Segments, n_in: int, fit: SegmentFit, exposure: float, levels=
     profs, log_ks, qs = [], [], {}  # per level (A, n)
     for j, above in levels:
         wanted = (alphas[:, None] >= fit.alpha[None, :] - 0.1) & (alphas[:, None] <= fit.alpha[None, :] + above)
-        if extra_for is not None and (j, above) not in SCREEN_LEVELS:
-            wanted &= extra_for[None, :]
+        if only is not None:
+            wanted &= only[None, :]
         prof, q = _grid_terms(seg, n_in, SCORE_GRID[::2], j, exposure, wanted)
         with np.errstate(invalid="ignore"):
             log_k = np.log(q / (2 * n_tot))  # NaN at the skipped points
