@@ -1,5 +1,7 @@
 """Hand-computed cases for uandi.postprocess (segments and changepoints from point-wise outputs)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -429,7 +431,7 @@ def test_brownian_notice_counts_points_of_look_alike_segments():
     assert brownian_notice(np.array([[0.5, 0.5]]), np.array([10]), classes=("ctrw", "lw")) is None
 
 
-from uandi.postprocess import _step_candidates  # noqa: E402
+from uandi.postprocess import _median_of_positive, _step_candidates  # noqa: E402
 
 
 def _brownian(rng, scales, n_tracks):
@@ -464,6 +466,21 @@ def test_step_candidates_are_rare_on_homogeneous_brownian_tracks():
 def test_step_candidates_take_held_particles_and_short_tracks():
     held = np.zeros((120, 2))
     held[60:] = np.cumsum(np.random.default_rng(6).normal(size=(60, 2)), axis=0)  # at rest, then moving
-    found = _step_candidates([held, np.zeros((12, 2)), np.zeros((120, 2))], (8, 16, 32), 3.5, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a track that never moves is no reason for numpy's warnings
+        found = _step_candidates([held, np.zeros((12, 2)), np.zeros((120, 2))], (8, 16, 32), 3.5, 10)
     assert np.min(np.abs(found[0] - 60)) <= 2  # zero steps are floored, not log(0)
     assert len(found[1]) == 0 and len(found[2]) == 0  # too short for any window; never moving: no change
+
+
+def test_median_of_positive_steps_is_nanmedians():
+    """The step floor's scale: each row's median of its positive entries, as np.nanmedian gives it (odd and
+    even counts, one entry, a row with none reads 1)."""
+    rng = np.random.default_rng(7)
+    for shape in [(400, 99), (50, 2), (9, 1)]:
+        values = rng.exponential(size=shape) * (rng.random(shape) > 0.4)
+        values[0] = 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # nanmedian of the all-zero row
+            expected = np.nan_to_num(np.nanmedian(np.where(values > 0, values, np.nan), axis=1), nan=1.0)
+        np.testing.assert_array_equal(_median_of_positive(values), expected)
