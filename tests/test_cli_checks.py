@@ -229,6 +229,18 @@ def test_semicolon_file_and_delimiter_option(tmp_path, capsys):
     assert code == 0 and "semicolon" not in err
 
 
+def test_a_note_gets_a_line_of_its_own_beside_the_progress_bar(tmp_path, capsys):
+    """A note given while the progress bar is drawn starts a line, not glued to the bar's last frame."""
+    table = pd.read_csv(write_tracks(tmp_path / "c.csv", n_points=(40,)))
+    path = tmp_path / "semi.csv"
+    table.to_csv(path, sep=";", index=False)
+    code, _, err = run(["segment", str(path), "--tasks", "alpha"], capsys)
+    lines = err.replace("\r", "\n").splitlines()
+    assert code == 0 and any("segment:" in line and "point" in line for line in lines)  # the bar was drawn
+    notes = [line for line in lines if "note:" in line]
+    assert notes and all(line.startswith("uandi segment: note:") for line in notes)
+
+
 def test_compressed_input_keeps_its_stem(tmp_path, capsys):
     table = pd.read_csv(write_tracks(tmp_path / "c.csv", n_points=(40,)))
     table.to_csv(tmp_path / "tracks.csv.gz", index=False)

@@ -559,10 +559,11 @@ def main(argv=None) -> int:
     prefix = f"uandi {args.command}"
 
     def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, UandiNotice):
-            print(f"{prefix}: note: {message}", file=sys.stderr)
-        else:
-            print(f"{prefix}: warning: {message}", file=sys.stderr)
+        from tqdm import tqdm
+
+        # tqdm.write: on a line of its own, the progress bar (if one is drawn) cleared and drawn again below
+        kind = "note" if issubclass(category, UandiNotice) else "warning"
+        tqdm.write(f"{prefix}: {kind}: {message}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", UandiNotice)
