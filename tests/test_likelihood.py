@@ -16,6 +16,7 @@ from uandi.likelihood import (
     ChangepointPosterior,
     _Evaluator,
     _KnownNoise,
+    _between_levels,
     _grid_terms,
     _no_noise_fit,
     _parabola_peak,
@@ -489,6 +490,43 @@ def test_known_noise_scan_finds_the_maximum_over_k_at_every_noise_level():
             sharp = -np.diff(dense, 2, axis=1).max(axis=1) > 0  # concave: one maximum inside
             inside = (dense.argmax(axis=1) > 0) & (dense.argmax(axis=1) < 2000) & sharp
             assert np.allclose(best_logk[a][inside], log_k[inside, dense.argmax(axis=1)[inside]], atol=0.05)
+
+
+def test_known_noise_scan_in_a_window_is_the_whole_tables():
+    """_KnownNoise.scan told where the maxima lie (the levels just below and above, _between_levels) reads a
+    few table points only and gives the whole table's answers bit for bit; told a wrong place, it finds the
+    best point on the window's edge and reads the whole table again: the same answers."""
+    rng = np.random.default_rng(16)
+    segs = [sample_fbm(rng, a, 1.0, f * np.sqrt(2.0), n, 1)[0]
+            for a, f, n in [(0.3, 0.0, 60), (0.8, 0.3, 200), (1.2, 0.6, 120), (1.7, 0.1, 300), (1.0, 1.0, 400)]]
+    seg, n_in = _prepare(segs)
+    known = _KnownNoise(seg, n_in, 0.0)
+    scale = np.full(n_in, np.sqrt(2.0))
+    levels = known.scan([(scale * f) ** 2 for f in np.r_[0.0, TRACK_NOISE_FACTORS]])
+    sigma = scale * np.array([0.05, 0.3, 0.7, 0.2, 1.1])
+    sig2 = [sigma**2, (sigma * np.exp(0.1)) ** 2, (sigma * np.exp(-0.1)) ** 2]
+    whole = known.scan(sig2)
+    near = _between_levels(levels, scale, sigma, 0.1)
+    assert np.all(near[0] <= near[1])
+    reads = []
+    original = _KnownNoise._scan_alpha
+
+    def counted(self, a, segs_a, sig2_levels, out, window):
+        reads.append(window is None)
+        return original(self, a, segs_a, sig2_levels, out, window)
+
+    _KnownNoise._scan_alpha = counted
+    try:
+        right = known.scan(sig2, near)
+        assert not any(reads)  # no segment read again on the whole table
+        wrong = known.scan(sig2, (near[0] - 3.0, near[1] - 3.0))  # 3 below in log s: far from every maximum
+        assert any(reads)
+    finally:
+        _KnownNoise._scan_alpha = original
+    for answers in (right, wrong):
+        for got, expected in zip(answers, whole):
+            for g, e in zip(got, expected):
+                np.testing.assert_array_equal(g, e)
 
 
 def test_known_noise_splines_hold_the_exact_likelihood_between_their_nodes():

@@ -669,8 +669,11 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         sigma = (scale * np.exp(log_f[best] + off * step))[sub_groups]  # (n_sub,)
         gain = 2 * (prof.max(axis=0) - ll0)[sub_groups]  # (n_sub,)
         noisy = gain > NOISE_TEST
-        # every searched segment at its track's sigma, and a little above and below it
-        at_sigma, up, down = known.fits([sigma, sigma * np.exp(0.1), sigma * np.exp(-0.1)])
+        # every searched segment at its track's sigma, and a little above and below it; the maxima in log s
+        # lie between those of the searched levels just below and above these sigmas (log s = log sigma -
+        # log K / 2 grows with sigma), so scan reads its table there only
+        at_sigma, up, down = known.fits([sigma, sigma * np.exp(0.1), sigma * np.exp(-0.1)],
+                                        near=_between_levels(levels, scale[sub_groups], sigma, 0.1))
         # the track's sigma is estimated, not known: the variances of alpha and log K gain their slopes in
         # log sigma squared times the variance of log sigma (the track profile's curvature)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -701,6 +704,29 @@ def _track_noise_fit(seg: _Segments, n_in: int, groups: np.ndarray, exposure: fl
         reach = np.maximum(k_high - log_k, log_k - k_low)  # -inf where the levels did not look
         fit.K_se = np.where(quiet, fit.K * np.maximum(fit.K_se / fit.K, reach / 1.96), fit.K_se)
     return fit
+
+
+def _between_levels(levels: list, scale: np.ndarray, sigma: np.ndarray, spread: float) -> tuple:
+    """Where _KnownNoise.scan should find the maxima at sigmas within exp(+-spread) of sigma (n,): the log s
+    of the maxima at the searched levels just below and just above them (levels: scan's answers at
+    sigma = 0 and at scale (n,) times each TRACK_NOISE_FACTORS). Returns (low, high), each (A, n); -inf
+    below the lowest level, +inf above the highest."""
+    factors = np.r_[0.0, TRACK_NOISE_FACTORS]
+    cols = np.arange(len(sigma))
+    ratio = sigma / scale  # (n,) sigma in the levels' factors
+    below = np.searchsorted(factors, ratio * np.exp(-spread), side="right") - 1  # (n,) the level at or below
+    above = np.searchsorted(factors, ratio * np.exp(spread), side="left")  # (n,) the level at or above
+
+    best_logk = np.stack([lv[1] for lv in levels])  # (1 + F, A, n)
+
+    def log_s(level: np.ndarray) -> np.ndarray:  # (A, n) each segment's best log s at its level
+        level = np.clip(level, 0, len(factors) - 1)
+        with np.errstate(divide="ignore"):
+            return np.log(scale * factors[level])[None, :] - 0.5 * best_logk[level, :, cols].T
+
+    low = np.where(below[None, :] >= 1, log_s(below), -np.inf)
+    high = np.where(above[None, :] <= len(factors) - 1, log_s(above), np.inf)
+    return low, high
 
 
 def _products_made(q0: np.ndarray, screen: _Screen, look: np.ndarray) -> dict:
@@ -1275,7 +1301,7 @@ class _KnownNoise:
         log_q, log_det = self._splines(a, segs, s)
         return -self.n_tot[segs, None] * (np.log(2 * np.pi) + log_k) - log_det - np.exp(log_q) / (2 * k)
 
-    def scan(self, sig2_levels: list) -> list:
+    def scan(self, sig2_levels: list, near: tuple | None = None) -> list:
         """At each alpha of the grid, the log-likelihood maximised over log K at each of many sigma^2 (a
         list of (n,) arrays): per sigma^2, its value, the best log K and the curvature there, each (A, n).
 
@@ -1290,70 +1316,104 @@ class _KnownNoise:
         maximum everywhere (median 1e-5). The log K search it replaced (16 points, then 9 around the best)
         erred by up to +-0.1 and, where its finer pass stepped past the last node, read the splines'
         clipped end as a likelihood: up to 118 too high at the highest noise levels
-        (docs/likelihood.md part G). 2-2.5x faster."""
+        (docs/likelihood.md part G). 2-2.5x faster.
+
+        near: optional (low, high), each (A, n): the log s between which every sigma's maximum is expected
+        (NaN or infinite: anywhere). The table is then read only there, SCAN_MARGIN points wider each way,
+        on the same points as the whole table; a segment whose best point falls on the window's edge (not
+        the table's) is read again on the whole table. The answers are the whole table's, bit for bit,
+        wherever the likelihood has one maximum along log K."""
         out = [tuple(np.full((len(self.grid), self.n_in), v) for v in (_FAR_BELOW, np.nan, np.nan))
                for _ in sig2_levels]
-        log_top = np.log(self.s_nodes[-1])
         for a in range(len(self.grid)):
             segs = np.arange(self.n_in) if self.skip is None else np.flatnonzero(~self.skip[a])
-            n = self.n_tot[segs]
-            k_free = np.log(self.q[0, a, segs] / (2 * n))  # log K at sigma = 0 (the no-noise maximum)
-            level_sig2 = [np.asarray(v, dtype=float)[segs] for v in sig2_levels]
-            # the lowest log s any sigma looks at: K = e times the no-noise K
-            lows = [0.5 * (np.log(np.maximum(v, 1e-300)) - k_free - 1.0) for v in level_sig2 if np.any(v > 0)]
-            tables = None
-            if lows:
-                low = np.minimum(np.min(lows, axis=0), log_top - 1.0)  # (m,)
-                step = (log_top - low) / (SCAN_POINTS - 1)  # (m,)
-                u = low[:, None] + step[:, None] * np.arange(SCAN_POINTS)[None, :]  # (m, U) log s
-                log_q, log_det = self._splines(a, segs, np.minimum(np.exp(u), self.s_nodes[-1]))
-                gain_s = 2 * n[:, None] * u - log_det  # (m, U)
-                half_qs2 = 0.5 * np.exp(log_q + 2 * u)
-                tables = (u, step, gain_s, half_qs2)
-                scratch = np.empty_like(half_qs2)
-            for level, v in enumerate(level_sig2):
-                best_ll, best_logk, curv_k = out[level]
-                zero = v <= 0
-                if zero.any():  # s = 0 for every K: the no-noise maximum, exact
-                    ld0 = self.coef[a, 7, segs[zero]]  # log det R(0): the first piece's value at its start
-                    nz = n[zero]
-                    best_ll[a, segs[zero]] = -nz * (np.log(2 * np.pi) + k_free[zero] + 1.0) - ld0
-                    best_logk[a, segs[zero]] = k_free[zero]
-                    curv_k[a, segs[zero]] = -nz
-                sub = np.flatnonzero(~zero)
-                if len(sub) == 0:
-                    continue
-                u, step, gain_s, half_qs2 = tables
-                vs = v[sub]
-                if len(sub) == len(v):  # the usual case: every segment, without copying the tables
-                    ll = np.divide(half_qs2, vs[:, None], out=scratch)
-                    np.subtract(gain_s, ll, out=ll)  # (m, U), less n log(2 pi sigma^2)
-                else:
-                    ll = gain_s[sub] - half_qs2[sub] / vs[:, None]  # (m', U)
-                top = ll.argmax(axis=1)
-                i = np.clip(top, 1, SCAN_POINTS - 2)
-                r = np.arange(len(sub))
-                fm, f0, fp = ll[r, i - 1], ll[r, i], ll[r, i + 1]
-                off, curv = _quadratic_peak(fm, f0, fp)
-                u_best = u[sub, i] + off * step[sub]
-                # the likelihood itself at the vertex (a parabola's height errs by ~0.1 at this spacing),
-                # or at the best table point where that is higher (a maximum at the table's end, s = the last node)
-                log_q, log_det = self._splines(a, segs[sub], np.minimum(np.exp(u_best), self.s_nodes[-1])[:, None])
-                at_vertex = 2 * n[sub] * u_best - log_det[:, 0] - 0.5 * np.exp(log_q[:, 0] + 2 * u_best) / vs
-                at_point = ll[r, top]
-                u_best = np.where(at_point > at_vertex, u[sub, top], u_best)
-                best_ll[a, segs[sub]] = -n[sub] * (np.log(2 * np.pi) + np.log(vs)) + np.maximum(at_vertex, at_point)
-                best_logk[a, segs[sub]] = np.log(vs) - 2 * u_best
-                curv_k[a, segs[sub]] = curv / (4 * step[sub] ** 2)  # d2 lnL / d(log K)^2, log K = log sigma^2 - 2 log s
+            window = None if near is None else (near[0][a, segs], near[1][a, segs])
+            edge = self._scan_alpha(a, segs, sig2_levels, out, window)
+            if edge.any():
+                self._scan_alpha(a, segs[edge], sig2_levels, out, None)
         return out
+
+    def _scan_alpha(self, a: int, segs: np.ndarray, sig2_levels: list, out: list, window) -> np.ndarray:
+        """scan's work at alpha grid index a for segments `segs` (m,), written into `out`; window: None (the
+        whole table) or the (low, high) log s of each (m,). Returns (m,) bool: the segments whose best point
+        at some sigma fell on the window's edge, not the table's (read them again on the whole table)."""
+        log_top = np.log(self.s_nodes[-1])
+        edge = np.zeros(len(segs), bool)
+        n = self.n_tot[segs]
+        k_free = np.log(self.q[0, a, segs] / (2 * n))  # log K at sigma = 0 (the no-noise maximum)
+        level_sig2 = [np.asarray(v, dtype=float)[segs] for v in sig2_levels]
+        # the lowest log s any sigma looks at: K = e times the no-noise K
+        lows = [0.5 * (np.log(np.maximum(v, 1e-300)) - k_free - 1.0) for v in level_sig2 if np.any(v > 0)]
+        tables = None
+        if lows:
+            low = np.minimum(np.min(lows, axis=0), log_top - 1.0)  # (m,)
+            step = (log_top - low) / (SCAN_POINTS - 1)  # (m,)
+            points = np.arange(SCAN_POINTS)[None, :]  # (1, U) the table's points
+            if window is not None:  # the points around where the maxima are expected: (m, W) of the same
+                with np.errstate(invalid="ignore"):
+                    first = np.floor((window[0] - low) / step) - SCAN_MARGIN
+                    last = np.ceil((window[1] - low) / step) + SCAN_MARGIN
+                first = np.where(np.isfinite(first), np.clip(first, 0, SCAN_POINTS - 1), 0).astype(np.int64)
+                last = np.where(np.isfinite(last), np.clip(last, 0, SCAN_POINTS - 1), SCAN_POINTS - 1).astype(np.int64)
+                width = int(np.clip((last - first).max(initial=0) + 1, 3, SCAN_POINTS))
+                points = np.minimum(first, SCAN_POINTS - width)[:, None] + np.arange(width)[None, :]
+            u = low[:, None] + step[:, None] * points  # (m, W) log s
+            log_q, log_det = self._splines(a, segs, np.minimum(np.exp(u), self.s_nodes[-1]))
+            gain_s = 2 * n[:, None] * u - log_det  # (m, W)
+            half_qs2 = 0.5 * np.exp(log_q + 2 * u)
+            tables = (u, step, gain_s, half_qs2, np.broadcast_to(points, u.shape))
+            scratch = np.empty_like(half_qs2)
+        for level, v in enumerate(level_sig2):
+            best_ll, best_logk, curv_k = out[level]
+            zero = v <= 0
+            if zero.any():  # s = 0 for every K: the no-noise maximum, exact
+                ld0 = self.coef[a, 7, segs[zero]]  # log det R(0): the first piece's value at its start
+                nz = n[zero]
+                best_ll[a, segs[zero]] = -nz * (np.log(2 * np.pi) + k_free[zero] + 1.0) - ld0
+                best_logk[a, segs[zero]] = k_free[zero]
+                curv_k[a, segs[zero]] = -nz
+            sub = np.flatnonzero(~zero)
+            if len(sub) == 0:
+                continue
+            u, step, gain_s, half_qs2, points = tables
+            vs = v[sub]
+            if len(sub) == len(v):  # the usual case: every segment, without copying the tables
+                ll = np.divide(half_qs2, vs[:, None], out=scratch)
+                np.subtract(gain_s, ll, out=ll)  # (m, W), less n log(2 pi sigma^2)
+            else:
+                ll = gain_s[sub] - half_qs2[sub] / vs[:, None]  # (m', W)
+            top = ll.argmax(axis=1)
+            r = np.arange(len(sub))
+            at = points[sub, top]  # the best point's place in the whole table
+            # the middle of the parabola's three points: in the table, then its column in the window (a best
+            # point on the window's edge, not the table's, leaves a neighbour outside: read again)
+            i = np.clip(at, 1, SCAN_POINTS - 2) - points[sub, 0]
+            if window is not None:
+                w = u.shape[1]
+                edge[sub] |= (i < 1) | (i > w - 2)
+                i = np.clip(i, 1, w - 2)
+            fm, f0, fp = ll[r, i - 1], ll[r, i], ll[r, i + 1]
+            off, curv = _quadratic_peak(fm, f0, fp)
+            u_best = u[sub, i] + off * step[sub]
+            # the likelihood itself at the vertex (a parabola's height errs by ~0.1 at this spacing),
+            # or at the best table point where that is higher (a maximum at the table's end, s = the last node)
+            log_q, log_det = self._splines(a, segs[sub], np.minimum(np.exp(u_best), self.s_nodes[-1])[:, None])
+            at_vertex = 2 * n[sub] * u_best - log_det[:, 0] - 0.5 * np.exp(log_q[:, 0] + 2 * u_best) / vs
+            at_point = ll[r, top]
+            u_best = np.where(at_point > at_vertex, u[sub, top], u_best)
+            best_ll[a, segs[sub]] = -n[sub] * (np.log(2 * np.pi) + np.log(vs)) + np.maximum(at_vertex, at_point)
+            best_logk[a, segs[sub]] = np.log(vs) - 2 * u_best
+            curv_k[a, segs[sub]] = curv / (4 * step[sub] ** 2)  # d2 lnL / d(log K)^2, log K = log sigma^2 - 2 log s
+        return edge
 
     def fit(self, sigma: np.ndarray) -> SegmentFit:
         """Alpha, K and their errors at the known sigma (n,)."""
         return self.fits([sigma])[0]
 
-    def fits(self, sigmas: list) -> list:
-        """fit at each of several sigmas (each (n,)), from one scan."""
-        return [self._fit_at(sigma, *level) for sigma, level in zip(sigmas, self.scan([v**2 for v in sigmas]))]
+    def fits(self, sigmas: list, near: tuple | None = None) -> list:
+        """fit at each of several sigmas (each (n,)), from one scan (near: scan's)."""
+        levels = self.scan([v**2 for v in sigmas], near)
+        return [self._fit_at(sigma, *level) for sigma, level in zip(sigmas, levels)]
 
     def _fit_at(self, sigma: np.ndarray, best_ll: np.ndarray, best_logk: np.ndarray, curv_k: np.ndarray) -> SegmentFit:
         """Alpha, K and their errors at sigma (n,) from the scan's arrays at that sigma, each (A, n): the
@@ -1381,6 +1441,7 @@ KNOWN_NOISE_BELOW = 0.35  # noise "track": the known-noise grid starts this far 
 # interval reaches lower): alpha within 2e-6, alpha_se and K_se within 1e-4 (relative) of the whole grid (then
 # of 26 points) on 1014 segments of 12-400 steps (noise up to 0.9, blur or not), the track search 1.2x faster
 SCAN_POINTS = 96  # log s values per alpha and segment of _KnownNoise.scan's table (about 0.13 apart in log K)
+SCAN_MARGIN = 2  # table points read beyond the window where _KnownNoise.scan expects the maxima
 KNOWN_NOISE_TEST = 3.84  # 2 x log-likelihood gain of sigma fitted that rejects a stated sigma (chi-square 1 df, 5 %)
 
 
