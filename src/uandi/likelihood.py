@@ -1355,7 +1355,11 @@ class _KnownNoise:
                     last = np.ceil((window[1] - low) / step) + SCAN_MARGIN
                 first = np.where(np.isfinite(first), np.clip(first, 0, SCAN_POINTS - 1), 0).astype(np.int64)
                 last = np.where(np.isfinite(last), np.clip(last, 0, SCAN_POINTS - 1), SCAN_POINTS - 1).astype(np.int64)
-                width = int(np.clip((last - first).max(initial=0) + 1, 3, SCAN_POINTS))
+                # one width for all: the most segments need (SCAN_WINDOW_SHARE of them); the wider ones are
+                # read on the whole table (one segment's wide window would widen everyone's)
+                need = last - first + 1
+                width = int(np.clip(np.quantile(need, SCAN_WINDOW_SHARE, method="higher"), 3, SCAN_POINTS))
+                edge |= need > width
                 points = np.minimum(first, SCAN_POINTS - width)[:, None] + np.arange(width)[None, :]
             u = low[:, None] + step[:, None] * points  # (m, W) log s
             log_q, log_det = self._splines(a, segs, np.minimum(np.exp(u), self.s_nodes[-1]))
@@ -1442,6 +1446,7 @@ KNOWN_NOISE_BELOW = 0.35  # noise "track": the known-noise grid starts this far 
 # of 26 points) on 1014 segments of 12-400 steps (noise up to 0.9, blur or not), the track search 1.2x faster
 SCAN_POINTS = 96  # log s values per alpha and segment of _KnownNoise.scan's table (about 0.13 apart in log K)
 SCAN_MARGIN = 2  # table points read beyond the window where _KnownNoise.scan expects the maxima
+SCAN_WINDOW_SHARE = 0.95  # share of the segments whose window sets the width _KnownNoise.scan reads
 KNOWN_NOISE_TEST = 3.84  # 2 x log-likelihood gain of sigma fitted that rejects a stated sigma (chi-square 1 df, 5 %)
 
 
